@@ -1,0 +1,213 @@
+#include "kit/log/log.hpp"
+
+#include <spdlog/async.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <mutex>
+
+#include "kit/json/writer.hpp"
+
+namespace kit::log {
+namespace {
+
+struct State {
+  std::atomic<Level> level{Level::info};
+  std::atomic<Format> format{Format::json};
+  std::shared_ptr<spdlog::logger> sink;  // null: write synchronously
+  std::mutex sync_mutex;
+};
+
+State& state() {
+  static State s;
+  return s;
+}
+
+void append_timestamp(std::string& out, std::chrono::system_clock::time_point ts) {
+  using namespace std::chrono;
+  const auto ms = duration_cast<milliseconds>(ts.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                              tm.tm_sec, static_cast<int>(ms % 1000));
+  out.append(buf, static_cast<std::size_t>(n));
+}
+
+void write_json_value(json::Writer& w, const Value& v) {
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::nullptr_t>) {
+          w.null();
+        } else {
+          w.value(x);
+        }
+      },
+      v.get());
+}
+
+void append_console_value(std::string& out, const Value& v) {
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::nullptr_t>) {
+          out += "null";
+        } else if constexpr (std::is_same_v<T, bool>) {
+          out += x ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, std::string_view>) {
+          // Quote only when needed so the line stays readable and unambiguous.
+          const bool plain = !x.empty() && x.find_first_of(" \"=\\\n\r\t") == std::string_view::npos &&
+                             json::is_valid_utf8(x);
+          if (plain) {
+            out += x;
+          } else {
+            json::append_string(out, x);
+          }
+        } else {
+          json::Writer w;
+          w.value(x);
+          out += w.str();
+        }
+      },
+      v.get());
+}
+
+void emit(std::string&& line) {
+  State& s = state();
+  if (auto sink = std::atomic_load(&s.sink)) {
+    sink->info(line);
+    return;
+  }
+  std::lock_guard lock(s.sync_mutex);
+  line.push_back('\n');
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+std::optional<Level> parse_level(std::string_view s) {
+  if (s == "debug") return Level::debug;
+  if (s == "info") return Level::info;
+  if (s == "warning") return Level::warning;
+  if (s == "error") return Level::error;
+  return std::nullopt;
+}
+
+std::optional<Format> parse_format(std::string_view s) {
+  if (s == "json") return Format::json;
+  if (s == "console") return Format::console;
+  return std::nullopt;
+}
+
+std::string_view to_string(Level level) noexcept {
+  switch (level) {
+    case Level::debug: return "debug";
+    case Level::info: return "info";
+    case Level::warning: return "warning";
+    case Level::error: return "error";
+  }
+  return "info";
+}
+
+std::string format_line(Format format, std::chrono::system_clock::time_point ts, Level level,
+                        std::string_view logger, std::string_view event,
+                        std::span<const Field> bound, std::span<const Field> fields) {
+  std::string out;
+  out.reserve(256);
+  if (format == Format::console) {
+    append_timestamp(out, ts);
+    out += ' ';
+    std::string_view lv = to_string(level);
+    out += lv;
+    out.append(lv.size() < 7 ? 8 - lv.size() : 1, ' ');
+    out += '[';
+    out += json::sanitize_utf8(logger);
+    out += "] ";
+    out += json::sanitize_utf8(event);
+    for (const auto* list : {&bound, &fields}) {
+      for (const Field& f : *list) {
+        out += ' ';
+        out += json::sanitize_utf8(f.key);
+        out += '=';
+        append_console_value(out, f.value);
+      }
+    }
+    // A console line must stay one line whatever the fields hold.
+    for (char& c : out) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    return out;
+  }
+  json::Writer w(256);
+  w.begin_object();
+  w.key("timestamp");
+  std::string ts_text;
+  append_timestamp(ts_text, ts);
+  w.value(ts_text);
+  w.field("level", to_string(level));
+  w.field("logger", logger);
+  w.field("event", event);
+  for (const auto* list : {&bound, &fields}) {
+    for (const Field& f : *list) {
+      w.key(f.key);
+      write_json_value(w, f.value);
+    }
+  }
+  w.end_object();
+  return std::move(w).str();
+}
+
+void init(const Options& options) {
+  State& s = state();
+  s.level.store(options.level);
+  s.format.store(options.format);
+  if (options.async && !std::atomic_load(&s.sink)) {
+    // One background thread writes; a full queue blocks the producer rather than dropping lines.
+    spdlog::init_thread_pool(8192, 1);
+    auto stdout_sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+    auto logger = std::make_shared<spdlog::async_logger>("user-service", stdout_sink,
+                                                         spdlog::thread_pool(),
+                                                         spdlog::async_overflow_policy::block);
+    logger->set_pattern("%v");
+    logger->set_level(spdlog::level::trace);
+    logger->flush_on(spdlog::level::trace);
+    std::atomic_store(&s.sink, std::move(logger));
+  }
+}
+
+void flush() {
+  if (auto sink = std::atomic_load(&state().sink)) sink->flush();
+  std::fflush(stdout);
+}
+
+void shutdown() {
+  State& s = state();
+  if (auto sink = std::atomic_exchange(&s.sink, std::shared_ptr<spdlog::logger>{})) {
+    sink->flush();
+    sink.reset();
+    spdlog::shutdown();
+  }
+  std::fflush(stdout);
+}
+
+bool enabled(Level level) noexcept {
+  return static_cast<std::uint8_t>(level) >=
+         static_cast<std::uint8_t>(state().level.load(std::memory_order_relaxed));
+}
+
+void write(Level level, std::string_view logger, std::string_view event,
+           std::span<const Field> bound, std::span<const Field> fields) {
+  if (!enabled(level)) return;
+  emit(format_line(state().format.load(std::memory_order_relaxed),
+                   std::chrono::system_clock::now(), level, logger, event, bound, fields));
+}
+
+}  // namespace kit::log
