@@ -23,8 +23,7 @@ namespace kit::async {
 
 class WorkerPool {
  public:
-  WorkerPool(std::size_t threads, std::size_t max_queue)
-      : pool_(threads), max_queue_(max_queue) {}
+  WorkerPool(std::size_t threads, std::size_t max_queue) : pool_(threads), max_queue_(max_queue) {}
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
   ~WorkerPool() { stop(); }
@@ -56,10 +55,10 @@ class WorkerPool {
               error = std::current_exception();
             }
             pending_.fetch_sub(1, std::memory_order_relaxed);
-            boost::asio::post(caller, [handler = std::move(handler), error,
-                                       slot = std::move(slot)]() mutable {
-              std::move(handler)(error, std::move(slot));
-            });
+            boost::asio::post(
+                caller, [handler = std::move(handler), error, slot = std::move(slot)]() mutable {
+                  std::move(handler)(error, std::move(slot));
+                });
           });
         },
         boost::asio::use_awaitable);

@@ -12,7 +12,8 @@ namespace kit::errors {
 
 // One entry of the envelope's "details" array.
 struct Detail {
-  std::string code;     // missing | invalid_type | invalid_email | too_short | too_long | invalid_value
+  std::string
+      code;  // missing | invalid_type | invalid_email | too_short | too_long | invalid_value
   std::string message;  // human-readable, safe to show to clients
   std::string field;    // the request field it is about, empty when none
 };

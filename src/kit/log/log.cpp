@@ -63,7 +63,8 @@ void append_console_value(std::string& out, const Value& v) {
           out += x ? "true" : "false";
         } else if constexpr (std::is_same_v<T, std::string_view>) {
           // Quote only when needed so the line stays readable and unambiguous.
-          const bool plain = !x.empty() && x.find_first_of(" \"=\\\n\r\t") == std::string_view::npos &&
+          const bool plain = !x.empty() &&
+                             x.find_first_of(" \"=\\\n\r\t") == std::string_view::npos &&
                              json::is_valid_utf8(x);
           if (plain) {
             out += x;
@@ -109,10 +110,14 @@ std::optional<Format> parse_format(std::string_view s) {
 
 std::string_view to_string(Level level) noexcept {
   switch (level) {
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warning: return "warning";
-    case Level::error: return "error";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warning:
+      return "warning";
+    case Level::error:
+      return "error";
   }
   return "info";
 }
@@ -173,13 +178,12 @@ void init(const Options& options) {
     // One background thread writes; a full queue blocks the producer rather than dropping lines.
     spdlog::init_thread_pool(8192, 1);
     auto stdout_sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-    auto logger = std::make_shared<spdlog::async_logger>("user-service", stdout_sink,
-                                                         spdlog::thread_pool(),
-                                                         spdlog::async_overflow_policy::block);
+    auto logger = std::make_shared<spdlog::async_logger>(
+        "user-service", stdout_sink, spdlog::thread_pool(), spdlog::async_overflow_policy::block);
     logger->set_pattern("%v");
     logger->set_level(spdlog::level::trace);
     logger->flush_on(spdlog::level::trace);
-    std::atomic_store(&s.sink, std::move(logger));
+    std::atomic_store(&s.sink, std::shared_ptr<spdlog::logger>(std::move(logger)));
   }
 }
 
@@ -206,8 +210,8 @@ bool enabled(Level level) noexcept {
 void write(Level level, std::string_view logger, std::string_view event,
            std::span<const Field> bound, std::span<const Field> fields) {
   if (!enabled(level)) return;
-  emit(format_line(state().format.load(std::memory_order_relaxed),
-                   std::chrono::system_clock::now(), level, logger, event, bound, fields));
+  emit(format_line(state().format.load(std::memory_order_relaxed), std::chrono::system_clock::now(),
+                   level, logger, event, bound, fields));
 }
 
 }  // namespace kit::log

@@ -19,7 +19,7 @@ namespace kit::log {
 enum class Level : std::uint8_t { debug = 0, info = 1, warning = 2, error = 3 };
 enum class Format : std::uint8_t { json, console };
 
-std::optional<Level> parse_level(std::string_view s);   // debug | info | warning | error
+std::optional<Level> parse_level(std::string_view s);    // debug | info | warning | error
 std::optional<Format> parse_format(std::string_view s);  // json | console
 std::string_view to_string(Level level) noexcept;
 
@@ -34,11 +34,11 @@ class Value {
   Value(double d) : v_(d) {}
   Value(float d) : v_(static_cast<double>(d)) {}
   template <class I>
-    requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && std::is_signed_v<I>)
-  Value(I i) : v_(static_cast<std::int64_t>(i)) {}
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && std::is_signed_v<I>) Value(I i)
+      : v_(static_cast<std::int64_t>(i)) {}
   template <class I>
-    requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && std::is_unsigned_v<I>)
-  Value(I i) : v_(static_cast<std::uint64_t>(i)) {}
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && std::is_unsigned_v<I>) Value(I i)
+      : v_(static_cast<std::uint64_t>(i)) {}
 
   using Variant =
       std::variant<std::nullptr_t, bool, std::int64_t, std::uint64_t, double, std::string_view>;

@@ -1,0 +1,71 @@
+#pragma once
+// The users repository: the only way the service layer reaches stored users. Implemented for
+// PostgreSQL (pg_user_repository) and SQLite (sqlite_user_repository) and tested with one
+// suite against both. Every method is a coroutine that never blocks the calling I/O thread.
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "service/domain/user.hpp"
+
+namespace user_service::repositories {
+
+// The email is already used by another user (the unique index said so: race-safe).
+struct EmailTaken : std::runtime_error {
+  EmailTaken() : std::runtime_error("email already registered") {}
+};
+
+struct NewUser {
+  std::string id;
+  std::string email;  // normalized by the caller
+  std::string name;
+  std::string password_hash;
+  domain::Role role = domain::Role::user;
+  domain::Timestamp created_at{};  // also the initial updated_at
+};
+
+// Fields left empty are not changed.
+struct UserUpdate {
+  std::optional<std::string> email;
+  std::optional<std::string> name;
+  std::optional<std::string> password_hash;
+  std::optional<domain::Role> role;
+  domain::Timestamp updated_at{};
+};
+
+// Keyset position: the last item of the previous page. Order is created_at DESC, id DESC.
+struct PageCursor {
+  domain::Timestamp created_at{};
+  std::string id;
+};
+
+struct Page {
+  std::vector<domain::User> items;
+  std::optional<PageCursor> next;  // set when more items follow
+};
+
+class UserRepository {
+ public:
+  virtual ~UserRepository() = default;
+
+  // Throws EmailTaken when the (case-insensitive) email exists.
+  virtual boost::asio::awaitable<domain::User> create(const NewUser& user) = 0;
+  virtual boost::asio::awaitable<std::optional<domain::User>> find_by_id(std::string_view id) = 0;
+  // Case-insensitive.
+  virtual boost::asio::awaitable<std::optional<domain::User>> find_by_email(
+      std::string_view email) = 0;
+  // Returns the updated user, or nullopt when it no longer exists. Throws EmailTaken.
+  virtual boost::asio::awaitable<std::optional<domain::User>> update(std::string_view id,
+                                                                     const UserUpdate& update) = 0;
+  // Returns false when no such user existed.
+  virtual boost::asio::awaitable<bool> remove(std::string_view id) = 0;
+  // Newest first; `limit` is 1..100 (checked by the caller).
+  virtual boost::asio::awaitable<Page> list(std::size_t limit, std::optional<PageCursor> after) = 0;
+};
+
+}  // namespace user_service::repositories
