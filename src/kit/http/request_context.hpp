@@ -1,0 +1,63 @@
+#pragma once
+// Per-request state shared by the middleware chain and the handler: correlation ids, the
+// matched route, path parameters, the client address and a slot for what dependencies resolve
+// (the current user). Lives on the connection coroutine's frame for one request.
+#include <any>
+#include <array>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kit/http/trace_context.hpp"
+#include "kit/log/log.hpp"
+
+namespace kit::http {
+
+struct RouteInfo;
+
+class PathParams {
+ public:
+  void add(std::string_view name, std::string value) { items_.emplace_back(name, std::move(value)); }
+  // Empty when absent (the router guarantees declared parameters are present).
+  std::string_view get(std::string_view name) const noexcept {
+    for (const auto& [k, v] : items_) {
+      if (k == name) return v;
+    }
+    return {};
+  }
+  void clear() noexcept { items_.clear(); }
+
+ private:
+  std::vector<std::pair<std::string_view, std::string>> items_;
+};
+
+struct RequestContext {
+  std::string request_id;
+  TraceContext trace;
+  std::string client_ip;         // the socket peer; later, X-Forwarded-For from trusted proxies
+  std::string_view route;        // matched route template, empty when no route matched
+  const RouteInfo* route_info = nullptr;
+  PathParams params;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::any user;                 // set by the current-user dependency
+
+  // Binds request_id and trace_id into every log line written through log().
+  void bind_log_context() {
+    log_fields_[0] = {"request_id", std::string_view{request_id}};
+    log_fields_[1] = {"trace_id", std::string_view{trace.trace_id}};
+    bound_ = true;
+  }
+  kit::log::Bound log(std::string_view logger) const {
+    return kit::log::Bound(logger, bound_ ? std::span<const kit::log::Field>(log_fields_)
+                                          : std::span<const kit::log::Field>());
+  }
+
+ private:
+  std::array<kit::log::Field, 2> log_fields_{kit::log::Field{"", nullptr},
+                                             kit::log::Field{"", nullptr}};
+  bool bound_ = false;
+};
+
+}  // namespace kit::http

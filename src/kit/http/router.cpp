@@ -1,0 +1,190 @@
+#include "kit/http/router.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "kit/errors/app_error.hpp"
+#include "kit/util/uuid.hpp"
+
+namespace kit::http {
+namespace {
+
+// Splits "/a/b/" into {"a","b"}; the root "/" is no segments. A single trailing slash is
+// ignored so "/x" and "/x/" match the same route.
+void split_path(std::string_view path, std::vector<std::string_view>& out) {
+  out.clear();
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  while (!path.empty()) {
+    const auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+}
+
+bool param_accepts(ParamType type, std::string_view value) {
+  switch (type) {
+    case ParamType::string: return !value.empty();
+    case ParamType::integer:
+      return !value.empty() && value.size() <= 18 &&
+             std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+    case ParamType::uuid: return util::is_uuid(value);
+  }
+  return false;
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string_view target_path(std::string_view target) noexcept {
+  return target.substr(0, target.find('?'));
+}
+
+std::string_view target_query(std::string_view target) noexcept {
+  const auto q = target.find('?');
+  return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+}
+
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    const int hi = hex_value(s[i + 1]);
+    const int lo = hex_value(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+void Router::add(Verb method, std::string path, Handler handler, RouteInfo info) {
+  if (path.empty() || path.front() != '/') {
+    throw std::invalid_argument("route path must start with '/': " + path);
+  }
+  Route route{method, path, std::move(handler), std::move(info), {}};
+  std::vector<std::string_view> parts;
+  split_path(route.path, parts);
+  for (std::string_view part : parts) {
+    Route::Segment seg;
+    if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
+      std::string_view spec = part.substr(1, part.size() - 2);
+      seg.is_param = true;
+      const auto colon = spec.find(':');
+      if (colon != std::string_view::npos) {
+        const std::string_view type = spec.substr(colon + 1);
+        if (type == "int") {
+          seg.type = ParamType::integer;
+        } else if (type == "uuid") {
+          seg.type = ParamType::uuid;
+        } else if (type != "str") {
+          throw std::invalid_argument("unknown path parameter type in " + path);
+        }
+        spec = spec.substr(0, colon);
+      }
+      if (spec.empty()) throw std::invalid_argument("empty path parameter name in " + path);
+      seg.text = std::string(spec);
+    } else {
+      if (part.find_first_of("{}") != std::string_view::npos) {
+        throw std::invalid_argument("malformed path template " + path);
+      }
+      seg.text = std::string(part);
+    }
+    route.segments.push_back(std::move(seg));
+  }
+  for (const Route& existing : routes_) {
+    if (existing.method != method || existing.segments.size() != route.segments.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < route.segments.size() && same; ++i) {
+      const auto& a = existing.segments[i];
+      const auto& b = route.segments[i];
+      same = a.is_param == b.is_param && (a.is_param || a.text == b.text);
+    }
+    if (same) throw std::invalid_argument("duplicate route " + path);
+  }
+  routes_.push_back(std::move(route));
+}
+
+const Route& Router::match(Verb method, std::string_view path, RequestContext& ctx) const {
+  thread_local std::vector<std::string_view> parts;
+  split_path(path, parts);
+  const Verb wanted = method == Verb::head ? Verb::get : method;
+  const Route* found = nullptr;
+  std::vector<const Route*> path_matches;
+  for (const Route& route : routes_) {
+    if (route.segments.size() != parts.size()) continue;
+    bool ok = true;
+    for (std::size_t i = 0; i < parts.size() && ok; ++i) {
+      const auto& seg = route.segments[i];
+      if (seg.is_param) {
+        // Typed parameters are checked on the decoded value below.
+        ok = !parts[i].empty();
+      } else {
+        ok = seg.text == parts[i];
+      }
+    }
+    if (!ok) continue;
+    // Literal segments win over parameters: "/users/me" before "/users/{user_id}".
+    bool typed_ok = true;
+    for (std::size_t i = 0; i < parts.size() && typed_ok; ++i) {
+      const auto& seg = route.segments[i];
+      if (seg.is_param && seg.type != ParamType::string) {
+        auto decoded = percent_decode(parts[i]);
+        typed_ok = decoded && param_accepts(seg.type, *decoded);
+      }
+    }
+    if (!typed_ok) continue;
+    path_matches.push_back(&route);
+    if (route.method == wanted) {
+      const bool more_literal =
+          found == nullptr ||
+          std::count_if(route.segments.begin(), route.segments.end(),
+                        [](const Route::Segment& s) { return !s.is_param; }) >
+              std::count_if(found->segments.begin(), found->segments.end(),
+                            [](const Route::Segment& s) { return !s.is_param; });
+      if (more_literal) found = &route;
+    }
+  }
+  if (found == nullptr) {
+    if (path_matches.empty()) throw errors::NotFound("Not found");
+    std::vector<std::string> allowed;
+    for (const Route* r : path_matches) {
+      allowed.emplace_back(bhttp::to_string(r->method));
+      if (r->method == Verb::get) allowed.emplace_back("HEAD");
+    }
+    std::sort(allowed.begin(), allowed.end());
+    allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+    std::string allow;
+    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+    throw errors::MethodNotAllowed(allow);
+  }
+  ctx.route = found->path;
+  ctx.route_info = &found->info;
+  ctx.params.clear();
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& seg = found->segments[i];
+    if (!seg.is_param) continue;
+    auto decoded = percent_decode(parts[i]);
+    ctx.params.add(seg.text, decoded ? std::move(*decoded) : std::string(parts[i]));
+  }
+  return *found;
+}
+
+boost::asio::awaitable<Response> Router::dispatch(Request& req, RequestContext& ctx) const {
+  const Route& route = match(req.method(), target_path(req.target()), ctx);
+  co_return co_await route.handler(req, ctx);
+}
+
+}  // namespace kit::http

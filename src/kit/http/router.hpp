@@ -1,0 +1,66 @@
+#pragma once
+// Method + path-template routing (`/api/v1/users/{user_id}`, typed as `{id:int}` or
+// `{id:uuid}`). A trailing slash is accepted either way without a redirect. Unknown paths throw
+// NotFound, a known path with the wrong method throws MethodNotAllowed with `Allow`. HEAD is
+// served by the GET handler. The route table is also what the OpenAPI generator reads.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kit/http/request_context.hpp"
+#include "kit/http/types.hpp"
+
+namespace kit::http {
+
+// Route metadata read by middleware (logging, rate limits) and the OpenAPI generator.
+struct RouteInfo {
+  std::string summary;
+  std::vector<std::string> tags;
+  bool rate_limited = true;       // false: health, metrics, docs (SPEC §3)
+  bool quiet = false;             // true: access log at debug level (health, metrics)
+  bool include_in_schema = true;  // false: docs pages themselves
+};
+
+enum class ParamType { string, integer, uuid };
+
+struct Route {
+  Verb method;
+  std::string path;  // the template as registered, e.g. "/api/v1/users/{user_id}"
+  Handler handler;
+  RouteInfo info;
+
+  struct Segment {
+    std::string text;  // literal text, or the parameter name
+    bool is_param = false;
+    ParamType type = ParamType::string;
+  };
+  std::vector<Segment> segments;
+};
+
+class Router {
+ public:
+  // Registers a route; throws std::invalid_argument for a malformed template or a duplicate.
+  void add(Verb method, std::string path, Handler handler, RouteInfo info = {});
+
+  // Finds the route for `method` and `path` (no query string), fills ctx.route, ctx.route_info
+  // and ctx.params, and returns it. Throws NotFound or MethodNotAllowed.
+  const Route& match(Verb method, std::string_view path, RequestContext& ctx) const;
+
+  // The terminal handler of the middleware chain.
+  boost::asio::awaitable<Response> dispatch(Request& req, RequestContext& ctx) const;
+
+  const std::vector<Route>& routes() const noexcept { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// The path part of a request target ("/a/b?x=1" → "/a/b").
+std::string_view target_path(std::string_view target) noexcept;
+// The query part without '?' ("" when none).
+std::string_view target_query(std::string_view target) noexcept;
+// Decodes %XX escapes; nullopt-like empty optional on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view s);
+
+}  // namespace kit::http

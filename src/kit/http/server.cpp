@@ -1,0 +1,346 @@
+#include "kit/http/server.hpp"
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <csignal>
+#include <cstdlib>
+
+#include "kit/errors/app_error.hpp"
+#include "kit/log/log.hpp"
+#include "kit/middleware/error_mapping.hpp"
+#include "kit/middleware/request_id.hpp"
+
+namespace kit::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::ip::tcp;
+using tcp_stream = beast::tcp_stream;
+
+struct Server::Session {
+  boost::beast::tcp_stream* stream = nullptr;
+  bool idle = false;
+};
+
+namespace {
+
+// A terminal handler that answers with `error` (protocol errors seen before routing).
+struct Reject {
+  std::function<void()> raise;
+  asio::awaitable<Response> operator()(Request&, RequestContext&) const {
+    raise();
+    co_return Response{};
+  }
+};
+
+std::string peer_address(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto ep = socket.remote_endpoint(ec);
+  if (ec) return {};
+  auto addr = ep.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+  }
+  return addr.to_string();
+}
+
+bool is_disconnect(const boost::system::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+         ec == asio::error::eof || ec == asio::error::broken_pipe ||
+         ec == bhttp::error::partial_message;
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options, const Pipeline& pipeline, const Router& router)
+    : options_(std::move(options)),
+      pipeline_(pipeline),
+      router_handler_([&router](Request& req, RequestContext& ctx) {
+        return router.dispatch(req, ctx);
+      }),
+      signals_([&]() -> asio::io_context& {
+        const unsigned n = std::max(1u, options_.threads);
+        for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>());
+        return workers_.front()->ctx;
+      }()) {
+  for (auto& w : workers_) guards_.emplace_back(w->ctx.get_executor());
+}
+
+Server::~Server() = default;
+
+asio::any_io_executor Server::executor(std::size_t i) {
+  return workers_.at(i)->ctx.get_executor();
+}
+
+tcp::endpoint Server::listen() {
+  auto& ctx = workers_.front()->ctx;
+  const auto address = asio::ip::make_address(options_.host);
+  const tcp::endpoint endpoint(address, options_.port);
+  acceptor_ = std::make_unique<tcp::acceptor>(ctx);
+  acceptor_->open(endpoint.protocol());
+  acceptor_->set_option(asio::socket_base::reuse_address(true));
+  if (address.is_v6()) acceptor_->set_option(asio::ip::v6_only(false));  // "::" = dual stack
+  acceptor_->bind(endpoint);
+  acceptor_->listen(asio::socket_base::max_listen_connections);
+  asio::co_spawn(ctx, accept_loop(), asio::detached);
+  return acceptor_->local_endpoint();
+}
+
+void Server::run(std::function<asio::awaitable<void>()> startup) {
+  wait_for_signals();
+  asio::co_spawn(workers_.front()->ctx, startup(), [this](std::exception_ptr e) {
+    if (e) {
+      startup_error_ = e;
+      stop_all();
+    }
+  });
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < workers_.size(); ++i) {
+    threads.emplace_back([w = workers_[i].get()] { w->ctx.run(); });
+  }
+  workers_.front()->ctx.run();
+  for (auto& t : threads) t.join();
+  if (startup_error_) std::rethrow_exception(startup_error_);
+}
+
+void Server::wait_for_signals() {
+  signals_.add(SIGTERM);
+  signals_.add(SIGINT);
+  signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    kit::log::info("server", "shutdown_requested", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    shutdown();
+    // A second signal means "now": exit without draining.
+    signals_.async_wait([](const boost::system::error_code& ec2, int) {
+      if (ec2) return;
+      kit::log::warning("server", "forced_exit", {});
+      kit::log::flush();
+      std::_Exit(1);
+    });
+  });
+}
+
+void Server::shutdown() {
+  if (shutting_down_.exchange(true, std::memory_order_acq_rel)) return;
+  asio::post(workers_.front()->ctx, [this] {
+    if (on_shutdown_) on_shutdown_();
+    asio::co_spawn(workers_.front()->ctx, drain_and_stop(), asio::detached);
+  });
+}
+
+void Server::drain_backlog() {
+  // Connections the kernel already accepted are served (with Connection: close) rather than
+  // reset when the listening socket closes.
+  if (!acceptor_ || !acceptor_->is_open()) return;
+  boost::system::error_code ec;
+  acceptor_->non_blocking(true, ec);
+  for (int i = 0; i < 10'000; ++i) {
+    Worker& w = *workers_[next_worker_++ % workers_.size()];
+    tcp::socket socket(w.ctx);
+    acceptor_->accept(socket, ec);
+    if (ec) break;
+    connections_.fetch_add(1, std::memory_order_relaxed);
+    asio::co_spawn(w.ctx, session(w, std::move(socket)), asio::detached);
+  }
+  acceptor_->close(ec);
+}
+
+asio::awaitable<void> Server::drain_and_stop() {
+  drain_backlog();
+  // Idle keep-alive connections are closed now; busy ones close after their response.
+  for (auto& w : workers_) {
+    asio::post(w->ctx, [worker = w.get()] {
+      for (Session* s : worker->sessions) {
+        if (s->idle) s->stream->cancel();
+      }
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+  asio::steady_timer timer(workers_.front()->ctx);
+  while (connections_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(10));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  if (connections_.load() > 0) {
+    kit::log::warning("server", "shutdown_grace_expired", {{"open_connections", connections_.load()}});
+  }
+  if (before_stop_) {
+    try {
+      co_await before_stop_();
+    } catch (const std::exception& e) {
+      kit::log::error("server", "shutdown_hook_failed", {{"message", e.what()}});
+    }
+  }
+  stop_all();
+}
+
+void Server::stop_all() {
+  boost::system::error_code ec;
+  signals_.cancel(ec);
+  if (acceptor_) acceptor_->close(ec);
+  for (auto& g : guards_) g.reset();
+  for (auto& w : workers_) w->ctx.stop();
+}
+
+asio::awaitable<void> Server::accept_loop() {
+  asio::steady_timer backoff(workers_.front()->ctx);
+  for (;;) {
+    // Beyond MAX_CONNECTIONS new connections wait in the kernel's backlog.
+    while (connections_.load(std::memory_order_relaxed) >= options_.max_connections) {
+      backoff.expires_after(std::chrono::milliseconds(5));
+      co_await backoff.async_wait(asio::use_awaitable);
+    }
+    if (!acceptor_->is_open() || shutting_down()) co_return;
+    Worker& w = *workers_[next_worker_++ % workers_.size()];
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor_->async_accept(w.ctx, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
+    if (ec) {
+      // EMFILE and friends: say so and back off instead of spinning.
+      kit::log::warning("server", "accept_failed", {{"error", ec.message()}});
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    connections_.fetch_add(1, std::memory_order_relaxed);
+    asio::co_spawn(w.ctx, session(w, std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  const std::string peer = peer_address(socket);
+  tcp_stream stream(std::move(socket));
+  Session self{&stream, false};
+  worker.sessions.push_back(&self);
+  beast::flat_buffer buffer;
+  bool served_any = false;
+
+  // Answers a protocol error through the middleware chain so it gets the envelope, the request
+  // id, the security headers and an access log line like any other response.
+  auto reject = [&](Request& req, std::function<void()> raise) -> asio::awaitable<Response> {
+    RequestContext ctx;
+    ctx.client_ip = peer;
+    const Handler terminal = Reject{std::move(raise)};
+    co_return co_await pipeline_.handle(req, ctx, terminal);
+  };
+
+  for (;;) {
+    if (buffer.size() == 0) {
+      if (shutting_down() && served_any) break;
+      // Waiting for the next request on a kept-alive (or new) connection.
+      self.idle = true;
+      stream.expires_after(options_.keepalive_timeout);
+      const std::size_t n = co_await stream.async_read_some(
+          buffer.prepare(8192), asio::redirect_error(asio::use_awaitable, ec));
+      buffer.commit(n);
+      self.idle = false;
+      if (ec) {
+        // Cancelled by the shutdown drain: serve bytes that already arrived, else close.
+        boost::system::error_code ec2;
+        const bool cancelled_with_data = ec == asio::error::operation_aborted &&
+                                         stream.socket().is_open() &&
+                                         stream.socket().available(ec2) > 0;
+        if (n == 0 && !cancelled_with_data) break;
+        ec = {};
+      }
+    }
+
+    std::optional<Response> res;
+    bool close_after = false;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+    parser.body_limit(options_.max_body_bytes);
+    stream.expires_after(options_.request_timeout);
+    co_await bhttp::async_read_header(stream, buffer, parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && !parser.is_done()) {
+      // Tell a client that waits for "100 Continue" to send its body (curl does for >1 KiB).
+      const auto expect = parser.get()[Field::expect];
+      if (beast::iequals(expect, "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
+      if (!ec) {
+        co_await bhttp::async_read(stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
+    }
+    Request req;
+    if (ec == bhttp::error::header_limit) {
+      res = co_await reject(req, [] { throw errors::HeadersTooLarge(); });
+      close_after = true;
+    } else if (ec == bhttp::error::body_limit) {
+      if (parser.is_header_done()) req = parser.release();
+      req.body().clear();
+      res = co_await reject(req, [] { throw errors::PayloadTooLarge(); });
+      close_after = true;
+    } else if (ec && is_disconnect(ec)) {
+      break;
+    } else if (ec) {
+      // Malformed request line, header or chunked body: 400, then close (framing is lost).
+      if (parser.is_header_done()) req = parser.release();
+      req.body().clear();
+      res = co_await reject(req, [msg = ec.message()] {
+        throw errors::BadRequest("Malformed HTTP request: " + msg);
+      });
+      close_after = true;
+    } else {
+      req = parser.release();
+      RequestContext ctx;
+      ctx.client_ip = peer;
+      try {
+        res = co_await pipeline_.handle(req, ctx, router_handler_);
+      } catch (const std::exception& e) {
+        // The chain renders every error itself; this is the last line of defence.
+        kit::log::error("server", "unhandled_exception", {{"message", e.what()}});
+        res = middleware::internal_error_response(ctx, req.version());
+      }
+    }
+    served_any = true;
+
+    const bool keep_alive = !close_after && req.keep_alive() && !shutting_down();
+    res->version(req.version() == 10 ? 10 : 11);
+    res->keep_alive(keep_alive);
+    res->prepare_payload();
+    stream.expires_after(options_.request_timeout);
+    bhttp::response_serializer<bhttp::string_body> serializer(*res);
+    if (req.method() == Verb::head) {
+      co_await bhttp::async_write_header(stream, serializer,
+                                         asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      co_await bhttp::async_write(stream, serializer,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (ec || !keep_alive) break;
+  }
+
+  // Close gracefully: send FIN, then read (bounded) what the client still sends so that the
+  // kernel does not answer unread data with a reset that could destroy our last response.
+  if (stream.socket().is_open()) {
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(2));
+    std::array<char, 4096> sink;
+    for (int i = 0; i < 64; ++i) {
+      co_await stream.async_read_some(asio::buffer(sink),
+                                      asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+    }
+    stream.socket().close(ec);
+  }
+  std::erase(worker.sessions, &self);
+  connections_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace kit::http

@@ -1,0 +1,33 @@
+#pragma once
+// Request correlation (SPEC §3 "Headers on every response", §4): the X-Request-ID rule and
+// W3C Trace Context (https://www.w3.org/TR/trace-context/) `traceparent` handling.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kit::http {
+
+// A client-supplied X-Request-ID is kept when it is 1-128 chars of [A-Za-z0-9._:-].
+bool is_valid_request_id(std::string_view id) noexcept;
+
+struct TraceParent {
+  std::string trace_id;   // 32 lowercase hex, not all zero
+  std::string parent_id;  // 16 lowercase hex, not all zero
+  std::string flags;      // 2 lowercase hex
+};
+
+// Parses a traceparent header value; nullopt when it is malformed (then a new trace starts).
+std::optional<TraceParent> parse_traceparent(std::string_view value) noexcept;
+
+// This server's span within the trace.
+struct TraceContext {
+  std::string trace_id;
+  std::string span_id;
+  std::string flags = "00";
+  std::string traceparent() const { return "00-" + trace_id + "-" + span_id + "-" + flags; }
+};
+
+// Continues the incoming trace when `incoming` is valid, otherwise starts a new one.
+TraceContext make_trace_context(std::string_view incoming_traceparent);
+
+}  // namespace kit::http

@@ -1,0 +1,22 @@
+#pragma once
+// The one place where any exception becomes the JSON error envelope (SPEC §3 "Errors").
+// Typed application errors keep their status, code, details and headers; anything else is
+// logged as `unhandled_exception` with its type and message and answered with a 500 whose body
+// says only "An unexpected error occurred".
+#include "kit/errors/app_error.hpp"
+#include "kit/http/pipeline.hpp"
+
+namespace kit::middleware {
+
+class ErrorMapping final : public http::Middleware {
+ public:
+  boost::asio::awaitable<http::Response> handle(http::Request& req, http::RequestContext& ctx,
+                                                http::Next next) override;
+};
+
+// Renders `error` as an envelope response (used by ErrorMapping and by the server itself).
+http::Response error_response(const kit::errors::AppError& error, const http::RequestContext& ctx,
+                              unsigned version);
+http::Response internal_error_response(const http::RequestContext& ctx, unsigned version);
+
+}  // namespace kit::middleware

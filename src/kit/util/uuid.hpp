@@ -1,0 +1,22 @@
+#pragma once
+// UUIDs as lowercase text (SPEC §3: "IDs are UUIDs (v4, or v7 for index locality)").
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace kit::util {
+
+// Random UUID (version 4) from the fast per-thread generator: for request ids.
+std::string uuid_v4();
+
+// Time-ordered UUID (version 7, RFC 9562): 48-bit Unix milliseconds then random bits, so new
+// rows land at the end of a B-tree index. Random bits come from the OS CSPRNG.
+std::string uuid_v7(std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+// True for the canonical 8-4-4-4-12 hex form (either case).
+bool is_uuid(std::string_view s) noexcept;
+
+// Lowercase hex of `bytes` random bytes from the fast generator (trace and span ids).
+std::string random_hex(std::size_t bytes);
+
+}  // namespace kit::util
