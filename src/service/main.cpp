@@ -1,4 +1,39 @@
-// Placeholder until the command line lands (same session); replaced by the real entry point.
-int main() {
-  return 0;
+// user-service: the command line (SPEC §1). Parses arguments and hands over to a subcommand.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "service/cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  namespace cli = user_service::cli;
+  CLI::App app{"User Service: registers users, signs them in with JWT and serves profiles.",
+               "user-service"};
+  app.set_version_flag("--version", std::string("user-service ") + USER_SERVICE_VERSION);
+  app.require_subcommand(0, 1);
+
+  app.add_subcommand("serve", "Run the HTTP server (the default)");
+  app.add_subcommand("check-config",
+                     "Validate the configuration and print the effective settings, secrets masked");
+  auto* health =
+      app.add_subcommand("healthcheck", "GET /health/live on the local server, exit 0/1");
+  std::string health_url;
+  health->add_option("--url", health_url,
+                     "URL to probe (default http://127.0.0.1:$PORT/health/live)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return cli::kExitUsage;
+  }
+
+  if (app.got_subcommand("check-config")) return cli::check_config();
+  if (app.got_subcommand("healthcheck")) return cli::healthcheck(health_url);
+  return cli::serve();
 }

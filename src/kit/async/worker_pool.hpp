@@ -3,6 +3,11 @@
 // hashing, SQLite calls. `co_await pool.run(fn)` runs fn on a worker and resumes the caller on
 // its own executor, so no I/O thread ever runs the work. When more than `max_queue` jobs are
 // waiting, run() throws ServiceUnavailable instead of queueing without bound.
+//
+// GCC 12 destroys a capturing lambda twice when it is a temporary inside a co_await expression
+// (`co_await pool.run([s] {...})` double-frees `s`). Name the lambda first:
+//   auto job = [s] { ... };
+//   co_await pool.run(std::move(job));
 #include <atomic>
 #include <exception>
 #include <optional>

@@ -53,9 +53,9 @@ asio::awaitable<std::vector<CheckResult>> Registry::run(std::chrono::millisecond
           auto& r = state->results[i];
           r.ok = ok;
           r.message = std::move(failure);
-          r.duration_ms = std::chrono::duration<double, std::milli>(
-                              std::chrono::steady_clock::now() - started)
-                              .count();
+          r.duration_ms =
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                  .count();
           if (--state->remaining == 0) state->wake.cancel();
         },
         asio::detached);

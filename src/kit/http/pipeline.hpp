@@ -28,8 +28,7 @@ class Next {
 class Middleware {
  public:
   virtual ~Middleware() = default;
-  virtual boost::asio::awaitable<Response> handle(Request& req, RequestContext& ctx,
-                                                  Next next) = 0;
+  virtual boost::asio::awaitable<Response> handle(Request& req, RequestContext& ctx, Next next) = 0;
 };
 
 class Pipeline {

@@ -19,7 +19,9 @@ struct RouteInfo;
 
 class PathParams {
  public:
-  void add(std::string_view name, std::string value) { items_.emplace_back(name, std::move(value)); }
+  void add(std::string_view name, std::string value) {
+    items_.emplace_back(name, std::move(value));
+  }
   // Empty when absent (the router guarantees declared parameters are present).
   std::string_view get(std::string_view name) const noexcept {
     for (const auto& [k, v] : items_) {
@@ -36,12 +38,12 @@ class PathParams {
 struct RequestContext {
   std::string request_id;
   TraceContext trace;
-  std::string client_ip;         // the socket peer; later, X-Forwarded-For from trusted proxies
-  std::string_view route;        // matched route template, empty when no route matched
+  std::string client_ip;   // the socket peer; later, X-Forwarded-For from trusted proxies
+  std::string_view route;  // matched route template, empty when no route matched
   const RouteInfo* route_info = nullptr;
   PathParams params;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  std::any user;                 // set by the current-user dependency
+  std::any user;  // set by the current-user dependency
 
   // Binds request_id and trace_id into every log line written through log().
   void bind_log_context() {

@@ -25,11 +25,13 @@ void split_path(std::string_view path, std::vector<std::string_view>& out) {
 
 bool param_accepts(ParamType type, std::string_view value) {
   switch (type) {
-    case ParamType::string: return !value.empty();
+    case ParamType::string:
+      return !value.empty();
     case ParamType::integer:
       return !value.empty() && value.size() <= 18 &&
              std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
-    case ParamType::uuid: return util::is_uuid(value);
+    case ParamType::uuid:
+      return util::is_uuid(value);
   }
   return false;
 }
@@ -159,6 +161,8 @@ const Route& Router::match(Verb method, std::string_view path, RequestContext& c
   }
   if (found == nullptr) {
     if (path_matches.empty()) throw errors::NotFound("Not found");
+    // The path is known: logs and metrics name its template even though the method is wrong.
+    ctx.route = path_matches.front()->path;
     std::vector<std::string> allowed;
     for (const Route* r : path_matches) {
       allowed.emplace_back(bhttp::to_string(r->method));

@@ -32,11 +32,12 @@ struct Server::Session {
 
 namespace {
 
-// A terminal handler that answers with `error` (protocol errors seen before routing).
+// The terminal handler for protocol errors seen before routing: it raises the error so the
+// error-mapping link renders it like any other.
 struct Reject {
-  std::function<void()> raise;
+  const errors::AppError* error;
   asio::awaitable<Response> operator()(Request&, RequestContext&) const {
-    raise();
+    throw *error;
     co_return Response{};
   }
 };
@@ -64,9 +65,8 @@ bool is_disconnect(const boost::system::error_code& ec) {
 Server::Server(ServerOptions options, const Pipeline& pipeline, const Router& router)
     : options_(std::move(options)),
       pipeline_(pipeline),
-      router_handler_([&router](Request& req, RequestContext& ctx) {
-        return router.dispatch(req, ctx);
-      }),
+      router_handler_(
+          [&router](Request& req, RequestContext& ctx) { return router.dispatch(req, ctx); }),
       signals_([&]() -> asio::io_context& {
         const unsigned n = std::max(1u, options_.threads);
         for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>());
@@ -117,7 +117,8 @@ void Server::wait_for_signals() {
   signals_.add(SIGINT);
   signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
     if (ec) return;
-    kit::log::info("server", "shutdown_requested", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    kit::log::info("server", "shutdown_requested",
+                   {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
     shutdown();
     // A second signal means "now": exit without draining.
     signals_.async_wait([](const boost::system::error_code& ec2, int) {
@@ -171,7 +172,8 @@ asio::awaitable<void> Server::drain_and_stop() {
     co_await timer.async_wait(asio::use_awaitable);
   }
   if (connections_.load() > 0) {
-    kit::log::warning("server", "shutdown_grace_expired", {{"open_connections", connections_.load()}});
+    kit::log::warning("server", "shutdown_grace_expired",
+                      {{"open_connections", connections_.load()}});
   }
   if (before_stop_) {
     try {
@@ -202,7 +204,8 @@ asio::awaitable<void> Server::accept_loop() {
     if (!acceptor_->is_open() || shutting_down()) co_return;
     Worker& w = *workers_[next_worker_++ % workers_.size()];
     boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor_->async_accept(w.ctx, asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket =
+        co_await acceptor_->async_accept(w.ctx, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
     if (ec) {
       // EMFILE and friends: say so and back off instead of spinning.
@@ -216,6 +219,16 @@ asio::awaitable<void> Server::accept_loop() {
   }
 }
 
+// Answers a protocol error through the middleware chain so it gets the envelope, the request
+// id, the security headers and an access log line like any other response.
+asio::awaitable<Response> Server::answer_protocol_error(Request& req, const std::string& peer,
+                                                        const errors::AppError& error) {
+  RequestContext ctx;
+  ctx.client_ip = peer;
+  const Handler terminal = Reject{&error};
+  co_return co_await pipeline_.handle(req, ctx, terminal);
+}
+
 asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
@@ -225,15 +238,6 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
   worker.sessions.push_back(&self);
   beast::flat_buffer buffer;
   bool served_any = false;
-
-  // Answers a protocol error through the middleware chain so it gets the envelope, the request
-  // id, the security headers and an access log line like any other response.
-  auto reject = [&](Request& req, std::function<void()> raise) -> asio::awaitable<Response> {
-    RequestContext ctx;
-    ctx.client_ip = peer;
-    const Handler terminal = Reject{std::move(raise)};
-    co_return co_await pipeline_.handle(req, ctx, terminal);
-  };
 
   for (;;) {
     if (buffer.size() == 0) {
@@ -278,24 +282,23 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
       }
     }
     Request req;
+    std::optional<errors::AppError> protocol_error;
     if (ec == bhttp::error::header_limit) {
-      res = co_await reject(req, [] { throw errors::HeadersTooLarge(); });
-      close_after = true;
+      protocol_error.emplace(errors::HeadersTooLarge());
     } else if (ec == bhttp::error::body_limit) {
-      if (parser.is_header_done()) req = parser.release();
-      req.body().clear();
-      res = co_await reject(req, [] { throw errors::PayloadTooLarge(); });
-      close_after = true;
+      req = parser.release();  // the header is complete: keep its X-Request-ID
+      protocol_error.emplace(errors::PayloadTooLarge());
     } else if (ec && is_disconnect(ec)) {
       break;
     } else if (ec) {
       // Malformed request line, header or chunked body: 400, then close (framing is lost).
       if (parser.is_header_done()) req = parser.release();
+      protocol_error.emplace(errors::BadRequest("Malformed HTTP request: " + ec.message()));
+    }
+    if (protocol_error) {
       req.body().clear();
-      res = co_await reject(req, [msg = ec.message()] {
-        throw errors::BadRequest("Malformed HTTP request: " + msg);
-      });
       close_after = true;
+      res = co_await answer_protocol_error(req, peer, *protocol_error);
     } else {
       req = parser.release();
       RequestContext ctx;
@@ -310,7 +313,10 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
     }
     served_any = true;
 
-    const bool keep_alive = !close_after && req.keep_alive() && !shutting_down();
+    // While draining, requests the client already pipelined into our buffer are still served;
+    // the connection closes after the last of them.
+    const bool keep_alive =
+        !close_after && req.keep_alive() && (!shutting_down() || buffer.size() > 0);
     res->version(req.version() == 10 ? 10 : 11);
     res->keep_alive(keep_alive);
     res->prepare_payload();

@@ -17,6 +17,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "kit/errors/app_error.hpp"
 #include "kit/http/pipeline.hpp"
 #include "kit/http/router.hpp"
 
@@ -76,6 +77,8 @@ class Server {
   boost::asio::awaitable<void> accept_loop();
   void drain_backlog();
   boost::asio::awaitable<void> session(Worker& worker, boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<Response> answer_protocol_error(Request& req, const std::string& peer,
+                                                         const kit::errors::AppError& error);
   boost::asio::awaitable<void> drain_and_stop();
   void stop_all();
   void wait_for_signals();

@@ -1,0 +1,13 @@
+#pragma once
+// GET /health/live and GET /health/ready (SPEC §3 "Health").
+#include <atomic>
+
+#include "kit/health/registry.hpp"
+#include "kit/http/router.hpp"
+
+namespace user_service::api {
+
+void register_health_routes(kit::http::Router& router, const kit::health::Registry& checks,
+                            const std::atomic<bool>& shutting_down);
+
+}  // namespace user_service::api

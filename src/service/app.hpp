@@ -1,0 +1,41 @@
+#pragma once
+// The application factory: builds the object graph from the settings (settings → logger →
+// database → repositories → services → routes → server) and owns its lifetime. Nothing here
+// is global; a test can build the same graph with other settings.
+#include <atomic>
+#include <memory>
+
+#include "kit/health/registry.hpp"
+#include "kit/http/pipeline.hpp"
+#include "kit/http/router.hpp"
+#include "kit/http/server.hpp"
+#include "service/settings.hpp"
+
+namespace user_service {
+
+class App {
+ public:
+  explicit App(Settings settings);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Starts the dependencies, listens, and serves until a signal's graceful shutdown completes.
+  // Throws when start-up fails (the caller logs and exits 1).
+  void serve();
+
+ private:
+  void build_pipeline();
+  void build_routes();
+  boost::asio::awaitable<void> start();
+  boost::asio::awaitable<void> stop();
+
+  Settings settings_;
+  kit::health::Registry health_;
+  kit::http::Router router_;
+  kit::http::Pipeline pipeline_;
+  std::atomic<bool> shutting_down_{false};
+  std::unique_ptr<kit::http::Server> server_;
+};
+
+}  // namespace user_service

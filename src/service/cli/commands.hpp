@@ -1,0 +1,16 @@
+#pragma once
+// The `user-service` subcommands (SPEC §1). Each returns the process exit code.
+#include <string>
+
+namespace user_service::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitConfig = 78;  // EX_CONFIG
+
+int serve();
+int check_config();
+int healthcheck(const std::string& url);
+
+}  // namespace user_service::cli
