@@ -64,6 +64,21 @@ std::string PasswordHasher::hash_now(const std::string& password) const {
   return std::string(out.data());
 }
 
+const std::string& PasswordHasher::dummy_hash() {
+  // A plain mutex rather than std::call_once: call_once with a throwing callable (out of
+  // memory here) hangs on some libstdc++ targets (GCC bug 66146). Concurrent first callers wait
+  // for the one hash; a failure leaves it empty so the next call tries again. Once set the
+  // string never changes, so the reference stays valid and readable after unlocking.
+  const std::lock_guard lock(dummy_mutex_);
+  if (dummy_hash_.empty()) {
+    std::string secret(32, '\0');
+    const WipeOnExit wipe_secret(secret);
+    randombytes_buf(secret.data(), secret.size());
+    dummy_hash_ = hash_now(secret);
+  }
+  return dummy_hash_;
+}
+
 void PasswordHasher::report(PasswordOperation operation,
                             std::chrono::steady_clock::duration elapsed) const {
   if (!observer_) return;
@@ -106,16 +121,9 @@ boost::asio::awaitable<VerifyResult> PasswordHasher::verify_dummy(std::string pa
   const WipeOnExit wipe(password);
   co_await pool_.run([this, &password] {
     const auto start = std::chrono::steady_clock::now();
-    // call_once blocks concurrent first callers until the one hash is made; if it throws, the
-    // next call tries again.
-    std::call_once(dummy_once_, [this] {
-      std::string secret(32, '\0');
-      const WipeOnExit wipe_secret(secret);
-      randombytes_buf(secret.data(), secret.size());
-      dummy_hash_ = hash_now(secret);
-    });
+    const std::string& dummy = dummy_hash();
     // The result is ignored: nobody knows the random dummy password.
-    (void)verify_now(dummy_hash_, password);
+    (void)verify_now(dummy, password);
     report(PasswordOperation::verify_dummy, std::chrono::steady_clock::now() - start);
   });
   co_return VerifyResult{};

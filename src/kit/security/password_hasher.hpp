@@ -66,13 +66,15 @@ class PasswordHasher {
 
  private:
   std::string hash_now(const std::string& password) const;
+  // Runs on a worker: makes the dummy hash on first use.
+  const std::string& dummy_hash();
   void report(PasswordOperation operation, std::chrono::steady_clock::duration elapsed) const;
 
   kit::async::WorkerPool& pool_;
   PasswordHashCost cost_;
   PasswordDurationObserver observer_;
-  std::once_flag dummy_once_;
-  std::string dummy_hash_;  // written once under dummy_once_, read-only afterwards
+  std::mutex dummy_mutex_;
+  std::string dummy_hash_;  // empty until first needed; written once under dummy_mutex_
 };
 
 }  // namespace kit::security
