@@ -1,0 +1,132 @@
+#include "kit/security/password_hasher.hpp"
+
+#include <array>
+#include <cstring>
+#include <stdexcept>
+
+#include <sodium.h>
+
+#include "kit/security/sodium.hpp"
+
+namespace kit::security {
+namespace {
+
+// Wipes a password copy when the scope ends, including by an exception or by the coroutine
+// frame being destroyed while suspended.
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(std::string& secret) : secret_(secret) {}
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+  ~WipeOnExit() { sodium_memzero(secret_.data(), secret_.size()); }
+
+ private:
+  std::string& secret_;
+};
+
+std::size_t memlimit_bytes(const PasswordHashCost& cost) {
+  return static_cast<std::size_t>(cost.memory_kib) * 1024U;
+}
+
+// libsodium reads the stored string as a C string of at most crypto_pwhash_STRBYTES bytes.
+bool plausible_phc(const std::string& phc) {
+  return !phc.empty() && phc.size() < crypto_pwhash_STRBYTES &&
+         std::memchr(phc.data(), '\0', phc.size()) == nullptr;
+}
+
+bool verify_now(const std::string& phc, const std::string& password) {
+  return plausible_phc(phc) &&
+         crypto_pwhash_str_verify(phc.c_str(), password.data(), password.size()) == 0;
+}
+
+}  // namespace
+
+PasswordHasher::PasswordHasher(kit::async::WorkerPool& pool, PasswordHashCost cost,
+                               PasswordDurationObserver observer)
+    : pool_(pool), cost_(cost), observer_(std::move(observer)) {
+  ensure_sodium_initialized();
+  // An unsigned cannot exceed OPSLIMIT_MAX (2^32 - 1), so only the minimum needs checking.
+  if (cost_.iterations < crypto_pwhash_argon2id_OPSLIMIT_MIN) {
+    throw std::invalid_argument("argon2id iterations out of range");
+  }
+  if (memlimit_bytes(cost_) < crypto_pwhash_argon2id_MEMLIMIT_MIN ||
+      memlimit_bytes(cost_) > crypto_pwhash_argon2id_MEMLIMIT_MAX) {
+    throw std::invalid_argument("argon2id memory cost out of range");
+  }
+}
+
+std::string PasswordHasher::hash_now(const std::string& password) const {
+  std::array<char, crypto_pwhash_STRBYTES> out{};
+  if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), cost_.iterations,
+                            memlimit_bytes(cost_), crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    throw std::runtime_error("argon2id hashing failed (out of memory?)");
+  }
+  return std::string(out.data());
+}
+
+const std::string& PasswordHasher::dummy_hash() {
+  // A plain mutex rather than std::call_once: call_once with a throwing callable (out of
+  // memory here) hangs on some libstdc++ targets (GCC bug 66146). Concurrent first callers wait
+  // for the one hash; a failure leaves it empty so the next call tries again. Once set the
+  // string never changes, so the reference stays valid and readable after unlocking.
+  const std::lock_guard lock(dummy_mutex_);
+  if (dummy_hash_.empty()) {
+    std::string secret(32, '\0');
+    const WipeOnExit wipe_secret(secret);
+    randombytes_buf(secret.data(), secret.size());
+    dummy_hash_ = hash_now(secret);
+  }
+  return dummy_hash_;
+}
+
+void PasswordHasher::report(PasswordOperation operation,
+                            std::chrono::steady_clock::duration elapsed) const {
+  if (!observer_) return;
+  try {
+    observer_(operation, std::chrono::duration<double>(elapsed).count());
+  } catch (...) {
+    // Metrics must never turn a successful login into a failure.
+  }
+}
+
+boost::asio::awaitable<std::string> PasswordHasher::hash(std::string password) {
+  const WipeOnExit wipe(password);
+  co_return co_await pool_.run([this, &password] {
+    const auto start = std::chrono::steady_clock::now();
+    std::string phc = hash_now(password);
+    report(PasswordOperation::hash, std::chrono::steady_clock::now() - start);
+    return phc;
+  });
+}
+
+boost::asio::awaitable<VerifyResult> PasswordHasher::verify(std::string phc_hash,
+                                                            std::string password) {
+  const WipeOnExit wipe(password);
+  co_return co_await pool_.run([this, &phc_hash, &password] {
+    const auto start = std::chrono::steady_clock::now();
+    VerifyResult result;
+    result.ok = verify_now(phc_hash, password);
+    if (result.ok) {
+      // The argon2id-specific check returns -1 for a valid hash of another algorithm (argon2i),
+      // which should be upgraded too; 1 means another cost, 0 means current.
+      result.needs_rehash = crypto_pwhash_argon2id_str_needs_rehash(
+                                phc_hash.c_str(), cost_.iterations, memlimit_bytes(cost_)) != 0;
+    }
+    report(PasswordOperation::verify, std::chrono::steady_clock::now() - start);
+    return result;
+  });
+}
+
+boost::asio::awaitable<VerifyResult> PasswordHasher::verify_dummy(std::string password) {
+  const WipeOnExit wipe(password);
+  co_await pool_.run([this, &password] {
+    const auto start = std::chrono::steady_clock::now();
+    const std::string& dummy = dummy_hash();
+    // The result is ignored: nobody knows the random dummy password.
+    (void)verify_now(dummy, password);
+    report(PasswordOperation::verify_dummy, std::chrono::steady_clock::now() - start);
+  });
+  co_return VerifyResult{};
+}
+
+}  // namespace kit::security
