@@ -1,0 +1,434 @@
+#include "service/settings.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <thread>
+
+#include "kit/config/database_url.hpp"
+#include "kit/config/mask.hpp"
+#include "kit/config/parse.hpp"
+#include "kit/config/reader.hpp"
+#include "kit/config/redis_url.hpp"
+
+#ifndef USER_SERVICE_VERSION
+#define USER_SERVICE_VERSION "0.0.0-dev"
+#endif
+
+namespace user_service {
+namespace {
+
+using namespace std::chrono_literals;
+using kit::config::Reader;
+using kit::config::Sensitivity;
+
+constexpr std::string_view kDefaultDatabaseUrl = "sqlite:///./data/user-service.db";
+constexpr std::size_t kMinJwtSecretBytes = 32;
+constexpr unsigned kDefaultHashMemoryKib = 19456;  // OWASP's argon2id minimum: 19 MiB, t=2
+constexpr unsigned kDefaultHashIterations = 2;
+// libsodium's argon2id minimum is 8 KiB; above 4 GiB a single hash would starve the host.
+constexpr unsigned kMinHashMemoryKib = crypto_pwhash_argon2id_MEMLIMIT_MIN / 1024;
+constexpr unsigned kMaxHashMemoryKib = 4u * 1024 * 1024;
+constexpr unsigned kMinHashIterations = crypto_pwhash_argon2id_OPSLIMIT_MIN;
+constexpr unsigned kMaxHashIterations = 100;  // beyond this every login takes seconds
+constexpr auto kMaxTimeout = std::chrono::milliseconds(24h);
+// The jsDelivr mirror of npm: Swagger UI and ReDoc are served from
+// <base>/swagger-ui-dist@5/… and <base>/redoc@2/….
+constexpr std::string_view kDefaultDocsAssetsUrl = "https://cdn.jsdelivr.net/npm";
+
+struct Context {
+  Reader& r;
+  Settings& s;
+  bool development() const { return s.environment == Environment::development; }
+  bool production() const { return s.environment == Environment::production; }
+  std::string when_environment() const {
+    return "ENVIRONMENT=" + std::string(to_string(s.environment));
+  }
+};
+
+std::optional<std::string> trimmed(const Reader& r, std::string_view name) {
+  auto v = r.value(name);
+  if (v) *v = std::string(kit::config::trim(*v));
+  return v;
+}
+
+bool has_control_characters(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+// A one-line string shown in logs and documents (names, issuers).
+std::string label(Reader& r, std::string_view name, std::string fallback) {
+  auto v = r.text(name, fallback);
+  if (has_control_characters(v)) {
+    r.problem(name, "must not contain control characters");
+    return fallback;
+  }
+  return v;
+}
+
+void load_app(Context& c) {
+  auto& [r, s] = c;
+  s.app_name = label(r, "APP_NAME", "User Service");
+  s.app_version = label(r, "APP_VERSION", USER_SERVICE_VERSION);
+  s.debug = r.boolean("DEBUG", false);
+  if (c.production() && s.debug) r.problem("DEBUG", "must be false in production");
+}
+
+void load_server(Context& c) {
+  auto& [r, s] = c;
+  if (const auto host = trimmed(r, "HOST")) {
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(*host, ec);
+    if (ec)
+      r.problem("HOST", "must be an IP address such as 0.0.0.0, 127.0.0.1 or ::");
+    else
+      s.host = address.to_string();
+  }
+  s.port = r.integer<std::uint16_t>("PORT", 8000, 0, 65535);
+  const unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, 256u);
+  s.workers = r.integer<unsigned>("WORKERS", cores, 1, 256);
+}
+
+void load_database(Context& c) {
+  auto& [r, s] = c;
+  auto url = trimmed(r, "DATABASE_URL");
+  if (!url && !c.development())
+    r.problem("DATABASE_URL", "is required when " + c.when_environment());
+  s.database_url = url.value_or(std::string(kDefaultDatabaseUrl));
+  try {
+    const auto parsed = kit::config::parse_database_url(s.database_url);
+    s.database_kind = parsed.kind == kit::config::DatabaseKind::sqlite ? DatabaseKind::sqlite
+                                                                       : DatabaseKind::postgres;
+    s.sqlite_path = parsed.sqlite_path;
+  } catch (const std::invalid_argument& e) {
+    r.problem("DATABASE_URL", e.what());
+  }
+  if (c.production() && url && s.database_kind == DatabaseKind::sqlite)
+    s.warnings.emplace_back(
+        "DATABASE_URL is SQLite in production: run a single replica only (the file is not "
+        "shared)");
+
+  s.database_pool_size = r.integer<unsigned>("DATABASE_POOL_SIZE", 5, 1, 1000);
+  s.database_pool_max_overflow = r.integer<unsigned>("DATABASE_POOL_MAX_OVERFLOW", 10, 0, 1000);
+  s.database_pool_timeout =
+      r.seconds("DATABASE_POOL_TIMEOUT_SECONDS", 5s, {.min = 1ms, .max = kMaxTimeout});
+  s.database_connect_timeout =
+      r.seconds("DATABASE_CONNECT_TIMEOUT_SECONDS", 30s, {.min = 1ms, .max = kMaxTimeout});
+  s.database_statement_timeout =
+      r.milliseconds("DATABASE_STATEMENT_TIMEOUT_MS", 5000ms, {.min = 0ms, .max = kMaxTimeout});
+  s.migrate_on_start = r.boolean("MIGRATE_ON_START", c.development());
+}
+
+void load_redis(Context& c) {
+  auto& [r, s] = c;
+  if (const auto url = trimmed(r, "REDIS_URL")) {
+    try {
+      kit::config::parse_redis_url(*url);
+      s.redis_url = *url;
+    } catch (const std::invalid_argument& e) {
+      r.problem("REDIS_URL", e.what());
+    }
+  } else if (c.production()) {
+    s.warnings.emplace_back(
+        "REDIS_URL is empty in production: rate limits are counted per replica, not shared");
+  }
+}
+
+std::string random_secret() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  unsigned char bytes[kMinJwtSecretBytes];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[sizeof bytes * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  sodium_memzero(bytes, sizeof bytes);
+  std::string secret(hex);
+  sodium_memzero(hex, sizeof hex);
+  return secret;
+}
+
+void load_jwt(Context& c) {
+  auto& [r, s] = c;
+  // Copied, not moved, out of the optional: GCC 12 reports a false -Warray-bounds on the move.
+  if (const auto secret = r.value("JWT_SECRET")) {
+    if (secret->size() < kMinJwtSecretBytes)
+      r.problem("JWT_SECRET", "must be at least 32 bytes");
+    else
+      s.jwt_secret = *secret;
+  } else if (c.development()) {
+    s.jwt_secret = random_secret();
+    s.jwt_secret_generated = true;
+    s.warnings.emplace_back(
+        "JWT_SECRET is not set: using a random secret for this process only; tokens stop "
+        "working on restart and are not accepted by other replicas");
+  } else {
+    r.problem("JWT_SECRET", "is required when " + c.when_environment());
+  }
+  s.jwt_algorithm = r.one_of<JwtAlgorithm>("JWT_ALGORITHM", JwtAlgorithm::HS256,
+                                           {{"HS256", JwtAlgorithm::HS256},
+                                            {"HS384", JwtAlgorithm::HS384},
+                                            {"HS512", JwtAlgorithm::HS512}});
+  s.jwt_expiration_minutes = r.integer<unsigned>("JWT_EXPIRATION_MINUTES", 60, 1, 43200);
+  s.jwt_issuer = label(r, "JWT_ISSUER", "user-service");
+  s.jwt_audience = label(r, "JWT_AUDIENCE", "user-service");
+}
+
+void load_password_hashing(Context& c) {
+  auto& [r, s] = c;
+  s.password_hash_memory_kib = r.integer<unsigned>(
+      "PASSWORD_HASH_MEMORY_KIB", kDefaultHashMemoryKib, kMinHashMemoryKib, kMaxHashMemoryKib);
+  s.password_hash_iterations = r.integer<unsigned>(
+      "PASSWORD_HASH_ITERATIONS", kDefaultHashIterations, kMinHashIterations, kMaxHashIterations);
+  if (!c.production()) return;
+  if (s.password_hash_memory_kib < kDefaultHashMemoryKib)
+    r.problem("PASSWORD_HASH_MEMORY_KIB",
+              "must be at least " + std::to_string(kDefaultHashMemoryKib) + " in production");
+  if (s.password_hash_iterations < kDefaultHashIterations)
+    r.problem("PASSWORD_HASH_ITERATIONS",
+              "must be at least " + std::to_string(kDefaultHashIterations) + " in production");
+}
+
+// A browser sends Origin as scheme://host[:port], lowercase, with no path: a configured
+// "https://app.example.com/" would never match, so it is refused rather than ignored.
+bool is_origin(std::string_view o) {
+  const auto sep = o.find("://");
+  if (sep == std::string_view::npos || sep == 0) return false;
+  const auto scheme = o.substr(0, sep);
+  const auto rest = o.substr(sep + 3);
+  const auto scheme_ok = std::all_of(scheme.begin(), scheme.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' || ch == '-' ||
+           ch == '.';
+  });
+  const auto rest_ok = !rest.empty() && std::none_of(rest.begin(), rest.end(), [](char ch) {
+    return ch == '/' || ch == '?' || ch == '#' || ch == '@' || ch == '*' ||
+           static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f;
+  });
+  return scheme_ok && scheme.front() >= 'a' && scheme.front() <= 'z' && rest_ok;
+}
+
+void load_cors(Context& c) {
+  auto& [r, s] = c;
+  const bool origins_set = r.raw("CORS_ALLOW_ORIGINS").has_value();
+  auto origins = r.list("CORS_ALLOW_ORIGINS", c.development() ? std::vector<std::string>{"*"}
+                                                              : std::vector<std::string>{});
+  s.cors_allow_credentials = r.boolean("CORS_ALLOW_CREDENTIALS", false);
+
+  const bool wildcard = std::find(origins.begin(), origins.end(), "*") != origins.end();
+  bool ok = true;
+  if (wildcard && origins.size() > 1) {
+    r.problem("CORS_ALLOW_ORIGINS", "'*' cannot be combined with other origins");
+    ok = false;
+  }
+  for (auto& origin : origins) {
+    if (origin == "*") continue;
+    origin = kit::config::to_lower(origin);
+    if (!is_origin(origin)) {
+      r.problem("CORS_ALLOW_ORIGINS", "'" + origin +
+                                          "' is not an origin: write scheme://host[:port] "
+                                          "without a path or trailing slash");
+      ok = false;
+    }
+  }
+  if (wildcard && s.cors_allow_credentials) {
+    r.problem("CORS_ALLOW_ORIGINS",
+              origins_set ? "'*' cannot be used with CORS_ALLOW_CREDENTIALS=true; list the "
+                            "allowed origins"
+                          : "the development default '*' cannot be used with "
+                            "CORS_ALLOW_CREDENTIALS=true; list the allowed origins");
+    ok = false;
+  }
+  if (wildcard && c.production()) {
+    r.problem("CORS_ALLOW_ORIGINS", "'*' is refused in production; list the allowed origins");
+    ok = false;
+  }
+  if (ok) s.cors_allow_origins = std::move(origins);
+}
+
+void load_rate_limits(Context& c) {
+  auto& [r, s] = c;
+  s.rate_limit_enabled = r.boolean("RATE_LIMIT_ENABLED", true);
+  s.rate_limit_per_minute = r.integer<unsigned>("RATE_LIMIT_PER_MINUTE", 600, 1, 1'000'000);
+  s.login_rate_limit_per_minute =
+      r.integer<unsigned>("LOGIN_RATE_LIMIT_PER_MINUTE", 10, 1, 1'000'000);
+  s.rate_limit_fail_open = r.boolean("RATE_LIMIT_FAIL_OPEN", true);
+  for (const auto& item : r.list("TRUSTED_PROXIES", {})) {
+    if (auto cidr = kit::net::Cidr::parse(item)) {
+      s.trusted_proxies.push_back(*cidr);
+    } else if (item == "*") {
+      r.problem("TRUSTED_PROXIES", "'*' is not accepted: write 0.0.0.0/0,::/0 to trust everyone");
+    } else {
+      r.problem("TRUSTED_PROXIES",
+                "'" + item + "' is not an IP address or CIDR such as 10.0.0.0/8 or fd00::/8");
+    }
+  }
+}
+
+void load_http_limits(Context& c) {
+  auto& [r, s] = c;
+  s.max_body_bytes = r.integer<std::size_t>("MAX_BODY_BYTES", 1'048'576, 1, 1024 * 1024 * 1024);
+  s.request_timeout = r.seconds("REQUEST_TIMEOUT_SECONDS", 30s, {.min = 1ms, .max = kMaxTimeout});
+  s.keepalive_timeout =
+      r.seconds("KEEPALIVE_TIMEOUT_SECONDS", 75s, {.min = 1ms, .max = kMaxTimeout});
+  s.max_connections = r.integer<std::size_t>("MAX_CONNECTIONS", 10'000, 1, 1'000'000);
+  s.shutdown_grace = r.seconds("SHUTDOWN_GRACE_SECONDS", 20s, {.min = 0ms, .max = kMaxTimeout});
+}
+
+// A base for <script src> and <link href> in the docs pages: an http(s) URL or an absolute
+// path, with nothing that could break out of an HTML attribute.
+bool is_assets_base(std::string_view u) {
+  const bool form = u.starts_with("https://") || u.starts_with("http://") ||
+                    (u.starts_with('/') && !u.starts_with("//"));
+  const bool clean = std::none_of(u.begin(), u.end(), [](char ch) {
+    return ch == '"' || ch == '\'' || ch == '<' || ch == '>' || ch == '\\' || ch == '`' ||
+           static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f;
+  });
+  return form && clean;
+}
+
+void load_observability(Context& c) {
+  auto& [r, s] = c;
+  if (const auto v = trimmed(r, "LOG_LEVEL")) {
+    if (const auto level = kit::log::parse_level(kit::config::to_lower(*v)))
+      s.log_level = *level;
+    else
+      r.problem("LOG_LEVEL", "must be one of debug, info, warning or error");
+  }
+  if (const auto v = trimmed(r, "LOG_FORMAT")) {
+    if (const auto format = kit::log::parse_format(kit::config::to_lower(*v)))
+      s.log_format = *format;
+    else
+      r.problem("LOG_FORMAT", "must be json or console");
+  }
+  s.metrics_enabled = r.boolean("METRICS_ENABLED", true);
+  s.docs_enabled = r.boolean("DOCS_ENABLED", !c.production());
+  auto assets = trimmed(r, "DOCS_ASSETS_URL").value_or(std::string(kDefaultDocsAssetsUrl));
+  while (assets.size() > 1 && assets.ends_with('/')) assets.pop_back();
+  if (is_assets_base(assets))
+    s.docs_assets_url = std::move(assets);
+  else
+    r.problem("DOCS_ASSETS_URL", "must be an http(s) URL or an absolute path such as /static");
+}
+
+}  // namespace
+
+std::string_view to_string(Environment environment) {
+  switch (environment) {
+    case Environment::development:
+      return "development";
+    case Environment::staging:
+      return "staging";
+    case Environment::production:
+      return "production";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(DatabaseKind kind) {
+  switch (kind) {
+    case DatabaseKind::sqlite:
+      return "sqlite";
+    case DatabaseKind::postgres:
+      return "postgres";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(JwtAlgorithm algorithm) {
+  switch (algorithm) {
+    case JwtAlgorithm::HS256:
+      return "HS256";
+    case JwtAlgorithm::HS384:
+      return "HS384";
+    case JwtAlgorithm::HS512:
+      return "HS512";
+  }
+  return "unknown";
+}
+
+Settings load_settings(const kit::config::Source& source) {
+  Reader r(source);
+  r.sensitive("JWT_SECRET", Sensitivity::secret)
+      .sensitive("DATABASE_URL", Sensitivity::credentials_url)
+      .sensitive("REDIS_URL", Sensitivity::credentials_url);
+
+  Settings s;
+  s.environment = r.one_of<Environment>("ENVIRONMENT", Environment::development,
+                                        {{"development", Environment::development},
+                                         {"staging", Environment::staging},
+                                         {"production", Environment::production}});
+  Context c{r, s};
+  load_app(c);
+  load_server(c);
+  load_database(c);
+  load_redis(c);
+  load_jwt(c);
+  load_password_hashing(c);
+  load_cors(c);
+  load_rate_limits(c);
+  load_http_limits(c);
+  load_observability(c);
+  r.throw_if_any();
+  return s;
+}
+
+std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
+  using kit::config::format_seconds;
+  using kit::config::mask_url_password;
+  const auto yes_no = [](bool b) { return std::string(b ? "true" : "false"); };
+  const auto join = [](const auto& items, auto&& show) {
+    std::string out;
+    for (const auto& item : items) {
+      if (!out.empty()) out += ',';
+      out += show(item);
+    }
+    return out;
+  };
+  const auto same = [](const std::string& v) { return v; };
+  const auto cidr = [](const kit::net::Cidr& v) { return v.to_string(); };
+  return {
+      {"APP_NAME", s.app_name},
+      {"APP_VERSION", s.app_version},
+      {"ENVIRONMENT", std::string(to_string(s.environment))},
+      {"DEBUG", yes_no(s.debug)},
+      {"HOST", s.host},
+      {"PORT", std::to_string(s.port)},
+      {"WORKERS", std::to_string(s.workers)},
+      {"DATABASE_URL", mask_url_password(s.database_url)},
+      {"DATABASE_POOL_SIZE", std::to_string(s.database_pool_size)},
+      {"DATABASE_POOL_MAX_OVERFLOW", std::to_string(s.database_pool_max_overflow)},
+      {"DATABASE_POOL_TIMEOUT_SECONDS", format_seconds(s.database_pool_timeout)},
+      {"DATABASE_CONNECT_TIMEOUT_SECONDS", format_seconds(s.database_connect_timeout)},
+      {"DATABASE_STATEMENT_TIMEOUT_MS", std::to_string(s.database_statement_timeout.count())},
+      {"MIGRATE_ON_START", yes_no(s.migrate_on_start)},
+      {"REDIS_URL", mask_url_password(s.redis_url)},
+      {"JWT_SECRET", "***"},
+      {"JWT_ALGORITHM", std::string(to_string(s.jwt_algorithm))},
+      {"JWT_EXPIRATION_MINUTES", std::to_string(s.jwt_expiration_minutes)},
+      {"JWT_ISSUER", s.jwt_issuer},
+      {"JWT_AUDIENCE", s.jwt_audience},
+      {"PASSWORD_HASH_MEMORY_KIB", std::to_string(s.password_hash_memory_kib)},
+      {"PASSWORD_HASH_ITERATIONS", std::to_string(s.password_hash_iterations)},
+      {"CORS_ALLOW_ORIGINS", join(s.cors_allow_origins, same)},
+      {"CORS_ALLOW_CREDENTIALS", yes_no(s.cors_allow_credentials)},
+      {"RATE_LIMIT_ENABLED", yes_no(s.rate_limit_enabled)},
+      {"RATE_LIMIT_PER_MINUTE", std::to_string(s.rate_limit_per_minute)},
+      {"LOGIN_RATE_LIMIT_PER_MINUTE", std::to_string(s.login_rate_limit_per_minute)},
+      {"RATE_LIMIT_FAIL_OPEN", yes_no(s.rate_limit_fail_open)},
+      {"TRUSTED_PROXIES", join(s.trusted_proxies, cidr)},
+      {"MAX_BODY_BYTES", std::to_string(s.max_body_bytes)},
+      {"REQUEST_TIMEOUT_SECONDS", format_seconds(s.request_timeout)},
+      {"KEEPALIVE_TIMEOUT_SECONDS", format_seconds(s.keepalive_timeout)},
+      {"MAX_CONNECTIONS", std::to_string(s.max_connections)},
+      {"SHUTDOWN_GRACE_SECONDS", format_seconds(s.shutdown_grace)},
+      {"LOG_LEVEL", std::string(kit::log::to_string(s.log_level))},
+      {"LOG_FORMAT", s.log_format == kit::log::Format::json ? "json" : "console"},
+      {"METRICS_ENABLED", yes_no(s.metrics_enabled)},
+      {"DOCS_ENABLED", yes_no(s.docs_enabled)},
+      {"DOCS_ASSETS_URL", s.docs_assets_url},
+  };
+}
+
+}  // namespace user_service

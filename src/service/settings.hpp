@@ -1,0 +1,90 @@
+#pragma once
+// The User Service's settings (SPEC §2): typed, validated once at start-up, then passed by
+// const reference to whatever needs them. Loading collects every problem and throws one
+// kit::config::ConfigError (exit 78) naming them all; secret values never appear in it.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kit/config/source.hpp"
+#include "kit/log/log.hpp"
+#include "kit/net/cidr.hpp"
+
+namespace user_service {
+
+enum class Environment { development, staging, production };
+enum class DatabaseKind { sqlite, postgres };
+enum class JwtAlgorithm { HS256, HS384, HS512 };
+
+std::string_view to_string(Environment environment);
+std::string_view to_string(DatabaseKind kind);
+std::string_view to_string(JwtAlgorithm algorithm);
+
+// Member defaults are the development defaults; load_settings() is the real source.
+struct Settings {
+  std::string app_name = "User Service";
+  std::string app_version;
+  Environment environment = Environment::development;
+  bool debug = false;
+  std::string host = "0.0.0.0";  // an IP literal
+  std::uint16_t port = 8000;     // 0 = pick a free port
+  unsigned workers = 1;
+
+  std::string database_url;  // holds secrets: show it through kit::config::mask_url_password
+  DatabaseKind database_kind = DatabaseKind::sqlite;
+  std::string sqlite_path;  // sqlite only: "./data/user-service.db", "/abs/path.db", ":memory:"
+  unsigned database_pool_size = 5;
+  unsigned database_pool_max_overflow = 10;
+  std::chrono::milliseconds database_pool_timeout{5'000};
+  std::chrono::milliseconds database_connect_timeout{30'000};
+  std::chrono::milliseconds database_statement_timeout{5'000};  // 0 = none
+  bool migrate_on_start = true;
+
+  std::string redis_url;  // empty = no Redis; holds secrets
+
+  std::string jwt_secret;  // >= 32 bytes
+  bool jwt_secret_generated = false;
+  JwtAlgorithm jwt_algorithm = JwtAlgorithm::HS256;
+  unsigned jwt_expiration_minutes = 60;
+  std::string jwt_issuer = "user-service";
+  std::string jwt_audience = "user-service";
+
+  unsigned password_hash_memory_kib = 19456;
+  unsigned password_hash_iterations = 2;
+
+  std::vector<std::string> cors_allow_origins;  // {"*"} means any origin
+  bool cors_allow_credentials = false;
+
+  bool rate_limit_enabled = true;
+  unsigned rate_limit_per_minute = 600;
+  unsigned login_rate_limit_per_minute = 10;
+  bool rate_limit_fail_open = true;
+  std::vector<kit::net::Cidr> trusted_proxies;
+
+  std::size_t max_body_bytes = 1'048'576;
+  std::chrono::milliseconds request_timeout{30'000};
+  std::chrono::milliseconds keepalive_timeout{75'000};
+  std::size_t max_connections = 10'000;
+  std::chrono::milliseconds shutdown_grace{20'000};
+
+  kit::log::Level log_level = kit::log::Level::info;
+  kit::log::Format log_format = kit::log::Format::json;
+  bool metrics_enabled = true;
+  bool docs_enabled = true;
+  std::string docs_assets_url = "https://cdn.jsdelivr.net/npm";  // no trailing '/'
+
+  std::vector<std::string> warnings;  // non-fatal notices to log at start-up
+};
+
+// Reads and validates every setting. Throws kit::config::ConfigError listing ALL problems.
+Settings load_settings(const kit::config::Source& source);
+
+// Every setting as NAME -> effective value, in SPEC order, for `check-config`. JWT_SECRET is
+// "***" and URL passwords are masked.
+std::vector<std::pair<std::string, std::string>> describe(const Settings& s);
+
+}  // namespace user_service
