@@ -55,12 +55,28 @@ void App::build_routes() {
 }
 
 boost::asio::awaitable<void> App::start() {
+  // SPEC §6 order: database (wait, migrate if configured) → routes → listen.
+  database_ = co_await Database::open(settings_, server_->executor(0));
+  if (settings_.migrate_on_start) {
+    for (const auto& name : co_await database_->migrate()) {
+      kit::log::info("app", "migration_applied", {{"migration", name}});
+    }
+  }
+  health_.add("database", [this]() -> boost::asio::awaitable<void> {
+    try {
+      co_await database_->ping();
+    } catch (const std::exception&) {
+      // Only a fixed text reaches the probe body: never the URL, host or credentials.
+      throw kit::health::CheckFailed("database unreachable");
+    }
+  });
   const auto endpoint = server_->listen();
   kit::log::info("app", "service_started",
                  {{"address", endpoint.address().to_string()},
                   {"port", endpoint.port()},
                   {"version", settings_.app_version},
                   {"environment", to_string(settings_.environment)},
+                  {"database", database_->kind()},
                   {"workers", settings_.workers}});
   co_return;
 }

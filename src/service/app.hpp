@@ -9,6 +9,7 @@
 #include "kit/http/pipeline.hpp"
 #include "kit/http/router.hpp"
 #include "kit/http/server.hpp"
+#include "service/database.hpp"
 #include "service/settings.hpp"
 
 namespace user_service {
@@ -36,6 +37,7 @@ class App {
   kit::http::Pipeline pipeline_;
   std::atomic<bool> shutting_down_{false};
   std::unique_ptr<kit::http::Server> server_;
+  std::unique_ptr<Database> database_;  // opened by start(), closed by stop()
 };
 
 }  // namespace user_service

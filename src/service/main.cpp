@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   app.add_subcommand("serve", "Run the HTTP server (the default)");
   app.add_subcommand("check-config",
                      "Validate the configuration and print the effective settings, secrets masked");
+  auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations and exit");
+  bool migrate_status = false;
+  migrate->add_flag("--status", migrate_status, "List applied and pending migrations instead");
   auto* health =
       app.add_subcommand("healthcheck", "GET /health/live on the local server, exit 0/1");
   std::string health_url;
@@ -34,6 +37,7 @@ int main(int argc, char** argv) {
   }
 
   if (app.got_subcommand("check-config")) return cli::check_config();
+  if (app.got_subcommand("migrate")) return cli::migrate(migrate_status);
   if (app.got_subcommand("healthcheck")) return cli::healthcheck(health_url);
   return cli::serve();
 }

@@ -11,6 +11,7 @@ inline constexpr int kExitConfig = 78;  // EX_CONFIG
 
 int serve();
 int check_config();
+int migrate(bool status_only);
 int healthcheck(const std::string& url);
 
 }  // namespace user_service::cli

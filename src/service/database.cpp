@@ -1,0 +1,19 @@
+#include "service/database.hpp"
+
+#include <fmt/format.h>
+
+#include "service/database_sqlite.hpp"
+
+namespace user_service {
+
+std::string migration_label(int version, std::string_view name) {
+  return fmt::format("{:04}_{}", version, name);
+}
+
+boost::asio::awaitable<std::unique_ptr<Database>> Database::open(
+    const Settings& settings, boost::asio::any_io_executor executor) {
+  (void)executor;
+  co_return co_await SqliteDatabase::open(settings);
+}
+
+}  // namespace user_service
