@@ -97,6 +97,12 @@ void Router::add(Verb method, std::string path, Handler handler, RouteInfo info)
         spec = spec.substr(0, colon);
       }
       if (spec.empty()) throw std::invalid_argument("empty path parameter name in " + path);
+      // A name is an identifier: "{a{b}" or "{a b}" is a typo, not a parameter called that.
+      const bool identifier = std::all_of(spec.begin(), spec.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_';
+      });
+      if (!identifier) throw std::invalid_argument("malformed path parameter name in " + path);
       seg.text = std::string(spec);
     } else {
       if (part.find_first_of("{}") != std::string_view::npos) {

@@ -1,0 +1,205 @@
+// kit::async::WorkerPool: CPU/blocking work runs on a worker thread and the coroutine resumes on
+// its own executor; results, exceptions and the queue bound (ARCHITECTURE "How a request flows").
+#include "kit/async/worker_pool.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kit/errors/app_error.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using kit::async::WorkerPool;
+using namespace std::chrono_literals;
+
+template <class T>
+T run_io(asio::io_context& io, asio::awaitable<T> a) {
+  auto fut = asio::co_spawn(io, std::move(a), asio::use_future);
+  io.run();
+  io.restart();
+  return fut.get();
+}
+
+struct Threads {
+  std::thread::id before, worker, after;
+};
+
+TEST(WorkerPool, RunsOnAWorkerAndResumesOnTheCallerThread) {
+  WorkerPool pool(2, 16);
+  asio::io_context io;
+  // The I/O "thread" is a dedicated thread, so the check does not depend on the test thread.
+  std::promise<Threads> seen;
+  std::thread::id io_thread;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Threads t;
+        t.before = std::this_thread::get_id();
+        t.worker = co_await pool.run([] {
+          std::this_thread::sleep_for(20ms);  // long enough that resuming inline would show
+          return std::this_thread::get_id();
+        });
+        t.after = std::this_thread::get_id();
+        seen.set_value(t);
+      },
+      asio::detached);
+  std::thread runner([&] {
+    io_thread = std::this_thread::get_id();
+    io.run();
+  });
+  runner.join();
+  const Threads t = seen.get_future().get();
+  EXPECT_EQ(t.before, io_thread);
+  EXPECT_NE(t.worker, io_thread);
+  EXPECT_NE(t.worker, std::this_thread::get_id());
+  EXPECT_EQ(t.after, io_thread);
+  EXPECT_EQ(pool.pending(), 0u);
+}
+
+TEST(WorkerPool, ValueResults) {
+  WorkerPool pool(1, 16);
+  asio::io_context io;
+  EXPECT_EQ(run_io(io, pool.run([] { return 6 * 7; })), 42);
+  EXPECT_EQ(run_io(io, pool.run([] { return std::string(1000, 'x'); })), std::string(1000, 'x'));
+  const auto ptr = run_io(io, pool.run([] { return std::make_unique<int>(5); }));  // move-only
+  ASSERT_NE(ptr, nullptr);
+  EXPECT_EQ(*ptr, 5);
+  // Captured state is used by the worker and the result reflects it.
+  std::vector<int> input{1, 2, 3, 4};
+  EXPECT_EQ(run_io(io, pool.run([&input] {
+              int sum = 0;
+              for (int v : input) sum += v;
+              return sum;
+            })),
+            10);
+}
+
+TEST(WorkerPool, VoidResults) {
+  WorkerPool pool(1, 16);
+  asio::io_context io;
+  std::atomic<int> calls{0};
+  run_io(io, [&]() -> asio::awaitable<void> {
+    co_await pool.run([&] { calls.fetch_add(1); });
+    co_await pool.run([&] { calls.fetch_add(1); });
+  }());
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST(WorkerPool, ExceptionsPropagateToTheCaller) {
+  WorkerPool pool(1, 16);
+  asio::io_context io;
+  try {
+    run_io(io, pool.run([]() -> int { throw std::runtime_error("boom"); }));
+    ADD_FAILURE() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "boom");
+  }
+  // The type survives, so an AppError thrown by a worker still maps to its envelope.
+  EXPECT_THROW(run_io(io, pool.run([] { throw kit::errors::Conflict("taken"); })),
+               kit::errors::Conflict);
+  // And the pool keeps working afterwards.
+  EXPECT_EQ(run_io(io, pool.run([] { return 1; })), 1);
+  EXPECT_EQ(pool.pending(), 0u);
+}
+
+TEST(WorkerPool, ManyConcurrentJobsAllComplete) {
+  WorkerPool pool(2, 1000);
+  asio::io_context io;
+  std::vector<std::future<int>> results;
+  for (int i = 0; i < 200; ++i) {
+    results.push_back(asio::co_spawn(io, pool.run([i] { return i * i; }), asio::use_future));
+  }
+  io.run();
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(results[static_cast<std::size_t>(i)].get(), i * i);
+  EXPECT_EQ(pool.pending(), 0u);
+}
+
+TEST(WorkerPool, QueueBoundGivesServiceUnavailable) {
+  constexpr std::size_t kThreads = 1;
+  constexpr std::size_t kMaxQueue = 2;
+  WorkerPool pool(kThreads, kMaxQueue);
+  asio::io_context io;
+  std::promise<void> gate;
+  std::shared_future<void> open = gate.get_future().share();
+
+  struct Outcome {
+    int accepted = 0;
+    int rejected = 0;
+    bool rejected_ok = true;  // every rejection is a 503 with Retry-After
+    std::size_t pending_at_peak = 0;
+  };
+  auto outcome = asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<Outcome> {
+        Outcome o;
+        const auto ex = co_await asio::this_coro::executor;
+        std::vector<std::future<int>> blocked;
+        for (int i = 0; i < 5; ++i) {
+          blocked.push_back(asio::co_spawn(ex, pool.run([open, i] {
+            open.wait();
+            return i;
+          }),
+                                           asio::use_future));
+        }
+        // Let the spawned coroutines start and submit (or be refused).
+        for (int i = 0; i < 50; ++i) co_await asio::post(ex, asio::use_awaitable);
+        o.pending_at_peak = pool.pending();
+        for (auto& f : blocked) {
+          if (f.wait_for(0s) != std::future_status::ready) continue;
+          try {
+            f.get();
+          } catch (const kit::errors::ServiceUnavailable& e) {
+            ++o.rejected;
+            o.rejected_ok = o.rejected_ok && e.status() == 503 && !e.headers().empty() &&
+                            e.headers()[0].first == "Retry-After";
+          }
+        }
+        // A further call is refused right away, without waiting for the queue.
+        try {
+          co_await pool.run([] { return 0; });
+        } catch (const kit::errors::ServiceUnavailable&) {
+          ++o.rejected;
+        }
+        gate.set_value();
+        for (auto& f : blocked) {
+          if (f.valid()) {
+            while (f.wait_for(0s) != std::future_status::ready) {
+              co_await asio::post(ex, asio::use_awaitable);
+            }
+            f.get();
+            ++o.accepted;
+          }
+        }
+        co_return o;
+      },
+      asio::use_future);
+  io.run();
+  io.restart();
+  const Outcome o = outcome.get();
+  EXPECT_TRUE(o.rejected_ok);
+  EXPECT_GE(o.accepted, static_cast<int>(kMaxQueue));
+  EXPECT_LE(o.accepted, static_cast<int>(kThreads + kMaxQueue));
+  EXPECT_EQ(o.accepted + o.rejected, 6);
+  EXPECT_LE(o.pending_at_peak, kThreads + kMaxQueue);
+  EXPECT_EQ(pool.pending(), 0u);
+  // Capacity is back once the queue drained.
+  EXPECT_EQ(run_io(io, pool.run([] { return 9; })), 9);
+}
+
+}  // namespace
