@@ -1,0 +1,156 @@
+#include "kit/db/sqlite/database.hpp"
+
+#include <filesystem>
+#include <system_error>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "kit/db/errors.hpp"
+
+namespace kit::db::sqlite {
+namespace {
+
+void create_parent_folder(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    throw UnavailableError("cannot create the folder of the SQLite database: " + ec.message());
+  }
+}
+
+}  // namespace
+
+bool is_memory_path(std::string_view path) noexcept {
+  return path == ":memory:" || path.starts_with("file::memory:");
+}
+
+Database::CallGuard::CallGuard(Database& db) : db_(db) {
+  db_.in_flight_.fetch_add(1, std::memory_order_acq_rel);
+  if (db_.closed_.load(std::memory_order_acquire)) {
+    db_.in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    throw UnavailableError("the SQLite database is closed");
+  }
+}
+
+Database::CallGuard::~CallGuard() {
+  db_.in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+Database::Database(Options options)
+    : options_(std::move(options)),
+      memory_(is_memory_path(options_.path)),
+      reader_count_(memory_ ? 0 : options_.readers),
+      writer_pool_(1, options_.max_queue) {
+  if (reader_count_ > 0) {
+    reader_pool_ = std::make_unique<kit::async::WorkerPool>(reader_count_, options_.max_queue);
+  }
+}
+
+Database::~Database() {
+  // Join the workers before the connections they use are destroyed.
+  if (reader_pool_) reader_pool_->stop();
+  writer_pool_.stop();
+}
+
+boost::asio::awaitable<std::unique_ptr<Database>> Database::open(Options options) {
+  if (options.path.empty()) throw UnavailableError("no SQLite database path configured");
+  std::unique_ptr<Database> db(new Database(std::move(options)));
+  Database& self = *db;
+  co_await self.writer_pool_.run([&self] {
+    if (!self.memory_ && !self.options_.path.starts_with("file:")) {
+      create_parent_folder(self.options_.path);
+    }
+    ConnectionOptions writer_options;
+    writer_options.busy_timeout = self.options_.busy_timeout;
+    self.writer_ = std::make_unique<Connection>(self.options_.path, writer_options);
+    if (self.options_.on_connect) self.options_.on_connect(*self.writer_);
+  });
+  // Readers are opened after the writer has switched the file to WAL (a persistent setting).
+  for (std::size_t i = 0; i < self.reader_count_; ++i) {
+    co_await self.reader_pool_->run([&self] {
+      ConnectionOptions reader_options;
+      reader_options.busy_timeout = self.options_.busy_timeout;
+      reader_options.read_only = true;
+      reader_options.wal = false;
+      auto reader = std::make_unique<Connection>(self.options_.path, reader_options);
+      if (self.options_.on_connect) self.options_.on_connect(*reader);
+      self.give_back_reader(std::move(reader));
+    });
+  }
+  co_return db;
+}
+
+std::unique_ptr<Connection> Database::take_reader() {
+  std::unique_lock lock(readers_mutex_);
+  // The pool has as many threads as readers, so a job always finds one; waiting is only a guard.
+  reader_free_.wait(lock, [this] { return !free_readers_.empty(); });
+  auto connection = std::move(free_readers_.back());
+  free_readers_.pop_back();
+  return connection;
+}
+
+void Database::give_back_reader(std::unique_ptr<Connection> connection) {
+  {
+    std::lock_guard lock(readers_mutex_);
+    free_readers_.push_back(std::move(connection));
+  }
+  reader_free_.notify_one();
+}
+
+boost::asio::awaitable<Rows> Database::query(std::string sql, std::vector<Value> params) {
+  co_return co_await on_reader([&](Connection& c) { return c.query(sql, params); });
+}
+
+boost::asio::awaitable<std::int64_t> Database::execute(std::string sql, std::vector<Value> params) {
+  co_return co_await on_writer([&](Connection& c) { return c.execute(sql, params); });
+}
+
+boost::asio::awaitable<Rows> Database::execute_returning(std::string sql,
+                                                         std::vector<Value> params) {
+  co_return co_await on_writer([&](Connection& c) { return c.query(sql, params); });
+}
+
+boost::asio::awaitable<void> Database::ping() {
+  const Rows rows = co_await query("SELECT 1");
+  if (rows.size() != 1 || rows[0].int64(0) != 1) {
+    throw UnavailableError("SQLite ping returned an unexpected result");
+  }
+}
+
+boost::asio::awaitable<void> Database::close() {
+  if (closed_.exchange(true, std::memory_order_acq_rel)) co_return;
+  // Requests are drained before the pools close (SPEC §6), so this wait is normally empty.
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  while (in_flight_.load(std::memory_order_acquire) > 0) {
+    timer.expires_after(std::chrono::milliseconds{5});
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  }
+  co_await writer_pool_.run([this] {
+    std::lock_guard lock(readers_mutex_);
+    free_readers_.clear();
+    writer_.reset();  // last: closing the last connection checkpoints and removes the -wal file
+  });
+}
+
+void Database::begin(Connection& c) {
+  c.execute_script("BEGIN IMMEDIATE");
+}
+
+void Database::commit(Connection& c) {
+  c.execute_script("COMMIT");
+}
+
+void Database::rollback_quietly(Connection& c) noexcept {
+  if (!c.in_transaction()) return;
+  try {
+    c.execute_script("ROLLBACK");
+  } catch (...) {
+    // Nothing better to do: the original error is the one worth reporting.
+  }
+}
+
+}  // namespace kit::db::sqlite

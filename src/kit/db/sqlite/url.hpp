@@ -1,0 +1,13 @@
+#pragma once
+// DATABASE_URL for SQLite (SPEC §2): "sqlite:///relative/path.db", "sqlite:////abs/path.db",
+// "sqlite://:memory:" (and "sqlite:///:memory:"). Returns the path to open, or nullopt when the
+// URL is not a SQLite URL or has no path.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kit::db::sqlite {
+
+std::optional<std::string> path_from_url(std::string_view url);
+
+}  // namespace kit::db::sqlite

@@ -1,0 +1,148 @@
+#include "service/repositories/sqlite_user_repository.hpp"
+
+#include "kit/db/errors.hpp"
+#include "service/repositories/timestamps.hpp"
+
+namespace user_service::repositories {
+namespace {
+
+using kit::db::sqlite::Row;
+using kit::db::sqlite::Rows;
+using kit::db::sqlite::Value;
+
+// The unique index on lower(email) (migrations/sqlite/0001_create_users.sql). A clash on the
+// primary key is a different failure and must not be reported as a taken email.
+constexpr std::string_view kEmailIndex = "users_email_key";
+
+#define USER_COLUMNS "id, email, name, password_hash, role, created_at, updated_at"
+
+constexpr const char* kInsert = "INSERT INTO users (" USER_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kSelectById = "SELECT " USER_COLUMNS " FROM users WHERE id = ?";
+// lower(email) matches the expression of the unique index, so the index serves the lookup.
+constexpr const char* kSelectByEmail =
+    "SELECT " USER_COLUMNS " FROM users WHERE lower(email) = lower(?)";
+constexpr const char* kUpdate =
+    "UPDATE users SET email = coalesce(?, email), name = coalesce(?, name),"
+    " password_hash = coalesce(?, password_hash), role = coalesce(?, role), updated_at = ?"
+    " WHERE id = ? RETURNING " USER_COLUMNS;
+constexpr const char* kDelete = "DELETE FROM users WHERE id = ?";
+constexpr const char* kListFirst =
+    "SELECT " USER_COLUMNS " FROM users ORDER BY created_at DESC, id DESC LIMIT ?";
+constexpr const char* kListAfter = "SELECT " USER_COLUMNS
+                                   " FROM users WHERE (created_at, id) < (?, ?)"
+                                   " ORDER BY created_at DESC, id DESC LIMIT ?";
+
+#undef USER_COLUMNS
+
+domain::Timestamp timestamp_cell(const Row& row, std::size_t i) {
+  auto ts = parse_timestamp(row.text(i));
+  if (!ts) throw kit::db::QueryError("sqlite:data", "users row has a malformed timestamp");
+  return *ts;
+}
+
+domain::User to_user(const Row& row) {
+  domain::User u;
+  u.id = row.text(0);
+  u.email = row.text(1);
+  u.name = row.text(2);
+  u.password_hash = row.text(3);
+  const auto role = domain::parse_role(row.text(4));
+  if (!role) throw kit::db::QueryError("sqlite:data", "users row has an unknown role");
+  u.role = *role;
+  u.created_at = timestamp_cell(row, 5);
+  u.updated_at = timestamp_cell(row, 6);
+  return u;
+}
+
+std::optional<domain::User> first_user(const Rows& rows) {
+  if (rows.empty()) return std::nullopt;
+  return to_user(rows[0]);
+}
+
+template <class T>
+Value optional_text(const std::optional<T>& v) {
+  if (!v) return nullptr;
+  if constexpr (std::is_same_v<T, domain::Role>) {
+    return std::string(domain::to_string(*v));
+  } else {
+    return *v;
+  }
+}
+
+[[noreturn]] void rethrow_unique(const kit::db::UniqueViolation& e) {
+  if (e.constraint() == kEmailIndex) throw EmailTaken();
+  throw e;
+}
+
+}  // namespace
+
+boost::asio::awaitable<domain::User> SqliteUserRepository::create(const NewUser& user) {
+  const std::string created = format_timestamp(user.created_at);
+  // Parameters are built outside the co_await: GCC 12 miscompiles braced lists inside one.
+  std::vector<Value> params{
+      user.id, user.email, user.name, user.password_hash, std::string(domain::to_string(user.role)),
+      created, created};
+  try {
+    co_await db_.execute(kInsert, std::move(params));
+  } catch (const kit::db::UniqueViolation& e) {
+    rethrow_unique(e);
+  }
+  co_return domain::User{user.id,   user.email,      user.name,      user.password_hash,
+                         user.role, user.created_at, user.created_at};
+}
+
+boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::find_by_id(
+    std::string_view id) {
+  std::vector<Value> params{std::string(id)};
+  co_return first_user(co_await db_.query(kSelectById, std::move(params)));
+}
+
+boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::find_by_email(
+    std::string_view email) {
+  std::vector<Value> params{std::string(email)};
+  co_return first_user(co_await db_.query(kSelectByEmail, std::move(params)));
+}
+
+boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::update(
+    std::string_view id, const UserUpdate& update) {
+  std::vector<Value> params{optional_text(update.email),         optional_text(update.name),
+                            optional_text(update.password_hash), optional_text(update.role),
+                            format_timestamp(update.updated_at), std::string(id)};
+  Rows rows;
+  try {
+    rows = co_await db_.execute_returning(kUpdate, std::move(params));
+  } catch (const kit::db::UniqueViolation& e) {
+    rethrow_unique(e);
+  }
+  co_return first_user(rows);
+}
+
+boost::asio::awaitable<bool> SqliteUserRepository::remove(std::string_view id) {
+  std::vector<Value> params{std::string(id)};
+  co_return co_await db_.execute(kDelete, std::move(params)) > 0;
+}
+
+boost::asio::awaitable<Page> SqliteUserRepository::list(std::size_t limit,
+                                                        std::optional<PageCursor> after) {
+  // One more row than asked tells whether another page follows without a COUNT.
+  const auto fetch = static_cast<std::int64_t>(limit) + 1;
+  std::vector<Value> params;
+  if (after) {
+    params = {format_timestamp(after->created_at), after->id, fetch};
+  } else {
+    params = {fetch};
+  }
+  const Rows rows = co_await db_.query(after ? kListAfter : kListFirst, std::move(params));
+  Page page;
+  for (const Row& row : rows) {
+    if (page.items.size() == limit) {
+      const domain::User& last = page.items.back();
+      page.next = PageCursor{last.created_at, last.id};
+      break;
+    }
+    page.items.push_back(to_user(row));
+  }
+  co_return page;
+}
+
+}  // namespace user_service::repositories

@@ -1,0 +1,28 @@
+#pragma once
+// UserRepository on the embedded SQLite executor. Timestamps are stored as RFC 3339 UTC text
+// with microseconds (timestamps.hpp), which sorts like time, so keyset pagination compares text.
+// Every call runs on the Database's workers; the caller's coroutine never blocks.
+#include "kit/db/sqlite/database.hpp"
+#include "service/repositories/user_repository.hpp"
+
+namespace user_service::repositories {
+
+class SqliteUserRepository final : public UserRepository {
+ public:
+  // Borrows `db`, which must outlive the repository and be migrated (migrations/sqlite).
+  explicit SqliteUserRepository(kit::db::sqlite::Database& db) : db_(db) {}
+
+  boost::asio::awaitable<domain::User> create(const NewUser& user) override;
+  boost::asio::awaitable<std::optional<domain::User>> find_by_id(std::string_view id) override;
+  boost::asio::awaitable<std::optional<domain::User>> find_by_email(
+      std::string_view email) override;
+  boost::asio::awaitable<std::optional<domain::User>> update(std::string_view id,
+                                                             const UserUpdate& update) override;
+  boost::asio::awaitable<bool> remove(std::string_view id) override;
+  boost::asio::awaitable<Page> list(std::size_t limit, std::optional<PageCursor> after) override;
+
+ private:
+  kit::db::sqlite::Database& db_;
+};
+
+}  // namespace user_service::repositories

@@ -1,0 +1,24 @@
+#pragma once
+// RFC 3339 UTC text for domain::Timestamp: "2026-11-25T02:11:00.123456Z". Always six fractional
+// digits and a `Z`, so the text sorts like the time (SQLite stores timestamps this way and
+// keyset pagination compares them as text) and the API renders every timestamp alike.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "service/domain/user.hpp"
+
+namespace user_service::repositories {
+
+// Years 0000–9999 only (RFC 3339); throws std::out_of_range outside them.
+std::string format_timestamp(domain::Timestamp ts);
+
+// For the HTTP layer: appends the same text to a JSON body or header under construction,
+// without a temporary string.
+void append_timestamp(std::string& out, domain::Timestamp ts);
+
+// Strict: "YYYY-MM-DDTHH:MM:SS[.f…]Z" with 0–6 fractional digits, an upper-case T and Z, a real
+// calendar date, no leap second, no offset other than Z. Returns nullopt otherwise.
+std::optional<domain::Timestamp> parse_timestamp(std::string_view text) noexcept;
+
+}  // namespace user_service::repositories
