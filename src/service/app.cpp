@@ -57,11 +57,7 @@ void App::build_routes() {
 boost::asio::awaitable<void> App::start() {
   // SPEC §6 order: database (wait, migrate if configured) → routes → listen.
   database_ = co_await Database::open(settings_, server_->executor(0));
-  if (settings_.migrate_on_start) {
-    for (const auto& name : co_await database_->migrate()) {
-      kit::log::info("app", "migration_applied", {{"migration", name}});
-    }
-  }
+  if (settings_.migrate_on_start) co_await database_->migrate();  // logs each migration
   health_.add("database", [this]() -> boost::asio::awaitable<void> {
     try {
       co_await database_->ping();
