@@ -1,0 +1,422 @@
+#include "kit/db/pg/detail/pool_core.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "kit/db/pg/detail/conninfo.hpp"
+#include "kit/log/log.hpp"
+
+namespace kit::db::pg::detail {
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr std::string_view kPing = "SELECT 1";  // a named constant: see connection.cpp
+
+std::string reason_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const UnavailableError& e) {
+    return e.internal_reason();
+  } catch (const QueryError& e) {
+    return "sqlstate " + e.sqlstate() + ": " + e.what();
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
+awaitable<void> sleep_for(const asio::any_io_executor& ex, milliseconds delay) {
+  asio::steady_timer timer(ex, delay);
+  boost::system::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+}
+
+std::string safe_endpoint(const std::string& conninfo) {
+  try {
+    return parse_conninfo(conninfo).endpoint;
+  } catch (const std::exception&) {
+    return "(invalid connection string)";
+  }
+}
+
+}  // namespace
+
+void Lease::reset() noexcept {
+  if (conn_) core_->release(std::move(conn_));
+  core_.reset();
+}
+
+PoolCore::PoolCore(asio::any_io_executor executor, PoolOptions options)
+    : executor_(std::move(executor)),
+      options_(std::move(options)),
+      endpoint_(safe_endpoint(options_.conninfo)),
+      reap_timer_(executor_),
+      drain_timer_(executor_),
+      backoff_(options_.retry_initial_backoff, options_.retry_max_backoff) {
+  if (options_.size == 0) options_.size = 1;
+}
+
+PoolCore::~PoolCore() = default;
+
+ConnectOptions PoolCore::connect_options(milliseconds timeout) const {
+  return ConnectOptions{options_.conninfo, options_.application_name, options_.statement_timeout,
+                        timeout};
+}
+
+Stats PoolCore::stats() const noexcept {
+  Stats s;
+  s.open = stat_open_.load(std::memory_order_relaxed);
+  s.connecting = stat_connecting_.load(std::memory_order_relaxed);
+  s.idle = stat_idle_.load(std::memory_order_relaxed);
+  s.in_use = stat_in_use_.load(std::memory_order_relaxed);
+  s.waiting = stat_waiting_.load(std::memory_order_relaxed);
+  s.acquisitions = stat_acquisitions_.load(std::memory_order_relaxed);
+  s.wait_seconds_total = static_cast<double>(stat_wait_ns_.load(std::memory_order_relaxed)) / 1e9;
+  return s;
+}
+
+void PoolCore::publish() noexcept {
+  stat_open_.store(open_, std::memory_order_relaxed);
+  stat_connecting_.store(connecting_, std::memory_order_relaxed);
+  stat_idle_.store(idle_.size(), std::memory_order_relaxed);
+  stat_in_use_.store(in_use_, std::memory_order_relaxed);
+  stat_waiting_.store(waiters_.size(), std::memory_order_relaxed);
+}
+
+void PoolCore::record_wait(Clock::duration waited) {
+  const auto ns = duration_cast<std::chrono::nanoseconds>(waited);
+  stat_acquisitions_.fetch_add(1, std::memory_order_relaxed);
+  stat_wait_ns_.fetch_add(static_cast<std::uint64_t>(ns.count()), std::memory_order_relaxed);
+  if (options_.on_wait) options_.on_wait(ns);
+}
+
+// ---- opening and closing connections ----
+
+awaitable<std::unique_ptr<Connection>> PoolCore::open_connection(milliseconds timeout) {
+  co_return co_await Connection::connect(executor_, connect_options(timeout));
+}
+
+awaitable<void> PoolCore::start(std::shared_ptr<PoolCore> self) {
+  const auto started = Clock::now();
+  const auto deadline = started + self->options_.connect_timeout;
+  Backoff backoff(std::chrono::milliseconds{100}, std::chrono::milliseconds{5000});
+  for (int attempt = 1;; ++attempt) {
+    if (self->closing_) throw UnavailableError("pool is closed");
+    std::exception_ptr error;
+    ++self->open_;
+    ++self->connecting_;
+    self->publish();
+    try {
+      const auto left = duration_cast<milliseconds>(deadline - Clock::now());
+      auto conn = co_await self->open_connection(
+          std::clamp(left, milliseconds{1}, self->options_.connect_attempt_timeout));
+      --self->connecting_;
+      self->give(std::move(conn));
+      break;
+    } catch (const UnavailableError&) {
+      error = std::current_exception();
+    }
+    --self->connecting_;
+    --self->open_;
+    self->publish();
+    const std::string reason = reason_of(error);
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      kit::log::error("db", "database_connect_failed",
+                      {{"endpoint", self->endpoint_}, {"attempts", attempt}, {"error", reason}});
+      throw UnavailableError("database not reachable within " +
+                             std::to_string(self->options_.connect_timeout.count()) +
+                             " ms: " + reason);
+    }
+    const auto delay =
+        std::min(backoff.delay(attempt), duration_cast<milliseconds>(deadline - now));
+    kit::log::warning("db", "database_connect_retry",
+                      {{"endpoint", self->endpoint_},
+                       {"attempt", attempt},
+                       {"delay_ms", delay.count()},
+                       {"error", reason}});
+    co_await sleep_for(self->executor_, delay);
+  }
+  // The server answers: open the rest of the persistent connections.
+  while (self->open_ < self->options_.size && !self->closing_) {
+    ++self->open_;
+    ++self->connecting_;
+    self->publish();
+    std::unique_ptr<Connection> conn;
+    std::exception_ptr error;
+    try {
+      conn = co_await self->open_connection(self->options_.connect_attempt_timeout);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    --self->connecting_;
+    if (error) {
+      --self->open_;
+      self->publish();
+      std::rethrow_exception(error);
+    }
+    self->give(std::move(conn));
+  }
+  kit::log::info("db", "db_pool_started",
+                 {{"endpoint", self->endpoint_},
+                  {"size", self->options_.size},
+                  {"max_overflow", self->options_.max_overflow},
+                  {"duration_ms", duration_cast<milliseconds>(Clock::now() - started).count()}});
+}
+
+void PoolCore::spawn_connects() {
+  while (!closing_ && connecting_ < waiters_.size() && open_ < capacity()) {
+    ++open_;
+    ++connecting_;
+    asio::co_spawn(executor_, connect_for_waiters(shared_from_this()), asio::detached);
+  }
+  publish();
+}
+
+awaitable<void> PoolCore::connect_for_waiters(std::shared_ptr<PoolCore> self) {
+  std::unique_ptr<Connection> conn;
+  std::exception_ptr error;
+  try {
+    conn = co_await self->open_connection(
+        std::min(self->options_.connect_attempt_timeout, self->options_.acquire_timeout));
+  } catch (...) {
+    error = std::current_exception();
+  }
+  --self->connecting_;
+  if (conn && !self->closing_) {
+    self->give(std::move(conn));
+    co_return;
+  }
+  --self->open_;
+  conn.reset();
+  if (error) {
+    kit::log::warning("db", "db_connect_failed",
+                      {{"endpoint", self->endpoint_}, {"error", reason_of(error)}});
+    // Fail fast while the server is down: the oldest waiter gets the error now instead of
+    // waiting out its timeout, and the query's retry policy decides what to do with it.
+    self->fail_front_waiter(error);
+  }
+  self->spawn_connects();
+}
+
+void PoolCore::discard(std::unique_ptr<Connection> conn) noexcept {
+  conn.reset();  // closes it
+  --open_;
+}
+
+// Hands an open, unused connection to the oldest waiter, or parks it.
+void PoolCore::give(std::unique_ptr<Connection> conn) {
+  if (closing_) {
+    discard(std::move(conn));
+    publish();
+    return;
+  }
+  if (!waiters_.empty()) {
+    auto waiter = std::move(waiters_.front());
+    waiters_.pop_front();
+    waiter->queued = false;
+    waiter->conn = std::move(conn);
+    ++in_use_;
+    waiter->timer.cancel();
+    publish();
+    return;
+  }
+  idle_.push_back(Idle{std::move(conn), Clock::now()});
+  publish();
+  schedule_reaper();
+}
+
+void PoolCore::fail_front_waiter(std::exception_ptr error) {
+  if (waiters_.empty()) return;
+  auto waiter = std::move(waiters_.front());
+  waiters_.pop_front();
+  waiter->queued = false;
+  waiter->error = std::move(error);
+  waiter->timer.cancel();
+  publish();
+}
+
+void PoolCore::release(std::unique_ptr<Connection> conn) noexcept {
+  --in_use_;
+  if (closing_ || conn->broken() || conn->in_transaction()) {
+    discard(std::move(conn));
+    if (closing_ && in_use_ == 0) drain_timer_.cancel();
+    publish();
+    spawn_connects();  // a waiter may now get a fresh connection in its place
+    return;
+  }
+  give(std::move(conn));
+}
+
+// ---- acquisition ----
+
+awaitable<Lease> PoolCore::acquire(milliseconds timeout) {
+  if (closing_) throw UnavailableError("pool is closed");
+  const auto started = Clock::now();
+  // Waiters are served first (FIFO); while there are none, idle connections are free.
+  while (waiters_.empty() && !idle_.empty()) {
+    auto conn = std::move(idle_.back().conn);
+    idle_.pop_back();
+    if (!conn->check_alive()) {
+      discard(std::move(conn));
+      continue;
+    }
+    ++in_use_;
+    publish();
+    record_wait(Clock::now() - started);
+    co_return Lease(shared_from_this(), std::move(conn));
+  }
+  auto waiter = std::make_shared<Waiter>(executor_);
+  waiter->timer.expires_after(timeout);
+  waiters_.push_back(waiter);
+  spawn_connects();
+  boost::system::error_code ec;
+  co_await waiter->timer.async_wait(asio::redirect_error(use_awaitable, ec));
+  if (waiter->queued) {
+    waiters_.erase(std::find(waiters_.begin(), waiters_.end(), waiter));
+    waiter->queued = false;
+    publish();
+  }
+  record_wait(Clock::now() - started);
+  if (waiter->conn) co_return Lease(shared_from_this(), std::move(waiter->conn));
+  if (waiter->error) std::rethrow_exception(waiter->error);
+  throw AcquireTimeout("no database connection free within " + std::to_string(timeout.count()) +
+                       " ms");
+}
+
+// ---- operations ----
+
+bool PoolCore::should_retry(const std::exception_ptr& error, bool sent, Retry retry, int attempt,
+                            Clock::time_point started, std::string& reason) const {
+  bool transient = false;
+  try {
+    std::rethrow_exception(error);
+  } catch (const AcquireTimeout&) {
+    return false;
+  } catch (const UnavailableError& e) {
+    reason = e.internal_reason();
+    transient = !closing_ && (!sent || retry == Retry::safe);
+  } catch (const QueryError& e) {
+    reason = "sqlstate " + e.sqlstate();
+    // Serialization failure and deadlock: the transaction was rolled back, run it again.
+    transient = retry == Retry::safe && (e.sqlstate() == "40001" || e.sqlstate() == "40P01");
+  } catch (...) {
+    return false;
+  }
+  return transient && attempt < options_.max_attempts &&
+         Clock::now() - started < options_.retry_budget;
+}
+
+awaitable<Result> PoolCore::query(std::shared_ptr<PoolCore> self, Statement statement,
+                                  Params params, Retry retry) {
+  const auto started = Clock::now();
+  for (int attempt = 1;; ++attempt) {
+    std::exception_ptr error;
+    bool sent = false;
+    try {
+      Lease lease = co_await self->acquire(self->options_.acquire_timeout);
+      Deadline deadline;
+      if (self->options_.statement_timeout.count() > 0) {
+        // The server cancels at statement_timeout; this only catches a silent network.
+        deadline = Clock::now() + self->options_.statement_timeout + std::chrono::seconds{5};
+      }
+      try {
+        co_return co_await lease->execute(statement, params, deadline);
+      } catch (...) {
+        sent = lease->request_sent();
+        error = std::current_exception();
+      }
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::string reason;
+    if (!self->should_retry(error, sent, retry, attempt, started, reason)) {
+      std::rethrow_exception(error);
+    }
+    const auto delay = self->backoff_.delay(attempt);
+    kit::log::warning("db", "db_query_retry",
+                      {{"statement", statement.name},
+                       {"attempt", attempt},
+                       {"delay_ms", delay.count()},
+                       {"error", reason}});
+    co_await sleep_for(self->executor_, delay);
+  }
+}
+
+awaitable<void> PoolCore::ping(std::shared_ptr<PoolCore> self) {
+  const auto deadline = Clock::now() + self->options_.ping_timeout;
+  Lease lease =
+      co_await self->acquire(std::min(self->options_.acquire_timeout, self->options_.ping_timeout));
+  co_await lease->query(kPing, {}, deadline);
+}
+
+awaitable<void> PoolCore::with_connection(std::shared_ptr<PoolCore> self,
+                                          std::function<awaitable<void>(Connection&)> fn) {
+  Lease lease = co_await self->acquire(self->options_.acquire_timeout);
+  co_await fn(*lease);
+}
+
+// ---- idle overflow connections ----
+
+void PoolCore::schedule_reaper() {
+  if (reaper_running_ || closing_ || open_ <= options_.size || idle_.empty()) return;
+  reaper_running_ = true;
+  asio::co_spawn(executor_, reap(shared_from_this()), asio::detached);
+}
+
+awaitable<void> PoolCore::reap(std::shared_ptr<PoolCore> self) {
+  while (!self->closing_) {
+    const auto now = Clock::now();
+    while (self->open_ > self->options_.size && !self->idle_.empty() &&
+           self->idle_.front().since + self->options_.idle_timeout <= now) {
+      auto conn = std::move(self->idle_.front().conn);
+      self->idle_.pop_front();
+      self->discard(std::move(conn));
+      self->publish();
+    }
+    if (self->open_ <= self->options_.size || self->idle_.empty()) break;
+    self->reap_timer_.expires_at(self->idle_.front().since + self->options_.idle_timeout);
+    boost::system::error_code ec;
+    co_await self->reap_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+  self->reaper_running_ = false;
+}
+
+// ---- shutdown ----
+
+awaitable<void> PoolCore::close(std::shared_ptr<PoolCore> self) {
+  if (self->closing_) co_return;
+  self->closing_ = true;
+  while (!self->waiters_.empty()) {
+    self->fail_front_waiter(std::make_exception_ptr(UnavailableError("pool is closing")));
+  }
+  self->reap_timer_.cancel();
+  while (!self->idle_.empty()) {
+    auto conn = std::move(self->idle_.back().conn);
+    self->idle_.pop_back();
+    self->discard(std::move(conn));
+  }
+  self->publish();
+  if (self->in_use_ > 0) {
+    self->drain_timer_.expires_after(self->options_.close_timeout);
+    boost::system::error_code ec;
+    co_await self->drain_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+  if (self->in_use_ > 0) {
+    kit::log::warning("db", "db_pool_close_timeout", {{"in_use", self->in_use_}});
+  }
+  kit::log::info("db", "db_pool_closed", {{"endpoint", self->endpoint_}});
+}
+
+}  // namespace kit::db::pg::detail

@@ -1,0 +1,58 @@
+#include "kit/db/pg/pool.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "kit/db/pg/detail/pool_core.hpp"
+
+namespace kit::db::pg {
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using detail::PoolCore;
+
+// Each public coroutine is created here but first resumed on the pool's executor by co_spawn;
+// co_spawn then delivers the result through the caller's handler, i.e. on the caller's
+// executor. The core is kept alive by the shared_ptr in the coroutine's parameters.
+
+Pool::Pool(asio::any_io_executor executor, PoolOptions options)
+    : core_(std::make_shared<PoolCore>(std::move(executor), std::move(options))) {}
+
+Pool::~Pool() = default;
+
+awaitable<void> Pool::start() {
+  co_await asio::co_spawn(core_->executor(), PoolCore::start(core_), use_awaitable);
+}
+
+awaitable<Result> Pool::query(const Statement& statement, Params params, Retry retry) {
+  co_return co_await asio::co_spawn(core_->executor(),
+                                    PoolCore::query(core_, statement, std::move(params), retry),
+                                    use_awaitable);
+}
+
+awaitable<void> Pool::ping() {
+  co_await asio::co_spawn(core_->executor(), PoolCore::ping(core_), use_awaitable);
+}
+
+awaitable<void> Pool::with_connection(std::function<awaitable<void>(Connection&)> fn) {
+  co_await asio::co_spawn(core_->executor(), PoolCore::with_connection(core_, std::move(fn)),
+                          use_awaitable);
+}
+
+Stats Pool::stats() const noexcept {
+  return core_->stats();
+}
+
+awaitable<void> Pool::close() {
+  co_await asio::co_spawn(core_->executor(), PoolCore::close(core_), use_awaitable);
+}
+
+const asio::any_io_executor& Pool::executor() const noexcept {
+  return core_->executor();
+}
+
+const PoolOptions& Pool::options() const noexcept {
+  return core_->options();
+}
+
+}  // namespace kit::db::pg

@@ -1,0 +1,110 @@
+#pragma once
+// A PostgreSQL connection pool (SPEC §5): `size` persistent connections plus up to
+// `max_overflow` opened under load and closed after `idle_timeout` idle; acquisition waits at
+// most `acquire_timeout` (FIFO), then throws UnavailableError (→ 503 + Retry-After); broken
+// connections are discarded and replaced on demand; transient failures are retried with
+// exponential backoff and jitter when the operation is safe to repeat.
+//
+// Threading: the pool and all its connections live on ONE executor, given at construction
+// (a strand, or one io_context's executor). Its coroutines may be awaited from coroutines on
+// any executor: each call hops onto the pool's executor with co_spawn and resumes the caller on
+// its own executor afterwards. stats() may be called from any thread. No call ever blocks a
+// thread on the database: every wait is an asynchronous socket wait on the pool's executor.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "kit/db/pg/connection.hpp"
+#include "kit/db/pg/result.hpp"
+#include "kit/db/pg/statement.hpp"
+
+namespace kit::db::pg {
+
+namespace detail {
+class PoolCore;
+}
+
+struct PoolOptions {
+  std::string conninfo;
+  std::size_t size = 5;
+  std::size_t max_overflow = 10;
+  std::chrono::milliseconds acquire_timeout{5000};
+  std::chrono::milliseconds connect_timeout{30000};   // how long start() waits for the server
+  std::chrono::milliseconds statement_timeout{5000};  // 0 = none
+  std::chrono::milliseconds idle_timeout{30000};      // overflow connections idle this long close
+  std::chrono::milliseconds connect_attempt_timeout{5000};  // one connection attempt
+  std::chrono::milliseconds close_timeout{10000};  // close() waits this long for leased ones
+  std::chrono::milliseconds ping_timeout{1000};
+  std::string application_name = "user-service";
+  // Retries of transient failures: attempts in total (1 = no retry), backoff, overall budget.
+  int max_attempts = 4;
+  std::chrono::milliseconds retry_initial_backoff{50};
+  std::chrono::milliseconds retry_max_backoff{1000};
+  std::chrono::milliseconds retry_budget{3000};
+  // Called with each acquisition's wait (for a histogram); runs on the pool's executor.
+  std::function<void(std::chrono::nanoseconds)> on_wait;
+};
+
+// Whether the operation may run twice. Failures before the statement reached the server
+// (acquisition, a connection found dead before sending) are retried either way.
+enum class Retry {
+  never,  // a write whose repetition could do harm if the first attempt committed
+  safe,   // reads and idempotent writes
+};
+
+struct Stats {
+  std::size_t open = 0;        // connected or connecting; never above size + max_overflow
+  std::size_t connecting = 0;  // part of open
+  std::size_t idle = 0;
+  std::size_t in_use = 0;
+  std::size_t waiting = 0;  // coroutines waiting for a connection
+  std::uint64_t acquisitions = 0;
+  double wait_seconds_total = 0;  // summed over all acquisitions
+};
+
+class Pool {
+ public:
+  Pool(boost::asio::any_io_executor executor, PoolOptions options);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Waits for the server (exponential backoff with jitter up to connect_timeout, logging
+  // each attempt as database_connect_retry), then opens `size` connections. Throws
+  // UnavailableError when the deadline passes.
+  boost::asio::awaitable<void> start();
+
+  // Runs a prepared statement on a pooled connection. Throws UniqueViolation, QueryError, or
+  // UnavailableError (pool exhausted, server down, connection lost and not retryable).
+  boost::asio::awaitable<Result> query(const Statement& statement, Params params,
+                                       Retry retry = Retry::safe);
+
+  // SELECT 1 within ping_timeout (readiness probe). Throws UnavailableError on failure.
+  boost::asio::awaitable<void> ping();
+
+  // Runs `fn` with a leased connection, ON THE POOL'S EXECUTOR, and returns it afterwards (a
+  // connection left broken or inside a transaction is discarded). For work that needs one
+  // session: transactions, advisory locks, migrations. Not retried.
+  boost::asio::awaitable<void> with_connection(
+      std::function<boost::asio::awaitable<void>(Connection&)> fn);
+
+  Stats stats() const noexcept;
+
+  // Refuses new work, fails waiters, waits up to close_timeout for leased connections to come
+  // back, and closes everything.
+  boost::asio::awaitable<void> close();
+
+  const boost::asio::any_io_executor& executor() const noexcept;
+  const PoolOptions& options() const noexcept;
+
+ private:
+  std::shared_ptr<detail::PoolCore> core_;
+};
+
+}  // namespace kit::db::pg

@@ -1,0 +1,28 @@
+#pragma once
+// UserRepository on PostgreSQL through the kit's connection pool (SPEC §5). Reads and
+// idempotent writes run with Retry::safe; create() is made safe to replay by its
+// client-generated id (see the .cpp). Ids that are not UUIDs are simply not found.
+#include "kit/db/pg/pool.hpp"
+#include "service/repositories/user_repository.hpp"
+
+namespace user_service::repositories {
+
+class PgUserRepository final : public UserRepository {
+ public:
+  explicit PgUserRepository(kit::db::pg::Pool& pool) : pool_(pool) {}
+
+  boost::asio::awaitable<domain::User> create(const NewUser& user) override;
+  boost::asio::awaitable<std::optional<domain::User>> find_by_id(std::string_view id) override;
+  boost::asio::awaitable<std::optional<domain::User>> find_by_email(
+      std::string_view email) override;
+  boost::asio::awaitable<std::optional<domain::User>> update(std::string_view id,
+                                                             const UserUpdate& update) override;
+  boost::asio::awaitable<bool> remove(std::string_view id) override;
+  // Throws std::invalid_argument when `after` has an id that is not a UUID.
+  boost::asio::awaitable<Page> list(std::size_t limit, std::optional<PageCursor> after) override;
+
+ private:
+  kit::db::pg::Pool& pool_;
+};
+
+}  // namespace user_service::repositories
