@@ -65,6 +65,7 @@ start() {
     echo "$URL"
     return 0
   fi
+  stop  # a stale state file from a server that died: remove its data first
   [ -x "$PG_BIN/initdb" ] || die "$PG_BIN/initdb not found (apt-get install postgresql-15)"
   mkdir -p "$STATE_DIR"
   local data_dir port password pwfile
