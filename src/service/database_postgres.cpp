@@ -40,16 +40,20 @@ boost::asio::awaitable<std::vector<std::string>> PostgresDatabase::migration_sta
   const auto status = co_await kit::db::pg::migration_status(*pool_, built_in());
   std::vector<std::string> lines;
   for (const auto& s : status) {
-    std::string line = std::string(kit::db::pg::to_string(s.state)) + "  " +
-                       migration_label(s.version, s.name);
+    std::string line =
+        std::string(kit::db::pg::to_string(s.state)) + "  " + migration_label(s.version, s.name);
     if (s.applied_at) line += "  " + *s.applied_at;
     lines.push_back(std::move(line));
   }
   co_return lines;
 }
 
-boost::asio::awaitable<void> PostgresDatabase::ping() { co_await pool_->ping(); }
+boost::asio::awaitable<void> PostgresDatabase::ping() {
+  co_await pool_->ping();
+}
 
-boost::asio::awaitable<void> PostgresDatabase::close() { co_await pool_->close(); }
+boost::asio::awaitable<void> PostgresDatabase::close() {
+  co_await pool_->close();
+}
 
 }  // namespace user_service
