@@ -54,11 +54,13 @@ EOF
 }
 
 pick_port() {
-  local port
-  for port in $(seq 55432 55532); do
+  # A random start so that clusters started at the same moment (parallel tests) rarely pick
+  # the same port; start() retries with another port when the bind still loses the race.
+  local port offset=$((RANDOM % 1000))
+  for port in $(seq $((55432 + offset)) $((56432 + offset))); do
     if port_free "$port"; then echo "$port"; return 0; fi
   done
-  die "no free port in 55432-55532"
+  die "no free port in 55432-57432"
 }
 
 # Starts the postmaster on an initialized data dir and waits until it accepts connections.
@@ -74,8 +76,7 @@ launch() {
   local waited=0
   until as_postgres "$PG_BIN/pg_isready" -q -h "$data_dir" -p "$port"; do
     if ! kill -0 "$launcher" 2>/dev/null; then
-      cat "$data_dir/postgres.log" >&2
-      die "postgres exited during start-up"
+      return 1  # e.g. the port was taken in the meantime; the caller decides
     fi
     if [ "$waited" -ge $((START_TIMEOUT * 10)) ]; then
       [ -f "$data_dir/data/postmaster.pid" ] && kill -INT "$(head -1 "$data_dir/data/postmaster.pid")"
@@ -104,7 +105,7 @@ halt() {
 resume() {
   load_state || die "no server to resume"
   if [ -n "${PID:-}" ] && kill -0 "$PID" 2>/dev/null; then return 0; fi
-  launch "$DATA_DIR" "$PORT"
+  launch "$DATA_DIR" "$PORT" || { cat "$DATA_DIR/postgres.log" >&2; die "postgres did not restart"; }
   local pid
   pid=$(head -1 "$DATA_DIR/data/postmaster.pid")
   sed -i "s/^PID=.*/PID=$pid/" "$STATE_FILE"
@@ -134,7 +135,15 @@ start() {
     { cat "$data_dir/initdb.log" >&2; die "initdb failed"; }
   rm -f "$pwfile"
 
-  launch "$data_dir" "$port"
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    launch "$data_dir" "$port" && break
+    if [ "$attempt" = 5 ]; then
+      cat "$data_dir/postgres.log" >&2
+      die "postgres exited during start-up"
+    fi
+    port=$(pick_port)
+  done
   local pid
   pid=$(head -1 "$data_dir/data/postmaster.pid")
 
