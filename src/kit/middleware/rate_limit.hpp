@@ -1,0 +1,39 @@
+#pragma once
+// The `default` rate-limit policy (SPEC §2 RATE_LIMIT_PER_MINUTE, §3): one budget per client IP
+// (ctx.client_ip, so ClientIp must run first) for every route whose RouteInfo::rate_limited is
+// true — all but health, metrics and docs. Requests that match no route (404) or use a wrong
+// method (405) count too: they are not health routes, and scanning unknown paths must cost
+// budget like anything else.
+//
+// The route is looked up here (the router runs later, inside this link); the router repeats the
+// lookup cheaply. Responses of limited routes carry RateLimit-Policy and RateLimit; over the
+// limit this throws kit::errors::RateLimited (429 + Retry-After + both fields), so it must sit
+// INSIDE ErrorMapping, which renders the envelope. Errors thrown further in (404, 422, ...) get
+// the fields too.
+#include <memory>
+
+#include "kit/http/pipeline.hpp"
+#include "kit/http/router.hpp"
+#include "kit/ratelimit/limiter.hpp"
+
+namespace kit::middleware {
+
+class RateLimit final : public http::Middleware {
+ public:
+  RateLimit(std::shared_ptr<ratelimit::Limiter> limiter, ratelimit::Policy policy,
+            const http::Router& router)
+      : limiter_(std::move(limiter)), policy_(std::move(policy)), router_(router) {}
+
+  boost::asio::awaitable<http::Response> handle(http::Request& req, http::RequestContext& ctx,
+                                                http::Next next) override;
+
+  // Whether the request is subject to the policy (fills ctx.route_info when a route matches).
+  bool limited(const http::Request& req, http::RequestContext& ctx) const;
+
+ private:
+  std::shared_ptr<ratelimit::Limiter> limiter_;
+  ratelimit::Policy policy_;
+  const http::Router& router_;
+};
+
+}  // namespace kit::middleware

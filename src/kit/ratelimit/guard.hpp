@@ -1,0 +1,59 @@
+#pragma once
+// Applying a policy from a handler, and the IETF RateLimit header fields
+// (draft-ietf-httpapi-ratelimit-headers, current form; SPEC §3):
+//   RateLimit-Policy: "default";q=600;w=60
+//   RateLimit: "default";r=<remaining>;t=<seconds to reset>
+// and on 429 Retry-After (never earlier than t). A response limited by two policies (the
+// `default` middleware and a handler's `auth` guard) carries one entry of each, appended.
+//
+// Guard is what the auth routes use for the `auth` policy, e.g. on the token route:
+//   const auto by_ip = co_await guard.check(ctx.client_ip);          // throws 429 when over
+//   const auto by_user = co_await guard.check("user:" + username);
+//   Response res = ...;
+//   guard.apply_headers(res, Guard::stricter(by_ip, by_user));
+// A disabled guard (RATE_LIMIT_ENABLED=false: no limiter) allows everything and adds nothing.
+#include <memory>
+#include <string>
+
+#include "kit/http/types.hpp"
+#include "kit/ratelimit/limiter.hpp"
+
+namespace kit::errors {
+class AppError;
+}
+
+namespace kit::ratelimit {
+
+std::string policy_header(const Policy& policy);                            // "auth";q=10;w=60
+std::string status_header(const Policy& policy, const Decision& decision);  // "auth";r=9;t=6
+
+// Appends both fields to a response / to an error (rendered later by ErrorMapping).
+void add_headers(http::Response& res, const Policy& policy, const Decision& decision);
+void add_headers(errors::AppError& error, const Policy& policy, const Decision& decision);
+
+class Guard {
+ public:
+  Guard(std::shared_ptr<Limiter> limiter, Policy policy)
+      : limiter_(std::move(limiter)), policy_(std::move(policy)) {}
+
+  bool enabled() const noexcept { return limiter_ != nullptr; }
+  const Policy& policy() const noexcept { return policy_; }
+
+  // Counts one request for `key`. Over the limit: throws kit::errors::RateLimited (429 with
+  // Retry-After and the RateLimit fields). Backend down and failing closed: ServiceUnavailable.
+  boost::asio::awaitable<Decision> check(std::string key) const;
+
+  // Adds the RateLimit fields for `decision` (nothing when disabled).
+  void apply_headers(http::Response& res, const Decision& decision) const;
+
+  // The decision to show when one request was checked under several keys: the least remaining.
+  static const Decision& stricter(const Decision& a, const Decision& b) noexcept {
+    return a.remaining <= b.remaining ? a : b;
+  }
+
+ private:
+  std::shared_ptr<Limiter> limiter_;
+  Policy policy_;
+};
+
+}  // namespace kit::ratelimit

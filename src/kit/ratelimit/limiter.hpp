@@ -1,0 +1,59 @@
+#pragma once
+// Rate limiting (SPEC §2 RATE_LIMIT_*, §3 "Headers on every response"): a named policy of
+// `limit` requests per `window`, enforced per key (a client IP, a username) by one of two
+// backends behind this interface — in-process (one replica) or Redis (all replicas share one
+// budget).
+//
+// The algorithm is GCRA (generic cell rate algorithm, a leaky bucket without a refill job):
+// each key stores one number, its theoretical arrival time (TAT). With interval = window/limit,
+// a request at `now` is allowed when max(TAT, now) + interval - window <= now; then TAT moves
+// on by one interval. So at most `limit` requests fit in a burst and the budget refills
+// continuously at limit/window. One number per key keeps both the memory of
+// the in-process table and the Redis script small.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+namespace kit::ratelimit {
+
+struct Policy {
+  std::string name;  // "default", "auth": shown in the RateLimit headers
+  std::uint32_t limit = 600;
+  std::chrono::seconds window{60};
+};
+
+struct Decision {
+  bool allowed = true;
+  std::uint32_t limit = 0;
+  std::uint32_t remaining = 0;            // requests still allowed right now
+  std::uint32_t reset_seconds = 0;        // until the whole budget is back (denied: next allowed)
+  std::uint32_t retry_after_seconds = 0;  // denied only: >= 1, never earlier than reset_seconds
+};
+
+class Limiter {
+ public:
+  virtual ~Limiter() = default;
+  // Counts one request for `key` under `policy`. Backend failures are handled inside (fail
+  // open, or kit::errors::ServiceUnavailable): this never throws anything that becomes a 500.
+  virtual boost::asio::awaitable<Decision> hit(std::string key, const Policy& policy) = 0;
+};
+
+// Keys are bounded: a longer key (a hostile username) is replaced by a prefix and its digest.
+inline constexpr std::size_t kMaxKeyBytes = 128;
+std::string bounded_key(std::string_view key);
+
+// The pure GCRA step, shared by the in-process backend and the tests (the Redis script is its
+// Lua twin). Times are microseconds on any monotonic clock; `tat` is 0 for an unknown key.
+struct GcraResult {
+  Decision decision;
+  std::int64_t new_tat = 0;  // store this when allowed
+};
+GcraResult gcra(std::int64_t now_us, std::int64_t tat_us, const Policy& policy);
+
+// Builds a Decision from microsecond durations (rounded up to whole seconds).
+Decision make_decision(bool allowed, std::uint32_t limit, std::int64_t remaining,
+                       std::int64_t reset_us, std::int64_t retry_us);
+
+}  // namespace kit::ratelimit

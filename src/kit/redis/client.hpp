@@ -1,0 +1,83 @@
+#pragma once
+// A non-blocking Redis client (SPEC §2 REDIS_URL): one pipelined connection driven by the Asio
+// event loop, with hiredis 0.14 used only for what it is good at — formatting commands
+// (redisFormatCommandArgv) and parsing replies (redisReader) — over an Asio TCP socket.
+//
+// - AUTH (user + password, or password) and SELECT db from the URL on every (re)connect.
+// - Every command is bounded by `command_timeout` (connecting included). A command that times
+//   out closes the connection (a server that stopped answering is treated as gone), so later
+//   commands do not queue behind it.
+// - While disconnected, a command first waits for the reconnect backoff to pass: inside the
+//   backoff window it fails at once with UnavailableError (no hang while Redis is down); after
+//   it, one connection attempt is made. Backoff doubles from `reconnect_initial_backoff` up to
+//   `reconnect_max_backoff` and resets on success.
+// - Scripts are called by SHA (EVALSHA) and loaded with SCRIPT LOAD on NOSCRIPT.
+//
+// Threading: like the PostgreSQL pool, the connection lives on ONE executor given at
+// construction; the public coroutines may be awaited from any executor (they hop with
+// co_spawn and resume the caller on its own executor). No call blocks a thread.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "kit/config/redis_url.hpp"
+#include "kit/redis/reply.hpp"
+#include "kit/redis/script.hpp"
+
+namespace kit::redis {
+
+namespace detail {
+class ClientCore;
+}
+
+struct ClientOptions {
+  config::RedisUrl url;
+  std::chrono::milliseconds connect_timeout{1000};  // one connection attempt (TCP + AUTH)
+  std::chrono::milliseconds command_timeout{500};   // one command, connecting included
+  std::chrono::milliseconds reconnect_initial_backoff{100};
+  std::chrono::milliseconds reconnect_max_backoff{2000};
+  std::size_t max_pending = 10'000;  // commands in flight; more fail with UnavailableError
+  std::size_t max_reply_bytes = 16 * 1024 * 1024;
+};
+
+struct ClientStats {
+  std::uint64_t connects = 0;  // successful connections (the first one included)
+  std::uint64_t connect_failures = 0;
+  std::uint64_t timeouts = 0;
+  bool connected = false;
+};
+
+class Client {
+ public:
+  Client(boost::asio::any_io_executor executor, ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Sends one command (`args[0]` is the command name). Returns the reply; an error reply is
+  // thrown as ReplyError, connection problems and timeouts as UnavailableError.
+  boost::asio::awaitable<Reply> command(std::vector<std::string> args);
+
+  // EVALSHA script keys... args..., with SCRIPT LOAD and one retry on NOSCRIPT.
+  boost::asio::awaitable<Reply> eval(const Script& script, std::vector<std::string> keys,
+                                     std::vector<std::string> args);
+
+  // PING; throws UnavailableError (message without credentials) when it fails.
+  boost::asio::awaitable<void> ping();
+
+  // Fails everything in flight and closes the connection; later commands fail.
+  boost::asio::awaitable<void> close();
+
+  ClientStats stats() const noexcept;
+  const boost::asio::any_io_executor& executor() const noexcept;
+
+ private:
+  std::shared_ptr<detail::ClientCore> core_;
+};
+
+}  // namespace kit::redis
