@@ -14,15 +14,19 @@ cmake --build "$build"
 state="$(mktemp -d /tmp/user-service-test.XXXXXX)"
 cleanup() {
   PG_TEST_STATE="$state/pg" bash scripts/pg-test-server.sh stop >/dev/null 2>&1 || true
+  REDIS_TEST_STATE="$state/redis" bash scripts/redis-test-server.sh stop >/dev/null 2>&1 || true
   rm -rf "$state"
 }
 trap cleanup EXIT
 
 # Throwaway servers on 127.0.0.1 for the integration and end-to-end tests; the PostgreSQL
-# tests fail (never skip) without them.
+# and Redis tests fail (never skip) without them.
 PG_TEST_STATE="$state/pg" bash scripts/pg-test-server.sh start >/dev/null
 USER_SERVICE_TEST_PG_URL="$(PG_TEST_STATE="$state/pg" bash scripts/pg-test-server.sh url)"
 export USER_SERVICE_TEST_PG_URL
+REDIS_TEST_STATE="$state/redis" bash scripts/redis-test-server.sh start >/dev/null
+USER_SERVICE_TEST_REDIS_URL="$(REDIS_TEST_STATE="$state/redis" bash scripts/redis-test-server.sh url)"
+export USER_SERVICE_TEST_REDIS_URL
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"

@@ -1,10 +1,16 @@
 #include "service/app.hpp"
 
+#include "kit/config/redis_url.hpp"
 #include "kit/log/log.hpp"
 #include "kit/middleware/access_log.hpp"
+#include "kit/middleware/client_ip.hpp"
+#include "kit/middleware/cors.hpp"
 #include "kit/middleware/error_mapping.hpp"
+#include "kit/middleware/rate_limit.hpp"
 #include "kit/middleware/request_id.hpp"
 #include "kit/middleware/security_headers.hpp"
+#include "kit/ratelimit/memory_limiter.hpp"
+#include "kit/ratelimit/redis_limiter.hpp"
 #include "service/api/routes/health.hpp"
 
 namespace user_service {
@@ -28,9 +34,12 @@ kit::http::ServerOptions server_options(const Settings& s) {
 }  // namespace
 
 App::App(Settings settings) : settings_(std::move(settings)) {
+  // The server first: the Redis client lives on its I/O thread 0. The server only keeps
+  // references to the pipeline and the router, which are filled in next.
+  server_ = std::make_unique<kit::http::Server>(server_options(settings_), pipeline_, router_);
+  build_rate_limiting();
   build_pipeline();
   build_routes();
-  server_ = std::make_unique<kit::http::Server>(server_options(settings_), pipeline_, router_);
   server_->on_shutdown([this] {
     // Readiness turns 503 first so load balancers stop sending new traffic.
     shutting_down_.store(true, std::memory_order_release);
@@ -40,14 +49,52 @@ App::App(Settings settings) : settings_(std::move(settings)) {
 
 App::~App() = default;
 
+// ---- rate limiting (issue 5) ----
+void App::build_rate_limiting() {
+  const kit::ratelimit::Policy auth_policy{.name = "auth",
+                                           .limit = settings_.login_rate_limit_per_minute,
+                                           .window = std::chrono::seconds{60}};
+  if (!settings_.redis_url.empty()) {
+    // Validated by load_settings(); the client never logs the URL or the password.
+    kit::redis::ClientOptions options{.url = kit::config::parse_redis_url(settings_.redis_url)};
+    redis_ = std::make_shared<kit::redis::Client>(server_->executor(0), std::move(options));
+  }
+  if (settings_.rate_limit_enabled) {
+    if (redis_) {
+      limiter_ = std::make_shared<kit::ratelimit::RedisLimiter>(
+          redis_, kit::ratelimit::RedisLimiterOptions{.fail_open = settings_.rate_limit_fail_open});
+    } else {
+      limiter_ = std::make_shared<kit::ratelimit::MemoryLimiter>();
+    }
+  }
+  // A null limiter makes the guard a no-op (RATE_LIMIT_ENABLED=false).
+  auth_guard_ = std::make_unique<kit::ratelimit::Guard>(limiter_, auth_policy);
+}
+
 void App::build_pipeline() {
-  // Order matters (SPEC §3, ARCHITECTURE.md): correlation first so every later link logs with
-  // the request id; error mapping last so everything above sees a rendered response.
-  pipeline_.use(std::make_shared<kit::middleware::RequestId>())
-      .use(std::make_shared<kit::middleware::AccessLog>())
-      .use(std::make_shared<kit::middleware::SecurityHeaders>(settings_.environment ==
-                                                              Environment::production))
-      .use(std::make_shared<kit::middleware::ErrorMapping>());
+  // Order matters (SPEC §3, ARCHITECTURE.md):
+  //   RequestId → ClientIp → AccessLog → SecurityHeaders → Cors → ErrorMapping → RateLimit → router
+  // correlation first so every later link logs with the request id; the client address before
+  // the access log and the limiter read it; CORS outside error mapping so error envelopes get
+  // its headers too, and preflights are answered before the router (no 405); rate limiting
+  // inside error mapping so its 429 (and a fail-closed 503) is rendered as an envelope.
+  namespace mw = kit::middleware;
+  pipeline_.use(std::make_shared<mw::RequestId>())
+      .use(std::make_shared<mw::ClientIp>(settings_.trusted_proxies))
+      .use(std::make_shared<mw::AccessLog>())
+      .use(std::make_shared<mw::SecurityHeaders>(settings_.environment == Environment::production));
+  if (!settings_.cors_allow_origins.empty()) {
+    pipeline_.use(std::make_shared<mw::Cors>(
+        mw::CorsOptions{.allow_origins = settings_.cors_allow_origins,
+                        .allow_credentials = settings_.cors_allow_credentials}));
+  }
+  pipeline_.use(std::make_shared<mw::ErrorMapping>());
+  if (limiter_) {
+    const kit::ratelimit::Policy policy{.name = "default",
+                                        .limit = settings_.rate_limit_per_minute,
+                                        .window = std::chrono::seconds{60}};
+    pipeline_.use(std::make_shared<mw::RateLimit>(limiter_, policy, router_));
+  }
 }
 
 void App::build_routes() {
@@ -66,6 +113,23 @@ boost::asio::awaitable<void> App::start() {
       throw kit::health::CheckFailed("database unreachable");
     }
   });
+  if (redis_) {
+    // SPEC §6: the service starts without Redis and reports degraded until it answers.
+    try {
+      co_await redis_->ping();
+      kit::log::info("app", "redis_connected", {});
+    } catch (const std::exception& e) {
+      kit::log::warning("app", "redis_unavailable", {{"error", e.what()}});
+    }
+    health_.add("redis", [this]() -> boost::asio::awaitable<void> {
+      try {
+        co_await redis_->ping();
+      } catch (const std::exception&) {
+        // A fixed text: never the URL, host or password.
+        throw kit::health::CheckFailed("redis unreachable");
+      }
+    });
+  }
   const auto endpoint = server_->listen();
   kit::log::info("app", "service_started",
                  {{"address", endpoint.address().to_string()},
@@ -78,6 +142,7 @@ boost::asio::awaitable<void> App::start() {
 }
 
 boost::asio::awaitable<void> App::stop() {
+  if (redis_) co_await redis_->close();
   co_return;
 }
 

@@ -9,6 +9,9 @@
 #include "kit/http/pipeline.hpp"
 #include "kit/http/router.hpp"
 #include "kit/http/server.hpp"
+#include "kit/ratelimit/guard.hpp"
+#include "kit/ratelimit/limiter.hpp"
+#include "kit/redis/client.hpp"
 #include "service/database.hpp"
 #include "service/settings.hpp"
 
@@ -26,6 +29,7 @@ class App {
   void serve();
 
  private:
+  void build_rate_limiting();
   void build_pipeline();
   void build_routes();
   boost::asio::awaitable<void> start();
@@ -38,6 +42,11 @@ class App {
   std::atomic<bool> shutting_down_{false};
   std::unique_ptr<kit::http::Server> server_;
   std::unique_ptr<Database> database_;  // opened by start(), closed by stop()
+  // Rate limiting (SPEC §2): Redis client when REDIS_URL is set (lives on I/O thread 0), the
+  // limiter (null when RATE_LIMIT_ENABLED=false) and the `auth` policy guard for the auth routes.
+  std::shared_ptr<kit::redis::Client> redis_;
+  std::shared_ptr<kit::ratelimit::Limiter> limiter_;
+  std::unique_ptr<kit::ratelimit::Guard> auth_guard_;
 };
 
 }  // namespace user_service
