@@ -4,6 +4,7 @@
 #   scripts/pg-test-server.sh start   # start (idempotent), print the URL
 #   scripts/pg-test-server.sh url     # print the URL of the running server
 #   scripts/pg-test-server.sh stop    # stop it and delete its data
+#   scripts/pg-test-server.sh halt    # stop it, keep its data (outage tests); resume restarts it
 #
 # The cluster listens on 127.0.0.1 only, on a free port, with unix sockets inside its temporary
 # folder, password (scram) authentication for a test role, and fsync off (tests, not durability).
@@ -53,11 +54,61 @@ EOF
 }
 
 pick_port() {
-  local port
-  for port in $(seq 55432 55532); do
+  # A random start so that clusters started at the same moment (parallel tests) rarely pick
+  # the same port; start() retries with another port when the bind still loses the race.
+  local port offset=$((RANDOM % 1000))
+  for port in $(seq $((55432 + offset)) $((56432 + offset))); do
     if port_free "$port"; then echo "$port"; return 0; fi
   done
-  die "no free port in 55432-55532"
+  die "no free port in 55432-57432"
+}
+
+# Starts the postmaster on an initialized data dir and waits until it accepts connections.
+# Its PID is read from postmaster.pid (runuser stays in between as the parent, so $! would be
+# the wrong process to signal).
+launch() {
+  local data_dir=$1 port=$2
+  as_postgres "$PG_BIN/postgres" -D "$data_dir/data" \
+    -c listen_addresses=127.0.0.1 -c port="$port" -c unix_socket_directories="$data_dir" \
+    -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
+    >>"$data_dir/postgres.log" 2>&1 &
+  local launcher=$!
+  local waited=0
+  until as_postgres "$PG_BIN/pg_isready" -q -h "$data_dir" -p "$port"; do
+    if ! kill -0 "$launcher" 2>/dev/null; then
+      return 1  # e.g. the port was taken in the meantime; the caller decides
+    fi
+    if [ "$waited" -ge $((START_TIMEOUT * 10)) ]; then
+      [ -f "$data_dir/data/postmaster.pid" ] && kill -INT "$(head -1 "$data_dir/data/postmaster.pid")"
+      die "postgres not ready within ${START_TIMEOUT}s"
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+}
+
+# Outage tests: `halt` stops the server but keeps its data, port and password; `resume`
+# starts it again on the same port, so a client's URL works again.
+halt() {
+  load_state || die "no server to halt"
+  if [ -n "${PID:-}" ] && kill -0 "$PID" 2>/dev/null; then
+    kill -INT "$PID" 2>/dev/null || true
+    local waited=0
+    while kill -0 "$PID" 2>/dev/null; do
+      if [ "$waited" -ge 100 ]; then kill -KILL "$PID" 2>/dev/null || true; fi
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+  fi
+}
+
+resume() {
+  load_state || die "no server to resume"
+  if [ -n "${PID:-}" ] && kill -0 "$PID" 2>/dev/null; then return 0; fi
+  launch "$DATA_DIR" "$PORT" || { cat "$DATA_DIR/postgres.log" >&2; die "postgres did not restart"; }
+  local pid
+  pid=$(head -1 "$DATA_DIR/data/postmaster.pid")
+  sed -i "s/^PID=.*/PID=$pid/" "$STATE_FILE"
 }
 
 start() {
@@ -65,6 +116,7 @@ start() {
     echo "$URL"
     return 0
   fi
+  stop  # a stale state file from a server that died: remove its data first
   [ -x "$PG_BIN/initdb" ] || die "$PG_BIN/initdb not found (apt-get install postgresql-15)"
   mkdir -p "$STATE_DIR"
   local data_dir port password pwfile
@@ -83,28 +135,15 @@ start() {
     { cat "$data_dir/initdb.log" >&2; die "initdb failed"; }
   rm -f "$pwfile"
 
-  # Start the postmaster in the background; its PID is read from postmaster.pid once it is up
-  # (runuser stays in between as its parent, so $! would be the wrong process to signal).
-  as_postgres "$PG_BIN/postgres" -D "$data_dir/data" \
-    -c listen_addresses=127.0.0.1 -c port="$port" -c unix_socket_directories="$data_dir" \
-    -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
-    >"$data_dir/postgres.log" 2>&1 &
-  local launcher=$!
-
-  local waited=0
-  until as_postgres "$PG_BIN/pg_isready" -q -h "$data_dir" -p "$port"; do
-    if ! kill -0 "$launcher" 2>/dev/null; then
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    launch "$data_dir" "$port" && break
+    if [ "$attempt" = 5 ]; then
       cat "$data_dir/postgres.log" >&2
       die "postgres exited during start-up"
     fi
-    if [ "$waited" -ge $((START_TIMEOUT * 10)) ]; then
-      [ -f "$data_dir/data/postmaster.pid" ] && kill -INT "$(head -1 "$data_dir/data/postmaster.pid")"
-      die "postgres not ready within ${START_TIMEOUT}s"
-    fi
-    sleep 0.1
-    waited=$((waited + 1))
+    port=$(pick_port)
   done
-
   local pid
   pid=$(head -1 "$data_dir/data/postmaster.pid")
 
@@ -154,5 +193,7 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   url) url ;;
-  *) echo "usage: $0 start|stop|url" >&2; exit 2 ;;
+  halt) halt ;;
+  resume) resume ;;
+  *) echo "usage: $0 start|stop|url|halt|resume" >&2; exit 2 ;;
 esac

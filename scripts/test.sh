@@ -13,18 +13,16 @@ cmake --build "$build"
 
 state="$(mktemp -d /tmp/user-service-test.XXXXXX)"
 cleanup() {
-  for server in scripts/*-test-server.sh; do
-    STATE_DIR="$state" bash "$server" stop >/dev/null 2>&1 || true
-  done
+  PG_TEST_STATE="$state/pg" bash scripts/pg-test-server.sh stop >/dev/null 2>&1 || true
   rm -rf "$state"
 }
 trap cleanup EXIT
 
-if [ -f scripts/pg-test-server.sh ]; then
-  STATE_DIR="$state" bash scripts/pg-test-server.sh start
-  USER_SERVICE_TEST_PG_URL="$(STATE_DIR="$state" bash scripts/pg-test-server.sh url)"
-  export USER_SERVICE_TEST_PG_URL
-fi
+# Throwaway servers on 127.0.0.1 for the integration and end-to-end tests; the PostgreSQL
+# tests fail (never skip) without them.
+PG_TEST_STATE="$state/pg" bash scripts/pg-test-server.sh start >/dev/null
+USER_SERVICE_TEST_PG_URL="$(PG_TEST_STATE="$state/pg" bash scripts/pg-test-server.sh url)"
+export USER_SERVICE_TEST_PG_URL
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "service/database_postgres.hpp"
 #include "service/database_sqlite.hpp"
 
 namespace user_service {
@@ -12,7 +13,9 @@ std::string migration_label(int version, std::string_view name) {
 
 boost::asio::awaitable<std::unique_ptr<Database>> Database::open(
     const Settings& settings, boost::asio::any_io_executor executor) {
-  (void)executor;
+  if (settings.database_kind == DatabaseKind::postgres) {
+    co_return co_await PostgresDatabase::open(settings, std::move(executor));
+  }
   co_return co_await SqliteDatabase::open(settings);
 }
 

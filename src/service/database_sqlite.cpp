@@ -32,8 +32,12 @@ boost::asio::awaitable<std::vector<std::string>> SqliteDatabase::migration_statu
   co_return lines;
 }
 
-boost::asio::awaitable<void> SqliteDatabase::ping() { co_await db_->ping(); }
+boost::asio::awaitable<void> SqliteDatabase::ping() {
+  co_await db_->ping();
+}
 
-boost::asio::awaitable<void> SqliteDatabase::close() { co_await db_->close(); }
+boost::asio::awaitable<void> SqliteDatabase::close() {
+  co_await db_->close();
+}
 
 }  // namespace user_service

@@ -40,7 +40,8 @@ int migrate(bool status_only) {
   if (!settings) return kExitConfig;
   kit::log::init({.level = settings->log_level, .format = settings->log_format, .async = false});
   boost::asio::io_context ctx;
-  auto done = boost::asio::co_spawn(ctx, run_migrate(*settings, status_only), boost::asio::use_future);
+  auto done =
+      boost::asio::co_spawn(ctx, run_migrate(*settings, status_only), boost::asio::use_future);
   ctx.run();
   try {
     done.get();

@@ -124,6 +124,7 @@ boost::asio::awaitable<bool> SqliteUserRepository::remove(std::string_view id) {
 
 boost::asio::awaitable<Page> SqliteUserRepository::list(std::size_t limit,
                                                         std::optional<PageCursor> after) {
+  if (limit == 0) co_return Page{};  // the caller checks 1..100; never index an empty page
   // One more row than asked tells whether another page follows without a COUNT.
   const auto fetch = static_cast<std::int64_t>(limit) + 1;
   std::vector<Value> params;

@@ -13,6 +13,8 @@
 
 #include "kit/db/errors.hpp"
 #include "kit/db/pg/pool.hpp"
+#include "kit/db/pg/readiness.hpp"
+#include "kit/health/registry.hpp"
 #include "pg_test_support.hpp"
 
 namespace {
@@ -426,6 +428,33 @@ TEST(PgPool, CloseWaitsForLeasedConnections) {
   EXPECT_TRUE(query_done);  // drained, not cut
   EXPECT_EQ(pool.stats().open, 0u);
   EXPECT_THROW(run(ctx, pool.query(kPid, {})), UnavailableError);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(PgReadiness, ReportsOkAndASafeMessageWhenDown) {
+  using namespace pg_test;
+  asio::io_context ctx;
+  kit::db::pg::Pool up(ctx.get_executor(), options_for(unique_name("ready_up_")));
+  kit::health::Registry registry;
+  registry.add("database", kit::db::pg::readiness_check(up));
+  auto results = run(ctx, registry.run());
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_TRUE(results[0].ok) << results[0].message;
+
+  kit::db::pg::PoolOptions o;
+  o.conninfo = "postgresql://u:hunter2@127.0.0.1:1/db";
+  kit::db::pg::Pool down(ctx.get_executor(), o);
+  kit::health::Registry failing;
+  failing.add("database", kit::db::pg::readiness_check(down));
+  results = run(ctx, failing.run());
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].ok);
+  EXPECT_EQ(results[0].message, "database unavailable");
+  run(ctx, up.close());
+  run(ctx, down.close());
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "kit/db/errors.hpp"
 #include "kit/db/sqlite/database.hpp"
+#include "kit/db/sqlite/health.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -289,6 +290,30 @@ TEST_F(SqliteDatabase, PingAndCloseForReadinessAndShutdown) {
   // The last connection to close checkpointed the WAL into the database file.
   EXPECT_FALSE(std::filesystem::exists(dir_.file("test.db-wal")));
   run(io_, [&]() -> asio::awaitable<void> { co_await db->close(); });  // idempotent
+}
+
+}  // namespace
+
+namespace {
+
+TEST(SqliteHealth, ReadinessCheckReportsAClosedDatabaseWithoutDetails) {
+  boost::asio::io_context io;
+  TempDir dir;
+  kit::db::sqlite::Options options;
+  options.path = dir.file("health.db");
+  auto db = run<std::unique_ptr<Database>>(
+      io, [&]() -> boost::asio::awaitable<std::unique_ptr<Database>> {
+        co_return co_await Database::open(options);
+      });
+  const kit::health::Check check = kit::db::sqlite::health_check(*db);
+  run(io, [&]() -> boost::asio::awaitable<void> { co_await check(); });
+  run(io, [&]() -> boost::asio::awaitable<void> { co_await db->close(); });
+  try {
+    run(io, [&]() -> boost::asio::awaitable<void> { co_await check(); });
+    ADD_FAILURE() << "a closed database passed the readiness check";
+  } catch (const kit::health::CheckFailed& e) {
+    EXPECT_STREQ(e.what(), "database unavailable");
+  }
 }
 
 }  // namespace

@@ -1,0 +1,34 @@
+#pragma once
+#include <memory>
+
+#include "kit/db/pg/pool.hpp"
+#include "service/database.hpp"
+#include "service/repositories/pg_user_repository.hpp"
+
+namespace user_service {
+
+// PostgreSQL over non-blocking libpq: a pool whose connections live on one I/O thread's
+// event loop; callers on other I/O threads hop there and back.
+class PostgresDatabase final : public Database {
+ public:
+  static boost::asio::awaitable<std::unique_ptr<Database>> open(
+      const Settings& settings, boost::asio::any_io_executor executor);
+
+  boost::asio::awaitable<std::vector<std::string>> migrate() override;
+  boost::asio::awaitable<std::vector<std::string>> migration_status() override;
+  boost::asio::awaitable<void> ping() override;
+  repositories::UserRepository& users() override { return users_; }
+  boost::asio::awaitable<void> close() override;
+  std::string_view kind() const noexcept override { return "postgres"; }
+
+  explicit PostgresDatabase(std::unique_ptr<kit::db::pg::Pool> pool)
+      : pool_(std::move(pool)), users_(*pool_) {}
+
+  kit::db::pg::Pool& pool() noexcept { return *pool_; }
+
+ private:
+  std::unique_ptr<kit::db::pg::Pool> pool_;
+  repositories::PgUserRepository users_;
+};
+
+}  // namespace user_service
