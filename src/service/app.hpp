@@ -14,6 +14,7 @@
 #include "kit/redis/client.hpp"
 #include "service/database.hpp"
 #include "service/settings.hpp"
+#include "service/users_module.hpp"
 
 namespace user_service {
 
@@ -39,6 +40,7 @@ class App {
   kit::health::Registry health_;
   kit::http::Router router_;
   kit::http::Pipeline pipeline_;
+  std::unique_ptr<UsersModule> users_;  // users + auth: hasher pool, JWT, services, routes
   std::atomic<bool> shutting_down_{false};
   std::unique_ptr<kit::http::Server> server_;
   std::unique_ptr<Database> database_;  // opened by start(), closed by stop()

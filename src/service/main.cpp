@@ -25,6 +25,13 @@ int main(int argc, char** argv) {
   health->add_option("--url", health_url,
                      "URL to probe (default http://127.0.0.1:$PORT/health/live)");
 
+  auto* admin = app.add_subcommand(
+      "create-admin",
+      "Create an admin, or promote an existing user; password from ADMIN_PASSWORD or stdin");
+  std::string admin_email, admin_name;
+  admin->add_option("--email", admin_email, "Email address")->required();
+  admin->add_option("--name", admin_name, "Display name")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -39,5 +46,6 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("check-config")) return cli::check_config();
   if (app.got_subcommand("migrate")) return cli::migrate(migrate_status);
   if (app.got_subcommand("healthcheck")) return cli::healthcheck(health_url);
+  if (app.got_subcommand("create-admin")) return cli::create_admin(admin_email, admin_name);
   return cli::serve();
 }

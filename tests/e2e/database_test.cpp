@@ -61,10 +61,33 @@ TEST(Database, OutageTurnsReadiness503AndTheServiceRecoversByItself) {
   // Liveness touches no dependency: still 200, and the process is still up.
   EXPECT_EQ(get(svc.port(), "/health/live").result_int(), 200);
   EXPECT_FALSE(svc.wait_exit(0ms));
+  // Database-backed requests get the 503 envelope with Retry-After, bounded in time (the pool
+  // timeout plus the retry budget of a safe operation), and the process stays up.
+  const auto register_body = [](const std::string& email) {
+    return R"({"email":")" + email + R"(","name":"Outage","password":"long-enough-pw"})";
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto refused = request(svc.port(), {"POST",
+                                            "/api/v1/users/",
+                                            {{"Content-Type", "application/json"}},
+                                            register_body("outage-during@example.com")});
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(refused.result_int(), 503) << refused.body();
+  EXPECT_EQ(str(parse_json(refused.body()), "error"), "SERVICE_UNAVAILABLE");
+  EXPECT_FALSE(refused[boost::beast::http::field::retry_after].empty());
+  EXPECT_EQ(refused.body().find(pg.password()), std::string::npos);
+  EXPECT_LT(took, 10s);
+  EXPECT_FALSE(svc.wait_exit(0ms));
 
   pg.resume();
   const auto up = wait_ready_status(svc.port(), 200, 20s);
   EXPECT_EQ(up.result_int(), 200) << up.body();
+  // Recovered without a restart: the same request now succeeds.
+  const auto created = request(svc.port(), {"POST",
+                                            "/api/v1/users/",
+                                            {{"Content-Type", "application/json"}},
+                                            register_body("outage-after@example.com")});
+  EXPECT_EQ(created.result_int(), 201) << created.body();
   for (const auto& line : svc.lines()) {
     EXPECT_EQ(line.find(pg.password()), std::string::npos) << "password in a log line: " << line;
   }

@@ -111,6 +111,20 @@ TEST(Lifecycle, SteadyLoadDuringSigtermLosesNoAnsweredRequest) {
   EXPECT_EQ(svc.wait_exit(10s), 0);
 }
 
+TEST(Lifecycle, ANewConnectionMaySendItsFirstRequestEarlyInTheDrain) {
+  ServiceProcess svc(test_env({{"SHUTDOWN_GRACE_SECONDS", "10"}}));
+  Connection fresh(svc.port());  // connected, request not sent yet
+  std::this_thread::sleep_for(100ms);
+  svc.signal(SIGTERM);
+  ASSERT_TRUE(svc.wait_for_line(
+      [](const std::string& l) { return l.find("shutdown_requested") != std::string::npos; }, 5s));
+  fresh.send("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto res = fresh.read_response();
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_EQ(svc.wait_exit(10s), 0);
+}
+
 TEST(Lifecycle, SecondSignalExitsAtOnce) {
   ServiceProcess svc(test_env({{"SHUTDOWN_GRACE_SECONDS", "60"}}));
   Connection busy(svc.port());

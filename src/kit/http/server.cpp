@@ -27,10 +27,14 @@ using tcp_stream = beast::tcp_stream;
 
 struct Server::Session {
   boost::beast::tcp_stream* stream = nullptr;
-  bool idle = false;
+  bool idle = false;        // waiting for the next request
+  bool served_any = false;  // has answered at least one request
 };
 
 namespace {
+
+// During a drain, how long a connection that has not sent its first request may still send it.
+constexpr std::chrono::milliseconds kFirstRequestWait{1000};
 
 // The terminal handler for protocol errors seen before routing: it raises the error so the
 // error-mapping link renders it like any other.
@@ -155,19 +159,31 @@ void Server::drain_backlog() {
   acceptor_->close(ec);
 }
 
-asio::awaitable<void> Server::drain_and_stop() {
-  drain_backlog();
-  // Idle keep-alive connections are closed now; busy ones close after their response.
+void Server::cancel_idle_sessions(bool include_new) {
   for (auto& w : workers_) {
-    asio::post(w->ctx, [worker = w.get()] {
+    asio::post(w->ctx, [worker = w.get(), include_new] {
       for (Session* s : worker->sessions) {
-        if (s->idle) s->stream->cancel();
+        if (s->idle && (include_new || s->served_any)) s->stream->cancel();
       }
     });
   }
-  const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+}
+
+asio::awaitable<void> Server::drain_and_stop() {
+  drain_backlog();
+  // Kept-alive connections waiting between requests are closed now; busy ones close after
+  // their response. Connections that have not sent their first request yet (just accepted,
+  // perhaps with the request on the wire) get a short moment before they are closed too.
+  cancel_idle_sessions(/*include_new=*/false);
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + options_.shutdown_grace;
+  bool new_ones_cancelled = false;
   asio::steady_timer timer(workers_.front()->ctx);
   while (connections_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    if (!new_ones_cancelled && std::chrono::steady_clock::now() - started > kFirstRequestWait) {
+      cancel_idle_sessions(/*include_new=*/true);
+      new_ones_cancelled = true;
+    }
     timer.expires_after(std::chrono::milliseconds(10));
     co_await timer.async_wait(asio::use_awaitable);
   }
@@ -234,14 +250,13 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
   socket.set_option(tcp::no_delay(true), ec);
   const std::string peer = peer_address(socket);
   tcp_stream stream(std::move(socket));
-  Session self{&stream, false};
+  Session self{&stream, false, false};
   worker.sessions.push_back(&self);
   beast::flat_buffer buffer;
-  bool served_any = false;
 
   for (;;) {
     if (buffer.size() == 0) {
-      if (shutting_down() && served_any) break;
+      if (shutting_down() && self.served_any) break;
       // Waiting for the next request on a kept-alive (or new) connection.
       self.idle = true;
       stream.expires_after(options_.keepalive_timeout);
@@ -311,7 +326,7 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
         res = middleware::internal_error_response(ctx, req.version());
       }
     }
-    served_any = true;
+    self.served_any = true;
 
     // While draining, requests the client already pipelined into our buffer are still served;
     // the connection closes after the last of them.

@@ -80,6 +80,7 @@ class Server {
   boost::asio::awaitable<Response> answer_protocol_error(Request& req, const std::string& peer,
                                                          const kit::errors::AppError& error);
   boost::asio::awaitable<void> drain_and_stop();
+  void cancel_idle_sessions(bool include_new);
   void stop_all();
   void wait_for_signals();
 

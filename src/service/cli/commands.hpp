@@ -13,5 +13,6 @@ int serve();
 int check_config();
 int migrate(bool status_only);
 int healthcheck(const std::string& url);
+int create_admin(const std::string& email, const std::string& name);
 
 }  // namespace user_service::cli

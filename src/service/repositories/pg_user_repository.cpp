@@ -1,5 +1,7 @@
 #include "service/repositories/pg_user_repository.hpp"
 
+#include <optional>
+
 #include <stdexcept>
 #include <string>
 
@@ -89,18 +91,18 @@ awaitable<domain::User> PgUserRepository::create(const NewUser& user) {
                 user.password_hash,
                 std::string(domain::to_string(user.role)),
                 kit::db::pg::format_timestamp(user.created_at)};
-  bool violated = false;
+  std::optional<kit::db::UniqueViolation> violation;
   try {
     Result r = co_await pool_.query(kInsert, std::move(params), Retry::safe);
     co_return to_user(r, 0);
-  } catch (const kit::db::UniqueViolation&) {
-    violated = true;
+  } catch (const kit::db::UniqueViolation& e) {
+    violation = e;
   }
-  if (violated) {
-    auto existing = co_await find_by_id(user.id);
-    if (existing && existing->email == user.email) co_return *existing;
-  }
-  throw EmailTaken();
+  auto existing = co_await find_by_id(user.id);
+  if (existing && existing->email == user.email) co_return *existing;  // our own replay
+  if (violation->constraint() == "users_email_key") throw EmailTaken();
+  // Another row has this id: not an email conflict, and not something to hide.
+  throw *violation;
 }
 
 awaitable<std::optional<domain::User>> PgUserRepository::find_by_id(std::string_view id) {

@@ -68,8 +68,11 @@ TEST(PgMigrate, BuiltInMigrationsApplyOnceThenNothingIsPending) {
     EXPECT_EQ(co_await scalar(*conn, "SELECT count(*) FROM schema_migrations"),
               std::to_string(available.size()));
     // The advisory lock was released.
-    EXPECT_EQ(co_await scalar(*conn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"),
-              "0");
+    EXPECT_EQ(
+        co_await scalar(*conn,
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database())"),
+        "0");
   }());
   // The pooled session got its statement_timeout back after migrating without one.
   run(ctx, pool.with_connection([](kit::db::pg::Connection& c) -> asio::awaitable<void> {
@@ -152,8 +155,11 @@ TEST(PgMigrate, AnEditedAppliedMigrationIsRefused) {
   // The lock was released: another migrator is not stuck behind it.
   run(ctx, [&]() -> asio::awaitable<void> {
     auto conn = co_await connect(db.url());
-    EXPECT_EQ(co_await scalar(*conn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"),
-              "0");
+    EXPECT_EQ(
+        co_await scalar(*conn,
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database())"),
+        "0");
   }());
   run(ctx, pool.close());
 }
@@ -170,8 +176,11 @@ TEST(PgMigrate, AFailingMigrationLeavesNoTrace) {
     auto conn = co_await connect(db.url());
     EXPECT_EQ(co_await scalar(*conn, "SELECT count(*) FROM schema_migrations"), "1");
     EXPECT_EQ(co_await scalar(*conn, "SELECT to_regclass('half') IS NULL"), "t");
-    EXPECT_EQ(co_await scalar(*conn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"),
-              "0");
+    EXPECT_EQ(
+        co_await scalar(*conn,
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database())"),
+        "0");
   }());
   // The pool is still healthy and respects its statement_timeout again.
   run(ctx, [&]() -> asio::awaitable<void> {

@@ -1,0 +1,66 @@
+#include "service/api/routes/auth.hpp"
+
+#include <rapidjson/document.h>
+
+#include "kit/http/body.hpp"
+#include "kit/http/response.hpp"
+#include "service/schemas/auth.hpp"
+
+namespace user_service::api {
+
+namespace http = kit::http;
+using boost::asio::awaitable;
+
+namespace {
+
+schemas::TokenRequest read_token_request(const http::Request& req) {
+  const auto it = req.find(http::Field::content_type);
+  const std::string type =
+      http::media_type(it == req.end() ? std::string_view{} : std::string_view(it->value()));
+  if (type == "application/json") {
+    rapidjson::Document body;
+    http::read_json_body(req, body);
+    return schemas::TokenRequest::from_json(body);
+  }
+  // OAuth2 (RFC 6749 §3.2): parameters must not repeat. Anything but JSON is read as a form,
+  // which answers 415 for other media types.
+  return schemas::TokenRequest::from_form(
+      http::read_form_body(req, http::FormLimits{.max_fields = 16, .reject_duplicates = true}));
+}
+
+}  // namespace
+
+void register_auth_routes(http::Router& router, services::AuthService& auth) {
+  router.add(
+      http::Verb::post, "/api/v1/auth/token",
+      [&auth](http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
+        schemas::TokenRequest credentials = read_token_request(req);
+        bool ok = false;
+        services::LoginResult result;
+        try {
+          result =
+              co_await auth.login(std::move(credentials.username), std::move(credentials.password));
+          ok = true;
+        } catch (const kit::errors::InvalidCredentials&) {
+        }
+        if (!ok) {
+          ctx.log("auth").info("login_failed");
+          throw kit::errors::InvalidCredentials();
+        }
+        if (result.rehash == services::Rehash::done) {
+          ctx.log("auth").info("password_rehashed", {{"user_id", result.user_id}});
+        } else if (result.rehash == services::Rehash::failed) {
+          ctx.log("auth").warning("password_rehash_failed", {{"user_id", result.user_id}});
+        }
+        ctx.log("auth").info("login_succeeded", {{"user_id", result.user_id}});
+        schemas::TokenResponse body{std::move(result.token.token),
+                                    static_cast<std::int64_t>(result.token.expires_in.count())};
+        http::Response res = http::json_response(http::Status::ok, body.to_json(), req.version());
+        res.set(http::Field::cache_control, "no-store");
+        res.set(http::Field::pragma, "no-cache");
+        co_return res;
+      },
+      {.summary = "Get an access token (OAuth2 password grant)", .tags = {"auth"}});
+}
+
+}  // namespace user_service::api

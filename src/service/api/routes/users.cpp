@@ -1,0 +1,126 @@
+#include "service/api/routes/users.hpp"
+
+#include <rapidjson/document.h>
+
+#include "kit/errors/app_error.hpp"
+#include "kit/http/body.hpp"
+#include "kit/http/response.hpp"
+#include "kit/json/writer.hpp"
+#include "kit/util/uuid.hpp"
+#include "service/schemas/users.hpp"
+#include "service/schemas/validation.hpp"
+
+namespace user_service::api {
+
+namespace http = kit::http;
+using boost::asio::awaitable;
+
+std::string user_not_found_message(std::string_view id) {
+  constexpr std::size_t kMaxChars = 100;
+  // Cut at a character boundary when the id is UTF-8; bytes otherwise (the writer replaces
+  // invalid sequences anyway).
+  std::size_t end = 0;
+  std::size_t chars = 0;
+  while (end < id.size() && chars < kMaxChars) {
+    ++end;
+    while (end < id.size() && (static_cast<unsigned char>(id[end]) & 0xC0U) == 0x80U) ++end;
+    ++chars;
+  }
+  std::string message = "User with identifier '";
+  message.append(id.substr(0, end));
+  message += "' not found";
+  return message;
+}
+
+void register_user_routes(http::Router& router, services::UserService& users,
+                          const CurrentUser& current) {
+  const std::vector<std::string> tags{"users"};
+
+  router.add(http::Verb::post, "/api/v1/users/",
+             [&users](http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
+               rapidjson::Document body;
+               http::read_json_body(req, body);
+               schemas::UserCreate request = schemas::UserCreate::from_json(body);
+               const domain::User user = co_await users.register_user(std::move(request));
+               ctx.log("users").info("user_registered", {{"user_id", user.id}});
+               http::Response res =
+                   http::json_response(http::Status::created,
+                                       schemas::UserResponse::from(user).to_json(), req.version());
+               res.set(http::Field::location, "/api/v1/users/" + user.id);
+               co_return res;
+             },
+             {.summary = "Register a new user", .tags = tags});
+
+  router.add(http::Verb::get, "/api/v1/users/me",
+             current.protect(
+                 [](http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
+                   co_return http::json_response(
+                       http::Status::ok, schemas::UserResponse::from(current_user(ctx)).to_json(),
+                       req.version());
+                 }),
+             {.summary = "The current user", .tags = tags});
+
+  router.add(
+      http::Verb::patch, "/api/v1/users/me",
+      current.protect([&users](http::Request& req,
+                               http::RequestContext& ctx) -> awaitable<http::Response> {
+        rapidjson::Document body;
+        http::read_json_body(req, body);
+        schemas::UserUpdate change = schemas::UserUpdate::from_json(body);
+        const bool password_changed = change.password.has_value();
+        const domain::User updated = co_await users.update_me(current_user(ctx), std::move(change));
+        ctx.log("users").info("user_updated",
+                              {{"user_id", updated.id}, {"password_changed", password_changed}});
+        co_return http::json_response(
+            http::Status::ok, schemas::UserResponse::from(updated).to_json(), req.version());
+      }),
+      {.summary = "Change the current user (email or password need current_password)",
+       .tags = tags});
+
+  router.add(http::Verb::delete_, "/api/v1/users/me",
+             current.protect([&users](http::Request& req,
+                                      http::RequestContext& ctx) -> awaitable<http::Response> {
+               const domain::User& me = current_user(ctx);
+               co_await users.delete_me(me);
+               ctx.log("users").info("user_deleted", {{"user_id", me.id}});
+               co_return http::empty_response(http::Status::no_content, req.version());
+             }),
+             {.summary = "Delete the current user", .tags = tags});
+
+  router.add(http::Verb::get, "/api/v1/users/{user_id}",
+             current.protect([&users](http::Request& req,
+                                      http::RequestContext& ctx) -> awaitable<http::Response> {
+               const std::string_view raw_id = ctx.params.get("user_id");
+               const domain::User& me = current_user(ctx);
+               // Anyone but the user itself or an admin gets the same 404 as for an unknown id,
+               // so ids of other users cannot be probed.
+               std::optional<domain::User> found;
+               if (kit::util::is_uuid(raw_id)) {
+                 const std::string id = schemas::ascii_lowercase(raw_id);
+                 if (id == me.id) {
+                   found = me;
+                 } else if (me.role == domain::Role::admin) {
+                   found = co_await users.find(id);
+                 }
+               }
+               if (!found) throw kit::errors::NotFound(user_not_found_message(raw_id));
+               co_return http::json_response(
+                   http::Status::ok, schemas::UserResponse::from(*found).to_json(), req.version());
+             }),
+             {.summary = "A user by id (the user itself or an admin)", .tags = tags});
+
+  router.add(http::Verb::get, "/api/v1/users",
+             current.protect([&users](http::Request& req,
+                                      http::RequestContext& ctx) -> awaitable<http::Response> {
+               if (current_user(ctx).role != domain::Role::admin) {
+                 throw kit::errors::Forbidden("Admin role required");
+               }
+               const schemas::ListUsersQuery query =
+                   schemas::ListUsersQuery::from_query(http::read_query(req));
+               const schemas::UserListResponse page = co_await users.list(query);
+               co_return http::json_response(http::Status::ok, page.to_json(), req.version());
+             }),
+             {.summary = "List users, newest first (admins only)", .tags = tags});
+}
+
+}  // namespace user_service::api

@@ -1,0 +1,16 @@
+#pragma once
+// /api/v1/users routes (SPEC §3 "Users").
+#include "kit/http/router.hpp"
+#include "service/api/dependencies.hpp"
+#include "service/services/user_service.hpp"
+
+namespace user_service::api {
+
+void register_user_routes(kit::http::Router& router, services::UserService& users,
+                          const CurrentUser& current);
+
+// `User with identifier '<id>' not found`, the id cut at 100 characters (the envelope writer
+// JSON-escapes it and replaces invalid UTF-8).
+std::string user_not_found_message(std::string_view id);
+
+}  // namespace user_service::api

@@ -1,0 +1,56 @@
+#include "service/services/auth_service.hpp"
+
+#include "kit/errors/app_error.hpp"
+#include "service/schemas/validation.hpp"
+
+namespace user_service::services {
+
+AuthService::AuthService(UserRepositoryProvider users, kit::security::PasswordHasher& hasher,
+                         const kit::security::JwtCodec& jwt, Clock clock)
+    : users_(std::move(users)), hasher_(hasher), jwt_(jwt), clock_(std::move(clock)) {}
+
+boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std::string password) {
+  const std::string email = schemas::ascii_lowercase(schemas::trim_unicode(username));
+  std::optional<domain::User> user = co_await users_().find_by_email(email);
+  if (!user) {
+    co_await hasher_.verify_dummy(std::move(password));
+    throw kit::errors::InvalidCredentials();
+  }
+  // The password is needed again for a re-hash, so verify() gets a copy (it wipes its own).
+  std::string copy = password;
+  const kit::security::VerifyResult result =
+      co_await hasher_.verify(user->password_hash, std::move(copy));
+  if (!result.ok) throw kit::errors::InvalidCredentials();
+  Rehash outcome = Rehash::not_needed;
+  if (result.needs_rehash) {
+    // The stored hash has an older cost: upgrade it while the plain password is at hand. A
+    // failure here must not fail the login.
+    try {
+      repositories::UserUpdate update;
+      update.password_hash = co_await hasher_.hash(std::move(password));
+      update.updated_at = std::chrono::time_point_cast<std::chrono::microseconds>(clock_());
+      const bool upgraded = (co_await users_().update(user->id, update)).has_value();
+      outcome = upgraded ? Rehash::done : Rehash::failed;
+    } catch (const std::exception&) {
+      outcome = Rehash::failed;
+    }
+  }
+  co_return LoginResult{jwt_.issue(user->id, clock_()), user->id, outcome};
+}
+
+boost::asio::awaitable<domain::User> AuthService::authenticate(std::string_view token,
+                                                               std::string& reason) {
+  const kit::security::TokenVerification verified = jwt_.verify(token, clock_());
+  if (!verified) {
+    reason = kit::security::to_string(verified.error());
+    throw kit::errors::Unauthorized("Invalid or expired token", true);
+  }
+  std::optional<domain::User> user = co_await users_().find_by_id(verified.claims().sub);
+  if (!user) {
+    reason = "unknown_subject";
+    throw kit::errors::Unauthorized("Invalid or expired token", true);
+  }
+  co_return std::move(*user);
+}
+
+}  // namespace user_service::services

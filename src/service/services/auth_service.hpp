@@ -1,0 +1,51 @@
+#pragma once
+// Authentication rules without HTTP (SPEC §3 "Authentication"): password login that costs the
+// same for an unknown email as for a wrong password, re-hashing outdated hashes on login, and
+// turning a bearer token into the user it names.
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "kit/security/jwt.hpp"
+#include "kit/security/password_hasher.hpp"
+#include "service/domain/user.hpp"
+#include "service/services/user_service.hpp"
+
+namespace user_service::services {
+
+enum class Rehash { not_needed, done, failed };
+
+struct LoginResult {
+  kit::security::IssuedToken token;
+  std::string user_id;
+  Rehash rehash = Rehash::not_needed;  // for the caller's log line
+};
+
+class AuthService {
+ public:
+  AuthService(
+      UserRepositoryProvider users, kit::security::PasswordHasher& hasher,
+      const kit::security::JwtCodec& jwt,
+      Clock clock = [] { return std::chrono::system_clock::now(); });
+
+  // Checks the credentials and issues a token. Unknown email and wrong password both throw
+  // InvalidCredentials after the same argon2 work (a dummy hash for unknown emails).
+  // A stored hash of an older cost is replaced by a new one (a failure there does not fail the
+  // login; it is reported in the result).
+  boost::asio::awaitable<LoginResult> login(std::string username, std::string password);
+
+  // The user a token belongs to. Throws Unauthorized(token_sent=true) when the token does not
+  // verify (algorithm, signature, exp with leeway, iss, aud) or its user no longer exists.
+  // `reason` receives a short reason for logs (never the token).
+  boost::asio::awaitable<domain::User> authenticate(std::string_view token, std::string& reason);
+
+ private:
+  UserRepositoryProvider users_;
+  kit::security::PasswordHasher& hasher_;
+  const kit::security::JwtCodec& jwt_;
+  Clock clock_;
+};
+
+}  // namespace user_service::services

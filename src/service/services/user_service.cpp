@@ -1,0 +1,146 @@
+#include "service/services/user_service.hpp"
+
+#include "kit/errors/app_error.hpp"
+#include "kit/security/base64url.hpp"
+#include "kit/util/uuid.hpp"
+#include "service/repositories/timestamps.hpp"
+
+namespace user_service::services {
+namespace {
+
+constexpr std::string_view kEmailTaken = "A user with this email already exists";
+
+}  // namespace
+
+std::string encode_cursor(const repositories::PageCursor& cursor) {
+  std::string raw = repositories::format_timestamp(cursor.created_at);
+  raw += '|';
+  raw += cursor.id;
+  return kit::security::base64url_encode(raw);
+}
+
+std::optional<repositories::PageCursor> decode_cursor(std::string_view text) {
+  const auto raw = kit::security::base64url_decode(text);
+  if (!raw) return std::nullopt;
+  const std::size_t bar = raw->find('|');
+  if (bar == std::string::npos) return std::nullopt;
+  const auto created_at = repositories::parse_timestamp(std::string_view(*raw).substr(0, bar));
+  std::string id = raw->substr(bar + 1);
+  if (!created_at || !kit::util::is_uuid(id)) return std::nullopt;
+  return repositories::PageCursor{*created_at, std::move(id)};
+}
+
+UserService::UserService(UserRepositoryProvider users, kit::security::PasswordHasher& hasher,
+                         Clock clock)
+    : users_(std::move(users)), hasher_(hasher), clock_(std::move(clock)) {}
+
+domain::Timestamp UserService::now() const {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(clock_());
+}
+
+boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCreate request,
+                                                                domain::Role role) {
+  // A cheap check first so a taken email does not cost a hash; the unique index still decides
+  // races (EmailTaken below).
+  if (co_await users_().find_by_email(request.email))
+    throw kit::errors::Conflict(std::string(kEmailTaken));
+  repositories::NewUser user;
+  user.password_hash = co_await hasher_.hash(std::move(request.password));
+  user.created_at = now();
+  user.id = kit::util::uuid_v7(std::chrono::system_clock::time_point(user.created_at));
+  user.email = std::move(request.email);
+  user.name = std::move(request.name);
+  user.role = role;
+  std::optional<domain::User> created;
+  try {
+    created = co_await users_().create(user);
+  } catch (const repositories::EmailTaken&) {
+  }
+  if (!created) throw kit::errors::Conflict(std::string(kEmailTaken));
+  co_return std::move(*created);
+}
+
+boost::asio::awaitable<std::optional<domain::User>> UserService::find(std::string_view id) {
+  co_return co_await users_().find_by_id(id);
+}
+
+boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& me,
+                                                            schemas::UserUpdate change) {
+  const bool new_email = change.email && *change.email != me.email;
+  if ((new_email || change.password) && !change.current_password) {
+    throw kit::errors::ValidationError({kit::errors::Detail{
+        "missing", "Required to change the email or the password", "current_password"}});
+  }
+  if (new_email || change.password) {
+    const auto check =
+        co_await hasher_.verify(me.password_hash, std::move(*change.current_password));
+    if (!check.ok) throw kit::errors::Forbidden("Current password is incorrect");
+  }
+  repositories::UserUpdate update;
+  update.name = std::move(change.name);
+  if (new_email) update.email = std::move(change.email);
+  if (change.password) update.password_hash = co_await hasher_.hash(std::move(*change.password));
+  update.updated_at = now();
+  std::optional<domain::User> updated;
+  bool taken = false;
+  try {
+    updated = co_await users_().update(me.id, update);
+  } catch (const repositories::EmailTaken&) {
+    taken = true;
+  }
+  if (taken) throw kit::errors::Conflict(std::string(kEmailTaken));
+  if (!updated) throw kit::errors::Unauthorized("User no longer exists", true);
+  co_return std::move(*updated);
+}
+
+boost::asio::awaitable<void> UserService::delete_me(const domain::User& me) {
+  co_await users_().remove(me.id);
+}
+
+boost::asio::awaitable<schemas::UserListResponse> UserService::list(
+    const schemas::ListUsersQuery& query) {
+  std::optional<repositories::PageCursor> after;
+  if (query.cursor) {
+    after = decode_cursor(*query.cursor);
+    if (!after) {
+      throw kit::errors::ValidationError(
+          {kit::errors::Detail{"invalid_value", "Invalid pagination cursor", "cursor"}});
+    }
+  }
+  const repositories::Page page = co_await users_().list(query.limit, std::move(after));
+  schemas::UserListResponse out;
+  out.items.reserve(page.items.size());
+  for (const auto& user : page.items) out.items.push_back(schemas::UserResponse::from(user));
+  if (page.next) out.next_cursor = encode_cursor(*page.next);
+  co_return out;
+}
+
+// GCC 12 reports a false -Wmismatched-new-delete in this coroutine's ramp: Asio's frame
+// operator new (recycling allocator) is inlined, its matching operator delete is not recognized.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+boost::asio::awaitable<AdminResult> UserService::create_or_promote_admin(
+    schemas::UserCreate request) {
+  std::optional<domain::User> existing = co_await users_().find_by_email(request.email);
+  if (!existing) {
+    const std::string email = request.email;
+    std::optional<domain::User> created;
+    try {
+      created = co_await register_user(std::move(request), domain::Role::admin);
+    } catch (const kit::errors::Conflict&) {
+      // Registered by someone else meanwhile: promote that user below.
+    }
+    if (created) co_return AdminResult{std::move(*created), true};
+    existing = co_await users_().find_by_email(email);
+    if (!existing) throw kit::errors::Conflict("The user changed concurrently; try again");
+  }
+  repositories::UserUpdate update;
+  update.role = domain::Role::admin;
+  update.updated_at = now();
+  std::optional<domain::User> promoted = co_await users_().update(existing->id, update);
+  if (!promoted) throw kit::errors::Conflict("The user changed concurrently; try again");
+  co_return AdminResult{std::move(*promoted), false};
+}
+#pragma GCC diagnostic pop
+
+}  // namespace user_service::services

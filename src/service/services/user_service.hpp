@@ -1,0 +1,65 @@
+#pragma once
+// Business rules for users, without HTTP (SPEC §3 "Users"): registration, reading, changing and
+// deleting one's own account, the admin list and creating or promoting admins. Errors are the
+// kit's typed errors (Conflict, Forbidden, ValidationError...), rendered by the error middleware.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "kit/security/password_hasher.hpp"
+#include "service/domain/user.hpp"
+#include "service/repositories/user_repository.hpp"
+#include "service/schemas/users.hpp"
+
+namespace user_service::services {
+
+// The repository is reached through a provider because the database opens after the routes
+// are built (App::start); the provider is only called while a request is being served.
+using UserRepositoryProvider = std::function<repositories::UserRepository&()>;
+using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+// next_cursor text: base64url of "<created_at>|<id>"; opaque to clients.
+std::string encode_cursor(const repositories::PageCursor& cursor);
+// nullopt for anything encode_cursor could not have produced.
+std::optional<repositories::PageCursor> decode_cursor(std::string_view text);
+
+struct AdminResult {
+  domain::User user;
+  bool created = false;  // false: an existing user was promoted
+};
+
+class UserService {
+ public:
+  UserService(
+      UserRepositoryProvider users, kit::security::PasswordHasher& hasher,
+      Clock clock = [] { return std::chrono::system_clock::now(); });
+
+  // Throws Conflict (409) when the email is taken.
+  boost::asio::awaitable<domain::User> register_user(schemas::UserCreate request,
+                                                     domain::Role role = domain::Role::user);
+  boost::asio::awaitable<std::optional<domain::User>> find(std::string_view id);
+  // Applies `change` to `me`. A new email or password needs the right current_password:
+  // missing → 422, wrong → 403 Forbidden. Email taken → 409. User gone meanwhile → 401.
+  boost::asio::awaitable<domain::User> update_me(const domain::User& me,
+                                                 schemas::UserUpdate change);
+  boost::asio::awaitable<void> delete_me(const domain::User& me);
+  // Newest first. A malformed cursor → 422 invalid_value on `cursor`.
+  boost::asio::awaitable<schemas::UserListResponse> list(const schemas::ListUsersQuery& query);
+  // `create-admin`: creates the user as admin, or promotes the existing user with that email
+  // (its name and password are left unchanged).
+  boost::asio::awaitable<AdminResult> create_or_promote_admin(schemas::UserCreate request);
+
+ private:
+  domain::Timestamp now() const;
+
+  UserRepositoryProvider users_;
+  kit::security::PasswordHasher& hasher_;
+  Clock clock_;
+};
+
+}  // namespace user_service::services

@@ -1,0 +1,67 @@
+#include "service/users_module.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "service/api/routes/auth.hpp"
+#include "service/api/routes/users.hpp"
+
+namespace user_service {
+namespace {
+
+std::size_t cpu_threads() {
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
+kit::security::JwtAlgorithm to_kit(JwtAlgorithm algorithm) {
+  switch (algorithm) {
+    case JwtAlgorithm::HS384:
+      return kit::security::JwtAlgorithm::HS384;
+    case JwtAlgorithm::HS512:
+      return kit::security::JwtAlgorithm::HS512;
+    case JwtAlgorithm::HS256:
+      break;
+  }
+  return kit::security::JwtAlgorithm::HS256;
+}
+
+}  // namespace
+
+kit::security::JwtConfig jwt_config(const Settings& settings) {
+  kit::security::JwtConfig config;
+  config.secret = settings.jwt_secret;
+  config.algorithm = to_kit(settings.jwt_algorithm);
+  config.issuer = settings.jwt_issuer;
+  config.audience = settings.jwt_audience;
+  config.lifetime = std::chrono::minutes(settings.jwt_expiration_minutes);
+  config.leeway = std::chrono::seconds(30);
+  return config;
+}
+
+kit::security::PasswordHashCost password_hash_cost(const Settings& settings) {
+  return kit::security::PasswordHashCost{settings.password_hash_memory_kib,
+                                         settings.password_hash_iterations};
+}
+
+// The queue bound: a burst of logins waits its turn; beyond it clients get 503 + Retry-After
+// rather than unbounded memory (each queued argon2 job holds a password until it runs).
+UsersModule::UsersModule(const Settings& settings, services::UserRepositoryProvider users)
+    : pool_(cpu_threads(), std::max<std::size_t>(256, cpu_threads() * 64)),
+      hasher_(pool_, password_hash_cost(settings)),
+      jwt_(jwt_config(settings)),
+      users_(users, hasher_),
+      auth_(std::move(users), hasher_, jwt_),
+      current_user_(auth_) {}
+
+// The pool joins its threads first (declared first, destroyed last would be wrong: jobs refer
+// to the hasher), so stop it explicitly while everything it may touch still exists.
+UsersModule::~UsersModule() {
+  pool_.stop();
+}
+
+void UsersModule::register_routes(kit::http::Router& router) {
+  api::register_user_routes(router, users_, current_user_);
+  api::register_auth_routes(router, auth_);
+}
+
+}  // namespace user_service

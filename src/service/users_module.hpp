@@ -1,0 +1,43 @@
+#pragma once
+// The users and authentication feature as one unit the application factory owns: the bounded
+// CPU worker pool for argon2id (threads = hardware cores), the password hasher, the JWT codec,
+// the services, the current-user dependency and the routes. App keeps one of these and the
+// repository is reached through the database once it is open.
+#include <memory>
+
+#include "kit/async/worker_pool.hpp"
+#include "kit/http/router.hpp"
+#include "kit/security/jwt.hpp"
+#include "kit/security/password_hasher.hpp"
+#include "service/api/dependencies.hpp"
+#include "service/services/auth_service.hpp"
+#include "service/services/user_service.hpp"
+#include "service/settings.hpp"
+
+namespace user_service {
+
+kit::security::JwtConfig jwt_config(const Settings& settings);
+kit::security::PasswordHashCost password_hash_cost(const Settings& settings);
+
+class UsersModule {
+ public:
+  UsersModule(const Settings& settings, services::UserRepositoryProvider users);
+  UsersModule(const UsersModule&) = delete;
+  UsersModule& operator=(const UsersModule&) = delete;
+  ~UsersModule();
+
+  void register_routes(kit::http::Router& router);
+
+  services::UserService& users() noexcept { return users_; }
+  services::AuthService& auth() noexcept { return auth_; }
+
+ private:
+  kit::async::WorkerPool pool_;
+  kit::security::PasswordHasher hasher_;
+  kit::security::JwtCodec jwt_;
+  services::UserService users_;
+  services::AuthService auth_;
+  api::CurrentUser current_user_;
+};
+
+}  // namespace user_service
