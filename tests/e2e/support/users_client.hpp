@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -217,7 +218,7 @@ class UsersClient {
   void remember_token(const std::string& t) {
     if (t.size() > 20) tokens_.push_back(t);
   }
-  const std::vector<std::string>& passwords() const { return passwords_; }
+  const std::deque<std::string>& passwords() const { return passwords_; }
   const std::vector<std::string>& tokens() const { return tokens_; }
   unsigned short port() const { return port_; }
 
@@ -228,7 +229,8 @@ class UsersClient {
 
   unsigned short port_;
   std::string last_request_id_;
-  std::vector<std::string> passwords_;
+  // A deque: remembering a password must not move the ones callers still hold references to.
+  std::deque<std::string> passwords_;
   std::vector<std::string> tokens_;
 };
 
