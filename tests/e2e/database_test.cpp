@@ -10,24 +10,13 @@
 #include "support/http_client.hpp"
 #include "support/json.hpp"
 #include "support/pg_cluster.hpp"
+#include "support/probes.hpp"
 #include "support/service_process.hpp"
 
 namespace e2e {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Polls GET /health/ready until it answers `status` (bounded); returns the last response.
-HttpResponse wait_ready_status(unsigned short port, unsigned status, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  HttpResponse res;
-  do {
-    res = get(port, "/health/ready");
-    if (res.result_int() == status) return res;
-    std::this_thread::sleep_for(100ms);
-  } while (std::chrono::steady_clock::now() < deadline);
-  return res;
-}
 
 TEST(Database, ServesOnPostgresWithADatabaseReadinessCheck) {
   ServiceProcess svc(test_env({{"DATABASE_URL", shared_pg_url()}}));

@@ -14,6 +14,7 @@
 
 #include "support/http_client.hpp"
 #include "support/json.hpp"
+#include "support/probes.hpp"
 #include "support/service_process.hpp"
 
 namespace e2e {
@@ -84,17 +85,6 @@ std::string random_client_ip() {
   std::snprintf(buf, sizeof buf, "2001:db8:%x:%x:%x:%x::1", rd() & 0xffff, rd() & 0xffff,
                 rd() & 0xffff, rd() & 0xffff);
   return buf;
-}
-
-HttpResponse wait_ready_status(unsigned short port, unsigned status, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  HttpResponse res;
-  do {
-    res = get(port, "/health/ready");
-    if (res.result_int() == status) return res;
-    std::this_thread::sleep_for(100ms);
-  } while (std::chrono::steady_clock::now() < deadline);
-  return res;
 }
 
 // "default";r=2;t=20 → {r, t}
