@@ -1,7 +1,6 @@
 """Small readers shared by the deployment tests: the Dockerfile, .dockerignore, packages.txt and
 the settings the binary really has. Python 3 standard library only."""
 
-import fnmatch
 import json
 import os
 import re
@@ -93,16 +92,31 @@ def dockerignore_patterns(path):
     return patterns
 
 
+def _pattern_regex(pattern):
+    # Go's filepath.Match as Docker uses it: `*` and `?` stop at `/`, `**` crosses folders.
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out + r"\Z")
+
+
 def ignored(relpath, patterns):
-    """Docker's rule, for the patterns this repository uses: a pattern matches a path or any of
-    its parent folders; later `!pattern` lines re-include."""
+    """Docker's rule: a pattern (anchored at the context root) matches a path or one of its
+    parent folders; a later `!pattern` re-includes."""
     parts = relpath.split("/")
     prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
     result = False
     for p in patterns:
         negate = p.startswith("!")
-        pat = p[1:] if negate else p
-        if any(fnmatch.fnmatchcase(prefix, pat) for prefix in prefixes):
+        rx = _pattern_regex(p[1:] if negate else p)
+        if any(rx.match(prefix) for prefix in prefixes):
             result = not negate
     return result
 
