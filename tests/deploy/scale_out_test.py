@@ -257,6 +257,9 @@ http {{
     # Reused connections to the instances; a reused connection the instance has just closed
     # (drain) is an "error" below and the request is retried on another instance.
     keepalive 16;
+    # Shorter than the instances' KEEPALIVE_TIMEOUT_SECONDS (75): nginx retires an idle
+    # connection before the instance would close it under a request.
+    keepalive_timeout 60s;
   }}
 
   server {{
