@@ -144,17 +144,17 @@ def check_runtime_libraries(binary, packages):
     paths = dict(re.findall(r"^\s*(\S+) => (\S+)", subprocess.run(
         ["ldd", binary], capture_output=True, text=True, check=True).stdout, re.M))
     provided = set()
-    for lib in needed:
-        if SANITIZER_LIBS.match(lib):
-            print(f"note: {lib} is a sanitizer runtime (this is a sanitizer build), not checked")
+    for soname in needed:
+        if SANITIZER_LIBS.match(soname):
+            print(f"note: {soname} is a sanitizer runtime (this is a sanitizer build), not checked")
             continue
-        path = paths.get(lib)
+        path = paths.get(soname)
         pkg = package_of(path) if path else None
-        if not check(pkg is not None, f"{lib}: no Debian package provides it ({path})"):
+        if not check(pkg is not None, f"{soname}: no Debian package provides it ({path})"):
             continue
         provided.add(pkg)
         check(pkg in runtime or pkg in BASE_IMAGE_PACKAGES,
-              f"{lib} comes from {pkg}, which is not in the runtime group of scripts/packages.txt")
+              f"{soname} comes from {pkg}, which is not in the runtime group of scripts/packages.txt")
     extra = runtime - provided - {"ca-certificates"}
     check(not extra, f"runtime group packages the binary does not link: {sorted(extra)}")
     print(f"runtime libraries: {len(needed)} NEEDED by the binary, from "
