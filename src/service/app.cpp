@@ -101,7 +101,7 @@ void App::build_routes() {
   api::register_health_routes(router_, health_, shutting_down_);
   users_ = std::make_unique<UsersModule>(
       settings_, [this]() -> repositories::UserRepository& { return database_->users(); });
-  users_->register_routes(router_);
+  users_->register_routes(router_, *auth_guard_);
 }
 
 boost::asio::awaitable<void> App::start() {

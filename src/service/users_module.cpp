@@ -59,9 +59,10 @@ UsersModule::~UsersModule() {
   pool_.stop();
 }
 
-void UsersModule::register_routes(kit::http::Router& router) {
-  api::register_user_routes(router, users_, current_user_);
-  api::register_auth_routes(router, auth_);
+void UsersModule::register_routes(kit::http::Router& router,
+                                  const kit::ratelimit::Guard& auth_guard) {
+  api::register_user_routes(router, users_, current_user_, auth_guard);
+  api::register_auth_routes(router, auth_, auth_guard);
 }
 
 }  // namespace user_service

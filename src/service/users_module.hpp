@@ -7,6 +7,7 @@
 
 #include "kit/async/worker_pool.hpp"
 #include "kit/http/router.hpp"
+#include "kit/ratelimit/guard.hpp"
 #include "kit/security/jwt.hpp"
 #include "kit/security/password_hasher.hpp"
 #include "service/api/dependencies.hpp"
@@ -26,7 +27,8 @@ class UsersModule {
   UsersModule& operator=(const UsersModule&) = delete;
   ~UsersModule();
 
-  void register_routes(kit::http::Router& router);
+  // `auth_guard` is the `auth` rate-limit policy for the token and registration routes.
+  void register_routes(kit::http::Router& router, const kit::ratelimit::Guard& auth_guard);
 
   services::UserService& users() noexcept { return users_; }
   services::AuthService& auth() noexcept { return auth_; }

@@ -5,17 +5,20 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "support/http_client.hpp"
 #include "support/json.hpp"
 #include "support/probes.hpp"
 #include "support/service_process.hpp"
+#include "support/users_client.hpp"
 
 namespace e2e {
 namespace {
@@ -94,6 +97,46 @@ std::pair<long, long> parse_ratelimit(std::string_view v) {
   if (r == std::string_view::npos || t == std::string_view::npos) return {-1, -1};
   return {std::stol(std::string(v.substr(r + 3, t - r - 3))),
           std::stol(std::string(v.substr(t + 3)))};
+}
+
+// Every value of a header field that may repeat (one RateLimit entry per policy).
+std::vector<std::string> values(const HttpResponse& res, std::string_view name) {
+  std::vector<std::string> out;
+  for (auto [it, end] = res.equal_range(name); it != end; ++it) out.emplace_back(it->value());
+  return out;
+}
+
+bool has_value(const HttpResponse& res, std::string_view name, std::string_view value) {
+  const auto all = values(res, name);
+  return std::find(all.begin(), all.end(), value) != all.end();
+}
+
+// The `auth` entry of the RateLimit field.
+std::string auth_status(const HttpResponse& res) {
+  for (const auto& v : values(res, "RateLimit")) {
+    if (v.rfind("\"auth\";", 0) == 0) return v;
+  }
+  return "<missing>";
+}
+
+// POST /api/v1/auth/token as a form, from `client_ip` (via a trusted X-Forwarded-For).
+HttpResponse login_from(unsigned short port, const std::string& client_ip,
+                        const std::string& username, const std::string& password) {
+  return request(
+      port, Request{"POST",
+                    "/api/v1/auth/token",
+                    {{"Content-Type", "application/x-www-form-urlencoded"},
+                     {"X-Forwarded-For", client_ip}},
+                    "username=" + form_encode(username) + "&password=" + form_encode(password)});
+}
+
+HttpResponse register_from(unsigned short port, const std::string& client_ip,
+                           const std::string& email) {
+  return request(port,
+                 Request{"POST",
+                         "/api/v1/users/",
+                         {{"Content-Type", "application/json"}, {"X-Forwarded-For", client_ip}},
+                         user_json(email, "Rate Limited", "correct horse battery")});
 }
 
 long rss_kib(pid_t pid) {
@@ -212,6 +255,82 @@ TEST(RateLimit, TenThousandClientsKeepMemoryBounded) {
   EXPECT_LT(after - before, 32 * 1024);
 }
 
+// The `auth` policy (SPEC §3): per username on the token route, whatever the client address;
+// the username counts as the lookup normalizes it (trimmed, lowercased).
+TEST(RateLimit, LoginIsLimitedPerUsernameAcrossClientAddresses) {
+  ServiceProcess svc(
+      test_env({{"LOGIN_RATE_LIMIT_PER_MINUTE", "3"}, {"TRUSTED_PROXIES", "127.0.0.1/32"}}));
+  ASSERT_EQ(register_from(svc.port(), "198.51.100.9", "limited@example.com").result_int(), 201);
+  const char* usernames[] = {"limited@example.com", "LIMITED@example.com", " limited@example.com"};
+  for (int i = 0; i < 3; ++i) {
+    const auto res = login_from(svc.port(), "198.51.100." + std::to_string(10 + i), usernames[i],
+                                "wrong password " + std::to_string(i));
+    EXPECT_EQ(res.result_int(), 401) << res.body();
+    EXPECT_TRUE(has_value(res, "RateLimit-Policy", R"("auth";q=3;w=60)"));
+    EXPECT_TRUE(has_value(res, "RateLimit-Policy", R"("default";q=600;w=60)"));
+    EXPECT_EQ(parse_ratelimit(auth_status(res)).first, 2 - i) << auth_status(res);
+  }
+  // The right password from a fourth address: the username's budget is spent.
+  const auto limited =
+      login_from(svc.port(), "198.51.100.20", "limited@example.com", "correct horse battery");
+  ASSERT_EQ(limited.result_int(), 429) << limited.body();
+  EXPECT_EQ(str(parse_json(limited.body()), "error"), "RATE_LIMITED");
+  const auto [r, t] = parse_ratelimit(auth_status(limited));
+  EXPECT_EQ(r, 0);
+  EXPECT_GE(std::stol(std::string(limited["Retry-After"])), t);
+  // Another username is not affected.
+  EXPECT_EQ(
+      login_from(svc.port(), "198.51.100.21", "other@example.com", "whatever pass").result_int(),
+      401);
+}
+
+TEST(RateLimit, LoginIsLimitedPerClientAddressAcrossUsernames) {
+  ServiceProcess svc(
+      test_env({{"LOGIN_RATE_LIMIT_PER_MINUTE", "3"}, {"TRUSTED_PROXIES", "127.0.0.1/32"}}));
+  for (int i = 0; i < 3; ++i) {
+    const auto res = login_from(svc.port(), "203.0.113.7",
+                                "nobody" + std::to_string(i) + "@example.com", "password123");
+    EXPECT_EQ(res.result_int(), 401) << res.body();
+  }
+  const auto limited = login_from(svc.port(), "203.0.113.7", "nobody9@example.com", "password123");
+  EXPECT_EQ(limited.result_int(), 429) << limited.body();
+  EXPECT_FALSE(limited["Retry-After"].empty());
+  // A malformed attempt counts too (checked before the body is read).
+  const auto other = login_from(svc.port(), "203.0.113.8", "", "");
+  EXPECT_EQ(other.result_int(), 422) << other.body();
+  EXPECT_EQ(parse_ratelimit(auth_status(other)).first, 2) << auth_status(other);
+}
+
+TEST(RateLimit, RegistrationIsLimitedPerClientAddress) {
+  ServiceProcess svc(
+      test_env({{"LOGIN_RATE_LIMIT_PER_MINUTE", "3"}, {"TRUSTED_PROXIES", "127.0.0.1/32"}}));
+  EXPECT_EQ(register_from(svc.port(), "192.0.2.1", "r1@example.com").result_int(), 201);
+  EXPECT_EQ(register_from(svc.port(), "192.0.2.1", "r1@example.com").result_int(), 409);
+  const auto third = register_from(svc.port(), "192.0.2.1", "r3@example.com");
+  EXPECT_EQ(third.result_int(), 201);
+  EXPECT_TRUE(has_value(third, "RateLimit-Policy", R"("auth";q=3;w=60)"));
+  EXPECT_EQ(parse_ratelimit(auth_status(third)).first, 0);
+  const auto limited = register_from(svc.port(), "192.0.2.1", "r4@example.com");
+  EXPECT_EQ(limited.result_int(), 429) << limited.body();
+  EXPECT_FALSE(limited["Retry-After"].empty());
+  // Signing in is a separate budget; another address registers freely.
+  EXPECT_EQ(
+      login_from(svc.port(), "192.0.2.1", "r1@example.com", "correct horse battery").result_int(),
+      200);
+  EXPECT_EQ(register_from(svc.port(), "192.0.2.2", "r4@example.com").result_int(), 201);
+}
+
+TEST(RateLimit, AuthPolicyOffWhenRateLimitingIsDisabled) {
+  ServiceProcess svc(test_env({{"LOGIN_RATE_LIMIT_PER_MINUTE", "1"},
+                               {"RATE_LIMIT_ENABLED", "false"},
+                               {"TRUSTED_PROXIES", "127.0.0.1/32"}}));
+  for (int i = 0; i < 3; ++i) {
+    const auto res = login_from(svc.port(), "192.0.2.9", "x@example.com", "password123");
+    EXPECT_EQ(res.result_int(), 401);
+    EXPECT_TRUE(values(res, "RateLimit").empty());
+  }
+}
+
 TEST(RateLimitRedis, TwoInstancesShareOneBudget) {
   const Env env = test_env({{"REDIS_URL", shared_redis_url()},
                             {"RATE_LIMIT_PER_MINUTE", "4"},
@@ -233,6 +352,30 @@ TEST(RateLimitRedis, TwoInstancesShareOneBudget) {
   EXPECT_EQ(allowed, 4);
   EXPECT_EQ(last.result_int(), 429);
   EXPECT_GE(std::stol(std::string(last["Retry-After"])), parse_ratelimit(last["RateLimit"]).second);
+}
+
+// Acceptance (issue 5): LOGIN_RATE_LIMIT_PER_MINUTE=3 and two instances on one Redis: the 4th
+// attempt for one username, spread across both instances (and client addresses), gets 429.
+TEST(RateLimitRedis, LoginBudgetForOneUsernameIsSharedByTwoInstances) {
+  const Env env = test_env({{"REDIS_URL", shared_redis_url()},
+                            {"LOGIN_RATE_LIMIT_PER_MINUTE", "3"},
+                            {"TRUSTED_PROXIES", "127.0.0.1/32"}});
+  ServiceProcess a(env);
+  ServiceProcess b(env);
+  std::random_device rd;
+  const std::string email = "shared" + std::to_string(rd()) + std::to_string(rd()) + "@example.com";
+  ASSERT_EQ(register_from(a.port(), random_client_ip(), email).result_int(), 201);
+  std::vector<int> statuses;
+  HttpResponse last;
+  for (int i = 0; i < 4; ++i) {
+    last = login_from(i % 2 == 0 ? a.port() : b.port(), random_client_ip(), email,
+                      i < 3 ? "wrong password" : "correct horse battery");
+    statuses.push_back(last.result_int());
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{401, 401, 401, 429}));
+  EXPECT_EQ(str(parse_json(last.body()), "error"), "RATE_LIMITED");
+  EXPECT_GE(std::stol(std::string(last["Retry-After"])),
+            std::max(1L, parse_ratelimit(auth_status(last)).second));
 }
 
 TEST(RateLimitRedis, OutageFailsOpenReadiness503ThenRecovers) {

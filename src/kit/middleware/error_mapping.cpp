@@ -28,7 +28,8 @@ http::Response error_response(const kit::errors::AppError& error, const http::Re
       static_cast<http::Status>(error.status()),
       kit::errors::render_envelope(error.code(), error.message(), error.details(), ctx.request_id),
       version);
-  for (const auto& [name, value] : error.headers()) res.set(name, value);
+  // Appended, not replaced: a field may repeat (one RateLimit entry per policy that applied).
+  for (const auto& [name, value] : error.headers()) res.insert(name, value);
   return res;
 }
 

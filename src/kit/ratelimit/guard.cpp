@@ -43,4 +43,8 @@ void Guard::apply_headers(http::Response& res, const Decision& decision) const {
   if (limiter_) add_headers(res, policy_, decision);
 }
 
+void Guard::apply_headers(errors::AppError& error, const Decision& decision) const {
+  if (limiter_) add_headers(error, policy_, decision);
+}
+
 }  // namespace kit::ratelimit

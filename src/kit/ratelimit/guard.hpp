@@ -7,10 +7,11 @@
 // `default` middleware and a handler's `auth` guard) carries one entry of each, appended.
 //
 // Guard is what the auth routes use for the `auth` policy, e.g. on the token route:
-//   const auto by_ip = co_await guard.check(ctx.client_ip);          // throws 429 when over
-//   const auto by_user = co_await guard.check("user:" + username);
-//   Response res = ...;
-//   guard.apply_headers(res, Guard::stricter(by_ip, by_user));
+//   const auto by_ip = co_await guard.check("token-ip:" + ctx.client_ip);  // 429 when over
+//   const auto by_user = co_await guard.check("token-user:" + username);
+//   const auto& shown = Guard::stricter(by_ip, by_user);
+//   try { ...; guard.apply_headers(res, shown); }
+//   catch (kit::errors::AppError& e) { guard.apply_headers(e, shown); throw; }
 // A disabled guard (RATE_LIMIT_ENABLED=false: no limiter) allows everything and adds nothing.
 #include <memory>
 #include <string>
@@ -43,8 +44,10 @@ class Guard {
   // Retry-After and the RateLimit fields). Backend down and failing closed: ServiceUnavailable.
   boost::asio::awaitable<Decision> check(std::string key) const;
 
-  // Adds the RateLimit fields for `decision` (nothing when disabled).
+  // Adds the RateLimit fields for `decision` (nothing when disabled), to a response or to an
+  // error thrown after the check (a 401 or 422 still tells the client its budget).
   void apply_headers(http::Response& res, const Decision& decision) const;
+  void apply_headers(errors::AppError& error, const Decision& decision) const;
 
   // The decision to show when one request was checked under several keys: the least remaining.
   static const Decision& stricter(const Decision& a, const Decision& b) noexcept {

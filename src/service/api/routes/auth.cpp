@@ -5,6 +5,7 @@
 #include "kit/http/body.hpp"
 #include "kit/http/response.hpp"
 #include "service/schemas/auth.hpp"
+#include "service/schemas/validation.hpp"
 
 namespace user_service::api {
 
@@ -28,37 +29,66 @@ schemas::TokenRequest read_token_request(const http::Request& req) {
       http::read_form_body(req, http::FormLimits{.max_fields = 16, .reject_duplicates = true}));
 }
 
+// The username as the `auth` policy counts it: the email the lookup uses (trimmed, lowercased),
+// so "A@x.io " and "a@x.io" share one budget.
+std::string username_key(std::string_view username) {
+  return "token-user:" + schemas::ascii_lowercase(schemas::trim_unicode(username));
+}
+
+awaitable<http::Response> issue_token(services::AuthService& auth,
+                                      schemas::TokenRequest& credentials, http::Request& req,
+                                      http::RequestContext& ctx) {
+  bool ok = false;
+  services::LoginResult result;
+  try {
+    result = co_await auth.login(std::move(credentials.username), std::move(credentials.password));
+    ok = true;
+  } catch (const kit::errors::InvalidCredentials&) {
+  }
+  if (!ok) {
+    ctx.log("auth").info("login_failed");
+    throw kit::errors::InvalidCredentials();
+  }
+  if (result.rehash == services::Rehash::done) {
+    ctx.log("auth").info("password_rehashed", {{"user_id", result.user_id}});
+  } else if (result.rehash == services::Rehash::failed) {
+    ctx.log("auth").warning("password_rehash_failed", {{"user_id", result.user_id}});
+  }
+  ctx.log("auth").info("login_succeeded", {{"user_id", result.user_id}});
+  schemas::TokenResponse body{std::move(result.token.token),
+                              static_cast<std::int64_t>(result.token.expires_in.count())};
+  http::Response res = http::json_response(http::Status::ok, body.to_json(), req.version());
+  res.set(http::Field::cache_control, "no-store");
+  res.set(http::Field::pragma, "no-cache");
+  co_return res;
+}
+
 }  // namespace
 
-void register_auth_routes(http::Router& router, services::AuthService& auth) {
+void register_auth_routes(http::Router& router, services::AuthService& auth,
+                          const kit::ratelimit::Guard& guard) {
   router.add(
       http::Verb::post, "/api/v1/auth/token",
-      [&auth](http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
-        schemas::TokenRequest credentials = read_token_request(req);
-        bool ok = false;
-        services::LoginResult result;
+      [&auth, &guard](http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
+        // SPEC §3: the `auth` policy per client IP and per username. Every attempt counts,
+        // malformed ones included, so the IP is checked before the body is read.
+        std::string ip_key = "token-ip:" + ctx.client_ip;
+        const kit::ratelimit::Decision by_ip = co_await guard.check(std::move(ip_key));
+        kit::ratelimit::Decision shown = by_ip;
         try {
-          result =
-              co_await auth.login(std::move(credentials.username), std::move(credentials.password));
-          ok = true;
-        } catch (const kit::errors::InvalidCredentials&) {
+          schemas::TokenRequest credentials = read_token_request(req);
+          std::string user_key = username_key(credentials.username);
+          const kit::ratelimit::Decision by_user = co_await guard.check(std::move(user_key));
+          shown = kit::ratelimit::Guard::stricter(by_ip, by_user);
+          http::Response res = co_await issue_token(auth, credentials, req, ctx);
+          guard.apply_headers(res, shown);
+          co_return res;
+        } catch (const kit::errors::RateLimited&) {
+          throw;  // the 429 carries the fields of the key that ran out
+        } catch (kit::errors::AppError& error) {
+          guard.apply_headers(error, shown);  // a 401 or 422 still shows the budget
+          throw;
         }
-        if (!ok) {
-          ctx.log("auth").info("login_failed");
-          throw kit::errors::InvalidCredentials();
-        }
-        if (result.rehash == services::Rehash::done) {
-          ctx.log("auth").info("password_rehashed", {{"user_id", result.user_id}});
-        } else if (result.rehash == services::Rehash::failed) {
-          ctx.log("auth").warning("password_rehash_failed", {{"user_id", result.user_id}});
-        }
-        ctx.log("auth").info("login_succeeded", {{"user_id", result.user_id}});
-        schemas::TokenResponse body{std::move(result.token.token),
-                                    static_cast<std::int64_t>(result.token.expires_in.count())};
-        http::Response res = http::json_response(http::Status::ok, body.to_json(), req.version());
-        res.set(http::Field::cache_control, "no-store");
-        res.set(http::Field::pragma, "no-cache");
-        co_return res;
       },
       {.summary = "Get an access token (OAuth2 password grant)", .tags = {"auth"}});
 }

@@ -1,10 +1,13 @@
 #pragma once
 // POST /api/v1/auth/token (SPEC §3 "Authentication").
 #include "kit/http/router.hpp"
+#include "kit/ratelimit/guard.hpp"
 #include "service/services/auth_service.hpp"
 
 namespace user_service::api {
 
-void register_auth_routes(kit::http::Router& router, services::AuthService& auth);
+// `guard` applies the `auth` policy (LOGIN_RATE_LIMIT_PER_MINUTE) per client IP and per username.
+void register_auth_routes(kit::http::Router& router, services::AuthService& auth,
+                          const kit::ratelimit::Guard& guard);
 
 }  // namespace user_service::api

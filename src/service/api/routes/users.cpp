@@ -33,23 +33,32 @@ std::string user_not_found_message(std::string_view id) {
 }
 
 void register_user_routes(http::Router& router, services::UserService& users,
-                          const CurrentUser& current) {
+                          const CurrentUser& current, const kit::ratelimit::Guard& guard) {
   const std::vector<std::string> tags{"users"};
 
-  router.add(http::Verb::post, "/api/v1/users/",
-             [&users](http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
-               rapidjson::Document body;
-               http::read_json_body(req, body);
-               schemas::UserCreate request = schemas::UserCreate::from_json(body);
-               const domain::User user = co_await users.register_user(std::move(request));
-               ctx.log("users").info("user_registered", {{"user_id", user.id}});
-               http::Response res =
-                   http::json_response(http::Status::created,
-                                       schemas::UserResponse::from(user).to_json(), req.version());
-               res.set(http::Field::location, "/api/v1/users/" + user.id);
-               co_return res;
-             },
-             {.summary = "Register a new user", .tags = tags});
+  router.add(
+      http::Verb::post, "/api/v1/users/",
+      [&users, &guard](http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
+        // SPEC §3: the `auth` policy per client IP on registration, before the body is read.
+        std::string ip_key = "register-ip:" + ctx.client_ip;
+        const kit::ratelimit::Decision decision = co_await guard.check(std::move(ip_key));
+        try {
+          rapidjson::Document body;
+          http::read_json_body(req, body);
+          schemas::UserCreate request = schemas::UserCreate::from_json(body);
+          const domain::User user = co_await users.register_user(std::move(request));
+          ctx.log("users").info("user_registered", {{"user_id", user.id}});
+          http::Response res = http::json_response(
+              http::Status::created, schemas::UserResponse::from(user).to_json(), req.version());
+          res.set(http::Field::location, "/api/v1/users/" + user.id);
+          guard.apply_headers(res, decision);
+          co_return res;
+        } catch (kit::errors::AppError& error) {
+          guard.apply_headers(error, decision);  // a 409 or 422 still shows the budget
+          throw;
+        }
+      },
+      {.summary = "Register a new user", .tags = tags});
 
   router.add(http::Verb::get, "/api/v1/users/me",
              current.protect(

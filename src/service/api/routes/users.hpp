@@ -1,13 +1,15 @@
 #pragma once
 // /api/v1/users routes (SPEC §3 "Users").
 #include "kit/http/router.hpp"
+#include "kit/ratelimit/guard.hpp"
 #include "service/api/dependencies.hpp"
 #include "service/services/user_service.hpp"
 
 namespace user_service::api {
 
+// `guard` applies the `auth` policy (LOGIN_RATE_LIMIT_PER_MINUTE) per client IP on registration.
 void register_user_routes(kit::http::Router& router, services::UserService& users,
-                          const CurrentUser& current);
+                          const CurrentUser& current, const kit::ratelimit::Guard& guard);
 
 // `User with identifier '<id>' not found`, the id cut at 100 characters (the envelope writer
 // JSON-escapes it and replaces invalid UTF-8).
