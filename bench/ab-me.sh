@@ -23,7 +23,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-# start NAME SETTINGS... → prints the bound port
+# start NAME SETTINGS... → the bound port in $started_port. Not called in $(…): the PID must
+# reach this shell's `pids`, or the cleanup would leave the instance running.
 start() {
   local name="$1" port=""
   shift
@@ -40,7 +41,7 @@ start() {
     sleep 0.05
   done
   [ -n "$port" ] || { echo "service $name did not start" >&2; cat "$work/$name.log" >&2; exit 1; }
-  echo "$port"
+  started_port="$port"
 }
 
 # token PORT → registers a user and prints an access token
@@ -53,8 +54,10 @@ token() {
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 
-a_port="$(start a "${a_settings[@]}")"
-b_port="$(start b "${b_settings[@]}")"
+start a "${a_settings[@]}"
+a_port="$started_port"
+start b "${b_settings[@]}"
+b_port="$started_port"
 a_token="$(token "$a_port")"
 b_token="$(token "$b_port")"
 
