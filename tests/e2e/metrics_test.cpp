@@ -170,5 +170,16 @@ TEST(MetricsRoute, NeverRateLimitedAndLoggedAtDebugOnly) {
   }
 }
 
+// Redis unreachable (nothing listens on port 1): every decision fails open and is counted.
+TEST(MetricsRoute, RedisFailuresAreCountedWhenFailingOpen) {
+  ServiceProcess svc(test_env({{"REDIS_URL", "redis://127.0.0.1:1/0"}}));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get(svc.port(), "/nope").result_int(), 404);
+  const Exposition e = scrape(svc.port());
+  EXPECT_EQ(e.value("rate_limit_backend_errors_total"), 3);
+  EXPECT_EQ(e.value("rate_limit_fail_open_total"), 3);
+  EXPECT_EQ(e.family("rate_limit_fail_open_total").type, "counter");
+  EXPECT_EQ(e.value("rate_limit_rejections_total", {{"policy", "default"}}), 0);
+}
+
 }  // namespace
 }  // namespace e2e
