@@ -2,8 +2,8 @@
 # What metrics cost (issue 6 acceptance: at most 5%): wrk on GET /api/v1/users/me with a bearer
 # token against two instances started side by side — METRICS_ENABLED=true and =false, each with
 # its own SQLite file, rate limiting off, WORKERS=2 — alternating on/off ROUNDS times in the same
-# run. Prints every run, the median req/s of each and the cost in percent. The machine's load
-# average is printed too: on a shared machine compare runs taken at similar load only.
+# run (ABBA order). Prints every run, the median req/s of each and the cost in percent. The
+# machine's load average is printed too: on a shared machine compare runs at similar load only.
 # Usage: bench/metrics-cost.sh [duration=10s] [connections=64]
 #   env: ROUNDS (default 2), LOG_LEVEL (default info, as deployed), USER_SERVICE_BIN
 set -euo pipefail
@@ -18,23 +18,25 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-# start NAME METRICS_ENABLED → prints the bound port
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start NAME METRICS_ENABLED → prints the port, once /health/live answers (any LOG_LEVEL)
 start() {
-  local name="$1" enabled="$2" port=""
-  env -i PATH=/usr/bin:/bin ENV_FILE=/nonexistent HOST=127.0.0.1 PORT=0 WORKERS=2 \
+  local name="$1" enabled="$2" port
+  port="$(free_port)"
+  env -i PATH=/usr/bin:/bin ENV_FILE=/nonexistent HOST=127.0.0.1 PORT="$port" WORKERS=2 \
     DATABASE_URL="sqlite:///$work/$name.db" RATE_LIMIT_ENABLED=false METRICS_ENABLED="$enabled" \
     LOG_LEVEL="$log_level" PASSWORD_HASH_MEMORY_KIB=8 PASSWORD_HASH_ITERATIONS=1 \
     JWT_SECRET=bench-secret-bench-secret-bench-secret-0000 \
     "$bin" serve > "$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 200); do
-    port="$(grep '"service_started"' "$work/$name.log" 2>/dev/null | grep -o '"port":[0-9]*' |
-      cut -d: -f2 || true)"
-    [ -n "$port" ] && break
+    curl -fs -o /dev/null "http://127.0.0.1:$port/health/live" && { echo "$port"; return; }
     sleep 0.05
   done
-  [ -n "$port" ] || { echo "service $name did not start" >&2; cat "$work/$name.log" >&2; exit 1; }
-  echo "$port"
+  echo "service $name did not start" >&2
+  cat "$work/$name.log" >&2
+  exit 1
 }
 
 # token PORT → registers a user and prints an access token
@@ -68,8 +70,14 @@ run_wrk "$off_port" "$off_token" 2s > /dev/null
 on_runs=()
 off_runs=()
 for round in $(seq "$rounds"); do
-  on_runs+=("$(run_wrk "$on_port" "$on_token" "$duration")")
-  off_runs+=("$(run_wrk "$off_port" "$off_token" "$duration")")
+  # ABBA order (on/off, then off/on, …) so a load change during the run hits both alike.
+  if [ $((round % 2)) = 1 ]; then
+    on_runs+=("$(run_wrk "$on_port" "$on_token" "$duration")")
+    off_runs+=("$(run_wrk "$off_port" "$off_token" "$duration")")
+  else
+    off_runs+=("$(run_wrk "$off_port" "$off_token" "$duration")")
+    on_runs+=("$(run_wrk "$on_port" "$on_token" "$duration")")
+  fi
   echo "round $round: metrics on ${on_runs[-1]} req/s, off ${off_runs[-1]} req/s" \
     "(load $(cut -d' ' -f1 /proc/loadavg))"
 done
