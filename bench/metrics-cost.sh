@@ -20,9 +20,10 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start NAME METRICS_ENABLED → prints the port, once /health/live answers (any LOG_LEVEL)
+# start NAME METRICS_ENABLED → sets $port once /health/live answers (any LOG_LEVEL). Not called
+# in a $(…) subshell: the PID must reach `pids` here for the cleanup.
 start() {
-  local name="$1" enabled="$2" port
+  local name="$1" enabled="$2"
   port="$(free_port)"
   env -i PATH=/usr/bin:/bin ENV_FILE=/nonexistent HOST=127.0.0.1 PORT="$port" WORKERS=2 \
     DATABASE_URL="sqlite:///$work/$name.db" RATE_LIMIT_ENABLED=false METRICS_ENABLED="$enabled" \
@@ -31,7 +32,7 @@ start() {
     "$bin" serve > "$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 200); do
-    curl -fs -o /dev/null "http://127.0.0.1:$port/health/live" && { echo "$port"; return; }
+    curl -fs -o /dev/null "http://127.0.0.1:$port/health/live" && return
     sleep 0.05
   done
   echo "service $name did not start" >&2
@@ -49,8 +50,10 @@ token() {
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 
-on_port="$(start on true)"
-off_port="$(start off false)"
+start on true
+on_port="$port"
+start off false
+off_port="$port"
 on_token="$(token "$on_port")"
 off_token="$(token "$off_port")"
 # Sanity: metrics really are on in one and off in the other.
