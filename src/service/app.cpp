@@ -2,16 +2,19 @@
 
 #include "kit/config/redis_url.hpp"
 #include "kit/log/log.hpp"
+#include "kit/metrics/process.hpp"
 #include "kit/middleware/access_log.hpp"
 #include "kit/middleware/client_ip.hpp"
 #include "kit/middleware/cors.hpp"
 #include "kit/middleware/error_mapping.hpp"
+#include "kit/middleware/metrics.hpp"
 #include "kit/middleware/rate_limit.hpp"
 #include "kit/middleware/request_id.hpp"
 #include "kit/middleware/security_headers.hpp"
 #include "kit/ratelimit/memory_limiter.hpp"
 #include "kit/ratelimit/redis_limiter.hpp"
 #include "service/api/routes/health.hpp"
+#include "service/api/routes/metrics.hpp"
 
 namespace user_service {
 
@@ -31,12 +34,30 @@ kit::http::ServerOptions server_options(const Settings& s) {
   };
 }
 
+// The Redis backend's own counters, read at scrape time (the callbacks share the limiter).
+void register_limiter_metrics(kit::metrics::Registry& metrics,
+                              const std::shared_ptr<kit::ratelimit::RedisLimiter>& limiter,
+                              std::vector<kit::metrics::Registration>& out) {
+  out.push_back(metrics.callback(
+      "rate_limit_backend_errors_total",
+      "Rate-limit decisions the Redis backend could not make (unreachable or too slow).",
+      kit::metrics::Type::counter, {},
+      [limiter](kit::metrics::Sink& s) { s.add(static_cast<double>(limiter->failures_total())); }));
+  out.push_back(metrics.callback(
+      "rate_limit_fail_open_total",
+      "Requests allowed without a rate-limit decision because Redis failed (RATE_LIMIT_FAIL_OPEN).",
+      kit::metrics::Type::counter, {}, [limiter](kit::metrics::Sink& s) {
+        s.add(static_cast<double>(limiter->fail_open_total()));
+      }));
+}
+
 }  // namespace
 
 App::App(Settings settings) : settings_(std::move(settings)) {
   // The server first: the Redis client lives on its I/O thread 0. The server only keeps
   // references to the pipeline and the router, which are filled in next.
   server_ = std::make_unique<kit::http::Server>(server_options(settings_), pipeline_, router_);
+  build_metrics();
   build_rate_limiting();
   build_pipeline();
   build_routes();
@@ -48,6 +69,16 @@ App::App(Settings settings) : settings_(std::move(settings)) {
 }
 
 App::~App() = default;
+
+// ---- metrics (issue 6) ----
+void App::build_metrics() {
+  if (!settings_.metrics_enabled) return;
+  metrics_ = std::make_unique<kit::metrics::Registry>();
+  metrics_->gauge("build_info", "Always 1; the version label names the running build.", {"version"})
+      .labels(settings_.app_version)
+      .set(1);
+  metric_callbacks_ = kit::metrics::register_process_metrics(*metrics_);
+}
 
 // ---- rate limiting (issue 5) ----
 void App::build_rate_limiting() {
@@ -61,19 +92,22 @@ void App::build_rate_limiting() {
   }
   if (settings_.rate_limit_enabled) {
     if (redis_) {
-      limiter_ = std::make_shared<kit::ratelimit::RedisLimiter>(
+      auto redis_limiter = std::make_shared<kit::ratelimit::RedisLimiter>(
           redis_, kit::ratelimit::RedisLimiterOptions{.fail_open = settings_.rate_limit_fail_open});
+      if (metrics_) register_limiter_metrics(*metrics_, redis_limiter, metric_callbacks_);
+      limiter_ = std::move(redis_limiter);
     } else {
       limiter_ = std::make_shared<kit::ratelimit::MemoryLimiter>();
     }
   }
   // A null limiter makes the guard a no-op (RATE_LIMIT_ENABLED=false).
-  auth_guard_ = std::make_unique<kit::ratelimit::Guard>(limiter_, auth_policy);
+  auth_guard_ = std::make_unique<kit::ratelimit::Guard>(limiter_, auth_policy, metrics_.get());
 }
 
 void App::build_pipeline() {
   // Order matters (SPEC §3, ARCHITECTURE.md):
-  //   RequestId → ClientIp → AccessLog → SecurityHeaders → Cors → ErrorMapping → RateLimit → router
+  //   RequestId → ClientIp → AccessLog → Metrics → SecurityHeaders → Cors → ErrorMapping →
+  //   RateLimit → router
   // correlation first so every later link logs with the request id; the client address before
   // the access log and the limiter read it; CORS outside error mapping so error envelopes get
   // its headers too, and preflights are answered before the router (no 405); rate limiting
@@ -81,8 +115,12 @@ void App::build_pipeline() {
   namespace mw = kit::middleware;
   pipeline_.use(std::make_shared<mw::RequestId>())
       .use(std::make_shared<mw::ClientIp>(settings_.trusted_proxies))
-      .use(std::make_shared<mw::AccessLog>())
-      .use(std::make_shared<mw::SecurityHeaders>(settings_.environment == Environment::production));
+      .use(std::make_shared<mw::AccessLog>());
+  // Metrics next to the access log: outside ErrorMapping, so error envelopes are counted with
+  // their final status like the access log reports it.
+  if (metrics_) pipeline_.use(std::make_shared<mw::Metrics>(*metrics_));
+  pipeline_.use(
+      std::make_shared<mw::SecurityHeaders>(settings_.environment == Environment::production));
   if (!settings_.cors_allow_origins.empty()) {
     pipeline_.use(std::make_shared<mw::Cors>(
         mw::CorsOptions{.allow_origins = settings_.cors_allow_origins,
@@ -93,20 +131,22 @@ void App::build_pipeline() {
     const kit::ratelimit::Policy policy{.name = "default",
                                         .limit = settings_.rate_limit_per_minute,
                                         .window = std::chrono::seconds{60}};
-    pipeline_.use(std::make_shared<mw::RateLimit>(limiter_, policy, router_));
+    pipeline_.use(std::make_shared<mw::RateLimit>(limiter_, policy, router_, metrics_.get()));
   }
 }
 
 void App::build_routes() {
   api::register_health_routes(router_, health_, shutting_down_);
+  if (metrics_) api::register_metrics_routes(router_, *metrics_);
   users_ = std::make_unique<UsersModule>(
-      settings_, [this]() -> repositories::UserRepository& { return database_->users(); });
+      settings_, [this]() -> repositories::UserRepository& { return database_->users(); },
+      metrics_.get());
   users_->register_routes(router_, *auth_guard_);
 }
 
 boost::asio::awaitable<void> App::start() {
   // SPEC §6 order: database (wait, migrate if configured) → routes → listen.
-  database_ = co_await Database::open(settings_, server_->executor(0));
+  database_ = co_await Database::open(settings_, server_->executor(0), metrics_.get());
   if (settings_.migrate_on_start) co_await database_->migrate();  // logs each migration
   health_.add("database", [this]() -> boost::asio::awaitable<void> {
     try {

@@ -9,6 +9,7 @@
 #include "kit/http/pipeline.hpp"
 #include "kit/http/router.hpp"
 #include "kit/http/server.hpp"
+#include "kit/metrics/registry.hpp"
 #include "kit/ratelimit/guard.hpp"
 #include "kit/ratelimit/limiter.hpp"
 #include "kit/redis/client.hpp"
@@ -30,6 +31,7 @@ class App {
   void serve();
 
  private:
+  void build_metrics();
   void build_rate_limiting();
   void build_pipeline();
   void build_routes();
@@ -37,6 +39,10 @@ class App {
   boost::asio::awaitable<void> stop();
 
   Settings settings_;
+  // Prometheus metrics (null when METRICS_ENABLED=false: nothing is measured). Declared early so
+  // it outlives everything that reports into it.
+  std::unique_ptr<kit::metrics::Registry> metrics_;
+  std::vector<kit::metrics::Registration> metric_callbacks_;  // process and rate-limit backend
   kit::health::Registry health_;
   kit::http::Router router_;
   kit::http::Pipeline pipeline_;

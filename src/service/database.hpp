@@ -9,6 +9,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "kit/metrics/registry.hpp"
 #include "service/repositories/user_repository.hpp"
 #include "service/settings.hpp"
 
@@ -23,9 +24,11 @@ class Database {
 
   // Opens the backend named by settings.database_url. For PostgreSQL this waits for the
   // server with backoff up to DATABASE_CONNECT_TIMEOUT_SECONDS; its connections live on
-  // `executor` (callers on other I/O threads hop there and back).
+  // `executor` (callers on other I/O threads hop there and back). The connection pool reports
+  // db_pool_* into `metrics` unless it is null.
   static boost::asio::awaitable<std::unique_ptr<Database>> open(
-      const Settings& settings, boost::asio::any_io_executor executor);
+      const Settings& settings, boost::asio::any_io_executor executor,
+      kit::metrics::Registry* metrics = nullptr);
 
   // Applies pending migrations; returns the applied ones as "NNNN_name".
   virtual boost::asio::awaitable<std::vector<std::string>> migrate() = 0;

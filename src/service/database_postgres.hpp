@@ -12,7 +12,8 @@ namespace user_service {
 class PostgresDatabase final : public Database {
  public:
   static boost::asio::awaitable<std::unique_ptr<Database>> open(
-      const Settings& settings, boost::asio::any_io_executor executor);
+      const Settings& settings, boost::asio::any_io_executor executor,
+      kit::metrics::Registry* metrics);
 
   boost::asio::awaitable<std::vector<std::string>> migrate() override;
   boost::asio::awaitable<std::vector<std::string>> migration_status() override;

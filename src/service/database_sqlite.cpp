@@ -5,9 +5,11 @@
 
 namespace user_service {
 
-boost::asio::awaitable<std::unique_ptr<Database>> SqliteDatabase::open(const Settings& settings) {
+boost::asio::awaitable<std::unique_ptr<Database>> SqliteDatabase::open(
+    const Settings& settings, kit::metrics::Registry* metrics) {
   kit::db::sqlite::Options options;
   options.path = settings.sqlite_path;
+  options.metrics = metrics;
   auto db = co_await kit::db::sqlite::Database::open(std::move(options));
   co_return std::make_unique<SqliteDatabase>(std::move(db));
 }

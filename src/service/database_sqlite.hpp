@@ -10,7 +10,8 @@ namespace user_service {
 // The embedded default: a SQLite file (or :memory:) whose calls run on worker threads.
 class SqliteDatabase final : public Database {
  public:
-  static boost::asio::awaitable<std::unique_ptr<Database>> open(const Settings& settings);
+  static boost::asio::awaitable<std::unique_ptr<Database>> open(const Settings& settings,
+                                                                kit::metrics::Registry* metrics);
 
   boost::asio::awaitable<std::vector<std::string>> migrate() override;
   boost::asio::awaitable<std::vector<std::string>> migration_status() override;

@@ -8,6 +8,7 @@
 #include "kit/async/worker_pool.hpp"
 #include "kit/http/router.hpp"
 #include "kit/ratelimit/guard.hpp"
+#include "kit/metrics/registry.hpp"
 #include "kit/security/jwt.hpp"
 #include "kit/security/password_hasher.hpp"
 #include "service/api/dependencies.hpp"
@@ -22,7 +23,9 @@ kit::security::PasswordHashCost password_hash_cost(const Settings& settings);
 
 class UsersModule {
  public:
-  UsersModule(const Settings& settings, services::UserRepositoryProvider users);
+  // `metrics`: password_hash_seconds{operation} goes there; null = no metrics.
+  UsersModule(const Settings& settings, services::UserRepositoryProvider users,
+              kit::metrics::Registry* metrics = nullptr);
   UsersModule(const UsersModule&) = delete;
   UsersModule& operator=(const UsersModule&) = delete;
   ~UsersModule();

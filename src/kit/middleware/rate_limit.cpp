@@ -23,6 +23,7 @@ boost::asio::awaitable<http::Response> RateLimit::handle(http::Request& req,
   if (!limited(req, ctx)) co_return co_await next(req, ctx);
   const ratelimit::Decision decision = co_await limiter_->hit(ctx.client_ip, policy_);
   if (!decision.allowed) {
+    if (rejections_ != nullptr) rejections_->inc();
     errors::RateLimited error(std::chrono::seconds{decision.retry_after_seconds});
     ratelimit::add_headers(error, policy_, decision);
     throw error;

@@ -14,15 +14,20 @@
 
 #include "kit/http/pipeline.hpp"
 #include "kit/http/router.hpp"
+#include "kit/ratelimit/guard.hpp"
 #include "kit/ratelimit/limiter.hpp"
 
 namespace kit::middleware {
 
 class RateLimit final : public http::Middleware {
  public:
+  // `metrics`: counts 429s in rate_limit_rejections_total{policy}; null = no metrics.
   RateLimit(std::shared_ptr<ratelimit::Limiter> limiter, ratelimit::Policy policy,
-            const http::Router& router)
-      : limiter_(std::move(limiter)), policy_(std::move(policy)), router_(router) {}
+            const http::Router& router, kit::metrics::Registry* metrics = nullptr)
+      : limiter_(std::move(limiter)),
+        policy_(std::move(policy)),
+        router_(router),
+        rejections_(ratelimit::rejections_counter(metrics, policy_)) {}
 
   boost::asio::awaitable<http::Response> handle(http::Request& req, http::RequestContext& ctx,
                                                 http::Next next) override;
@@ -34,6 +39,7 @@ class RateLimit final : public http::Middleware {
   std::shared_ptr<ratelimit::Limiter> limiter_;
   ratelimit::Policy policy_;
   const http::Router& router_;
+  kit::metrics::Counter* rejections_;
 };
 
 }  // namespace kit::middleware

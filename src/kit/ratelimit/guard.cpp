@@ -28,10 +28,19 @@ void add_headers(errors::AppError& error, const Policy& policy, const Decision& 
   error.with_header(kStatusField, status_header(policy, decision));
 }
 
+kit::metrics::Counter* rejections_counter(kit::metrics::Registry* registry, const Policy& policy) {
+  if (registry == nullptr) return nullptr;
+  return &registry
+              ->counter("rate_limit_rejections_total",
+                        "Requests refused with 429 by a rate-limit policy.", {"policy"})
+              .labels(policy.name);
+}
+
 boost::asio::awaitable<Decision> Guard::check(std::string key) const {
   if (!limiter_) co_return Decision{.allowed = true, .limit = policy_.limit};
   const Decision d = co_await limiter_->hit(std::move(key), policy_);
   if (!d.allowed) {
+    if (rejections_ != nullptr) rejections_->inc();
     errors::RateLimited error(std::chrono::seconds{d.retry_after_seconds});
     add_headers(error, policy_, d);
     throw error;

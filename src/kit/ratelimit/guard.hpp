@@ -17,6 +17,7 @@
 #include <string>
 
 #include "kit/http/types.hpp"
+#include "kit/metrics/registry.hpp"
 #include "kit/ratelimit/limiter.hpp"
 
 namespace kit::errors {
@@ -32,10 +33,16 @@ std::string status_header(const Policy& policy, const Decision& decision);  // "
 void add_headers(http::Response& res, const Policy& policy, const Decision& decision);
 void add_headers(errors::AppError& error, const Policy& policy, const Decision& decision);
 
+// rate_limit_rejections_total{policy} (429s given by the middleware and by guards), or null
+// when `registry` is null (no metrics).
+kit::metrics::Counter* rejections_counter(kit::metrics::Registry* registry, const Policy& policy);
+
 class Guard {
  public:
-  Guard(std::shared_ptr<Limiter> limiter, Policy policy)
-      : limiter_(std::move(limiter)), policy_(std::move(policy)) {}
+  Guard(std::shared_ptr<Limiter> limiter, Policy policy, kit::metrics::Registry* metrics = nullptr)
+      : limiter_(std::move(limiter)),
+        policy_(std::move(policy)),
+        rejections_(rejections_counter(metrics, policy_)) {}
 
   bool enabled() const noexcept { return limiter_ != nullptr; }
   const Policy& policy() const noexcept { return policy_; }
@@ -57,6 +64,7 @@ class Guard {
  private:
   std::shared_ptr<Limiter> limiter_;
   Policy policy_;
+  kit::metrics::Counter* rejections_;
 };
 
 }  // namespace kit::ratelimit

@@ -15,8 +15,31 @@ using detail::PoolCore;
 // co_spawn then delivers the result through the caller's handler, i.e. on the caller's
 // executor. The core is kept alive by the shared_ptr in the coroutine's parameters.
 
-Pool::Pool(asio::any_io_executor executor, PoolOptions options)
-    : core_(std::make_shared<PoolCore>(std::move(executor), std::move(options))) {}
+Pool::Pool(asio::any_io_executor executor, PoolOptions options) {
+  kit::metrics::Registry* const registry = options.metrics;
+  if (registry != nullptr) {
+    auto& wait = kit::metrics::db_pool_wait_histogram(*registry);
+    options.on_wait = [&wait, chained = std::move(options.on_wait)](std::chrono::nanoseconds d) {
+      wait.observe(std::chrono::duration<double>(d).count());
+      if (chained) chained(d);
+    };
+  }
+  const std::size_t max = options.size + options.max_overflow;
+  core_ = std::make_shared<PoolCore>(std::move(executor), std::move(options));
+  if (registry == nullptr) return;
+  metrics_ = kit::metrics::register_db_pool_gauges(
+      *registry,
+      "PostgreSQL pool connections by state: idle (open, free), in_use (leased), connecting "
+      "(being opened).",
+      [core = core_.get(), max] {
+        const Stats s = core->stats();
+        return kit::metrics::DbPoolReading{.idle = static_cast<double>(s.idle),
+                                           .in_use = static_cast<double>(s.in_use),
+                                           .connecting = static_cast<double>(s.connecting),
+                                           .waiting = static_cast<double>(s.waiting),
+                                           .max = static_cast<double>(max)};
+      });
+}
 
 Pool::~Pool() = default;
 

@@ -23,6 +23,7 @@
 #include "kit/db/pg/connection.hpp"
 #include "kit/db/pg/result.hpp"
 #include "kit/db/pg/statement.hpp"
+#include "kit/metrics/db_pool.hpp"
 
 namespace kit::db::pg {
 
@@ -49,6 +50,9 @@ struct PoolOptions {
   std::chrono::milliseconds retry_budget{3000};
   // Called with each acquisition's wait (for a histogram); runs on the pool's executor.
   std::function<void(std::chrono::nanoseconds)> on_wait;
+  // Reports db_pool_* (kit/metrics/db_pool.hpp) into this registry; null = no metrics. The
+  // registry must outlive the pool.
+  kit::metrics::Registry* metrics = nullptr;
 };
 
 // Whether the operation may run twice. Failures before the statement reached the server
@@ -105,6 +109,7 @@ class Pool {
 
  private:
   std::shared_ptr<detail::PoolCore> core_;
+  std::vector<kit::metrics::Registration> metrics_;  // after core_: unregistered first
 };
 
 }  // namespace kit::db::pg

@@ -1,5 +1,6 @@
 #include "kit/db/sqlite/database.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -48,6 +49,31 @@ Database::Database(Options options)
   if (reader_count_ > 0) {
     reader_pool_ = std::make_unique<kit::async::WorkerPool>(reader_count_, options_.max_queue);
   }
+  if (options_.metrics != nullptr) {
+    wait_ = &kit::metrics::db_pool_wait_histogram(*options_.metrics);
+    metrics_ = kit::metrics::register_db_pool_gauges(
+        *options_.metrics,
+        "SQLite connections by state: one writer plus read-only readers, each used by its own "
+        "worker thread; in_use = running a call, idle = free; connecting is always 0.",
+        [this] { return pool_reading(); });
+  }
+}
+
+kit::metrics::DbPoolReading Database::pool_reading() const noexcept {
+  // WorkerPool::pending() counts calls queued or running; each worker runs one at a time.
+  const auto split = [](std::size_t pending, std::size_t workers) {
+    return std::pair{std::min(pending, workers), pending - std::min(pending, workers)};
+  };
+  const auto [writer_busy, writer_queued] = split(writer_pool_.pending(), 1);
+  const auto [readers_busy, readers_queued] =
+      split(reader_pool_ ? reader_pool_->pending() : 0, reader_count_);
+  const std::size_t total = 1 + reader_count_;
+  const std::size_t busy = writer_busy + readers_busy;
+  return kit::metrics::DbPoolReading{.idle = static_cast<double>(total - busy),
+                                     .in_use = static_cast<double>(busy),
+                                     .connecting = 0,
+                                     .waiting = static_cast<double>(writer_queued + readers_queued),
+                                     .max = static_cast<double>(total)};
 }
 
 Database::~Database() {

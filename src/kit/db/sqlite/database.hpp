@@ -26,6 +26,7 @@
 #include "kit/async/worker_pool.hpp"
 #include "kit/db/sqlite/connection.hpp"
 #include "kit/db/sqlite/value.hpp"
+#include "kit/metrics/db_pool.hpp"
 
 namespace kit::db::sqlite {
 
@@ -37,6 +38,9 @@ struct Options {
   // Runs on every connection right after it is opened, on its worker thread (to register SQL
   // functions, for instance).
   std::function<void(Connection&)> on_connect;
+  // Reports db_pool_* (kit/metrics/db_pool.hpp) into this registry; null = no metrics. The
+  // registry must outlive the database.
+  kit::metrics::Registry* metrics = nullptr;
 };
 
 // True for ":memory:" and "file::memory:…" URIs.
@@ -103,6 +107,19 @@ class Database {
   std::unique_ptr<Connection> take_reader();
   void give_back_reader(std::unique_ptr<Connection> connection);
 
+  // db_pool_wait_seconds: how long a call queued for the worker thread owning its connection.
+  std::chrono::steady_clock::time_point wait_start() const noexcept {
+    return wait_ != nullptr ? std::chrono::steady_clock::now()
+                            : std::chrono::steady_clock::time_point{};
+  }
+  void record_wait(std::chrono::steady_clock::time_point queued) const noexcept {
+    if (wait_ != nullptr) {
+      wait_->observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - queued).count());
+    }
+  }
+  kit::metrics::DbPoolReading pool_reading() const noexcept;
+
   static void begin(Connection& c);
   static void commit(Connection& c);
   static void rollback_quietly(Connection& c) noexcept;
@@ -120,19 +137,28 @@ class Database {
 
   kit::async::WorkerPool writer_pool_;
   std::unique_ptr<kit::async::WorkerPool> reader_pool_;  // null when reads use the writer
+
+  kit::metrics::Histogram* wait_ = nullptr;
+  std::vector<kit::metrics::Registration> metrics_;  // last: unregistered before the pools go
 };
 
 template <class F>
 boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> Database::on_writer(F fn) {
   CallGuard guard(*this);
-  co_return co_await writer_pool_.run([this, &fn]() { return fn(*writer_); });
+  const auto queued = wait_start();
+  co_return co_await writer_pool_.run([this, &fn, queued]() {
+    record_wait(queued);
+    return fn(*writer_);
+  });
 }
 
 template <class F>
 boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> Database::on_reader(F fn) {
   if (!reader_pool_) co_return co_await on_writer(std::move(fn));
   CallGuard guard(*this);
-  co_return co_await reader_pool_->run([this, &fn]() {
+  const auto queued = wait_start();
+  co_return co_await reader_pool_->run([this, &fn, queued]() {
+    record_wait(queued);
     struct Lease {
       Database& db;
       std::unique_ptr<Connection> connection;

@@ -1,0 +1,39 @@
+#pragma once
+// HTTP metrics (SPEC §3 "metrics") for every response the chain gives, error envelopes included
+// (it sits outside ErrorMapping, next to AccessLog):
+//   http_requests_total{method,route,status}            counter
+//   http_request_duration_seconds{method,route}         histogram, from ctx.started
+//   http_requests_in_flight                             gauge
+// `route` is the matched route template (ctx.route, e.g. "/api/v1/users/{user_id}"), never the
+// raw path. Requests no route handled get route="<unmatched>": unknown paths (404), protocol
+// errors answered by the server (400/413/431) and CORS preflights answered before the router.
+// `method` is one of the methods Beast knows, else "OTHER", so clients cannot mint label values.
+//
+// Per request: two lock-free label lookups (the strings are views, nothing is allocated) and a
+// handful of relaxed atomic adds.
+#include "kit/http/pipeline.hpp"
+#include "kit/metrics/registry.hpp"
+
+namespace kit::middleware {
+
+inline constexpr std::string_view kUnmatchedRoute = "<unmatched>";
+
+class Metrics final : public http::Middleware {
+ public:
+  explicit Metrics(metrics::Registry& registry);
+
+  boost::asio::awaitable<http::Response> handle(http::Request& req, http::RequestContext& ctx,
+                                                http::Next next) override;
+
+ private:
+  void record(const http::Request& req, const http::RequestContext& ctx, unsigned status) const;
+
+  metrics::CounterFamily& requests_;
+  metrics::HistogramFamily& duration_;
+  metrics::Gauge& in_flight_;
+};
+
+// The status code as a label value ("200"); "other" outside 100–999. No allocation.
+std::string_view status_label(unsigned status) noexcept;
+
+}  // namespace kit::middleware
