@@ -11,6 +11,7 @@
 #include "kit/middleware/security_headers.hpp"
 #include "kit/ratelimit/memory_limiter.hpp"
 #include "kit/ratelimit/redis_limiter.hpp"
+#include "service/api/routes/docs.hpp"
 #include "service/api/routes/health.hpp"
 
 namespace user_service {
@@ -102,6 +103,8 @@ void App::build_routes() {
   users_ = std::make_unique<UsersModule>(
       settings_, [this]() -> repositories::UserRepository& { return database_->users(); });
   users_->register_routes(router_);
+  // Last: the OpenAPI document is built from the routes registered before it.
+  if (settings_.docs_enabled) api::register_docs_routes(router_, settings_);
 }
 
 boost::asio::awaitable<void> App::start() {
