@@ -11,6 +11,16 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo
   -DUSER_SERVICE_WERROR=ON -DUSER_SERVICE_TESTS=ON -DUSER_SERVICE_SANITIZE="${SANITIZE:-}" >/dev/null
 cmake --build "$build"
 
+# npm packages of the node tests (tests/browser: OpenAPI validator, Chromium via playwright-core)
+# from the committed lockfile; reinstalled only when the lockfile changed. Node.js and npm come
+# with the machine (not from Debian's archive, whose npm would replace that Node.js).
+command -v npm >/dev/null || { echo "test.sh: npm is required for tests/browser" >&2; exit 1; }
+lock_sum="$(sha256sum tests/browser/package-lock.json | cut -d' ' -f1)"
+if [ "$(cat tests/browser/node_modules/.lockfile-sha256 2>/dev/null)" != "$lock_sum" ]; then
+  npm ci --prefix tests/browser --no-audit --no-fund
+  echo "$lock_sum" >tests/browser/node_modules/.lockfile-sha256
+fi
+
 state="$(mktemp -d /tmp/user-service-test.XXXXXX)"
 cleanup() {
   PG_TEST_STATE="$state/pg" bash scripts/pg-test-server.sh stop >/dev/null 2>&1 || true

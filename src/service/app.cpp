@@ -13,6 +13,7 @@
 #include "kit/middleware/security_headers.hpp"
 #include "kit/ratelimit/memory_limiter.hpp"
 #include "kit/ratelimit/redis_limiter.hpp"
+#include "service/api/routes/docs.hpp"
 #include "service/api/routes/health.hpp"
 #include "service/api/routes/metrics.hpp"
 
@@ -142,6 +143,8 @@ void App::build_routes() {
       settings_, [this]() -> repositories::UserRepository& { return database_->users(); },
       metrics_.get());
   users_->register_routes(router_, *auth_guard_);
+  // Last: the OpenAPI document is built from the routes registered before it.
+  if (settings_.docs_enabled) api::register_docs_routes(router_, settings_);
 }
 
 boost::asio::awaitable<void> App::start() {

@@ -30,6 +30,9 @@ class App {
   // Throws when start-up fails (the caller logs and exits 1).
   void serve();
 
+  // The route table (the OpenAPI end-to-end test compares it with the served document).
+  const kit::http::Router& router() const noexcept { return router_; }
+
  private:
   void build_metrics();
   void build_rate_limiting();

@@ -10,16 +10,18 @@
 
 #include "kit/http/request_context.hpp"
 #include "kit/http/types.hpp"
+#include "kit/openapi/operation.hpp"
 
 namespace kit::http {
 
 // Route metadata read by middleware (logging, rate limits) and the OpenAPI generator.
 struct RouteInfo {
-  std::string summary;
-  std::vector<std::string> tags;
-  bool rate_limited = true;       // false: health, metrics, docs (SPEC §3)
-  bool quiet = false;             // true: access log at debug level (health, metrics)
-  bool include_in_schema = true;  // false: docs pages themselves
+  std::string summary = {};  // `= {}`: designated initializers may skip it (GCC 12 warns else)
+  std::vector<std::string> tags = {};
+  bool rate_limited = true;         // false: health, metrics, docs (SPEC §3)
+  bool quiet = false;               // true: access log at debug level (health, metrics)
+  bool include_in_schema = true;    // false: docs pages themselves
+  openapi::Operation openapi = {};  // parameters, bodies and responses for the document
 };
 
 enum class ParamType { string, integer, uuid };

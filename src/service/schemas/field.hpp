@@ -10,7 +10,8 @@
 
 namespace user_service::schemas {
 
-enum class FieldType { string, integer, string_or_null, array_of_objects };
+// number and object_map only describe responses (health checks); requests never read them.
+enum class FieldType { string, integer, number, string_or_null, array_of_objects, object_map };
 
 // Extra meaning of a string, also the OpenAPI `format`.
 enum class FieldFormat { none, email, password, uuid, date_time };
@@ -29,13 +30,16 @@ struct FieldSpec {
   std::optional<std::int64_t> default_integer = std::nullopt;
   // The only accepted value, when set (OAuth2 `grant_type=password`).
   std::string_view const_value = {};
+  // The values a response field takes (documentation only; requests use const_value).
+  std::span<const std::string_view> enum_values = {};
   bool trim = false;        // leading/trailing Unicode white space removed first
   bool no_control = false;  // control characters (C0, DEL, C1) refused
   bool write_only = false;  // accepted in requests, never returned (passwords)
   bool read_only = false;   // returned, never read from requests (ids, timestamps)
   std::string_view description = {};
   std::string_view example = {};
-  std::string_view items_schema = {};  // array_of_objects: the element schema's name
+  // array_of_objects: the element schema's name; object_map: the schema of every value.
+  std::string_view items_schema = {};
 };
 
 // A named list of fields: one request or response body (or a query string).

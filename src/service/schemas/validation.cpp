@@ -78,8 +78,12 @@ std::string_view type_name(FieldType type) noexcept {
   switch (type) {
     case FieldType::integer:
       return "an integer";
+    case FieldType::number:
+      return "a number";
     case FieldType::array_of_objects:
       return "an array";
+    case FieldType::object_map:
+      return "an object";
     case FieldType::string:
     case FieldType::string_or_null:
       break;

@@ -90,7 +90,16 @@ void register_auth_routes(http::Router& router, services::AuthService& auth,
           throw;
         }
       },
-      {.summary = "Get an access token (OAuth2 password grant)", .tags = {"auth"}});
+      {.summary = "Get an access token (OAuth2 password grant)",
+       .tags = {"auth"},
+       .openapi = {.operation_id = "create_token",
+                   .description = "The form is what OAuth2 clients (and Swagger UI's Authorize) "
+                                  "send; the same fields as JSON are accepted too. The response "
+                                  "has `Cache-Control: no-store`.",
+                   .request_body = {{"application/x-www-form-urlencoded", "TokenRequest"},
+                                    {"application/json", "TokenRequest"}},
+                   .responses = {{200, "An access token", "TokenResponse"}},
+                   .errors = {{401, "Wrong email or password (INVALID_CREDENTIALS)"}}}});
 }
 
 }  // namespace user_service::api

@@ -21,6 +21,8 @@ void register_health_routes(http::Router& router, const kit::health::Registry& c
   // Liveness touches no dependency: it answers as long as the process serves HTTP.
   http::RouteInfo live = probe;
   live.summary = "Liveness probe";
+  live.openapi = {.operation_id = "liveness",
+                  .responses = {{200, "The process serves HTTP", "LivenessResponse"}}};
   router.add(
       http::Verb::get, "/health/live",
       [](http::Request&, http::RequestContext&) -> boost::asio::awaitable<http::Response> {
@@ -30,6 +32,10 @@ void register_health_routes(http::Router& router, const kit::health::Registry& c
 
   http::RouteInfo ready = probe;
   ready.summary = "Readiness probe: every dependency check passes";
+  ready.openapi = {.operation_id = "readiness",
+                   .responses = {{200, "Every check passed", "ReadinessResponse"},
+                                 {503, "A check failed (degraded) or the service is shutting down",
+                                  "ReadinessResponse"}}};
   router.add(
       http::Verb::get, "/health/ready",
       [&checks, &shutting_down](http::Request&,

@@ -7,6 +7,7 @@
 #include "kit/http/response.hpp"
 #include "kit/json/writer.hpp"
 #include "kit/util/uuid.hpp"
+#include "service/schemas/json_schema.hpp"
 #include "service/schemas/users.hpp"
 #include "service/schemas/validation.hpp"
 
@@ -35,6 +36,7 @@ std::string user_not_found_message(std::string_view id) {
 void register_user_routes(http::Router& router, services::UserService& users,
                           const CurrentUser& current, const kit::ratelimit::Guard& guard) {
   const std::vector<std::string> tags{"users"};
+  const auto list_query = schemas::query_parameters(schemas::ListUsersQuery::schema());
 
   router.add(
       http::Verb::post, "/api/v1/users/",
@@ -58,7 +60,15 @@ void register_user_routes(http::Router& router, services::UserService& users,
           throw;
         }
       },
-      {.summary = "Register a new user", .tags = tags});
+      {.summary = "Register a new user",
+       .tags = tags,
+       .openapi = {.operation_id = "register_user",
+                   .request_body = {{"application/json", "UserCreate"}},
+                   .responses = {{201,
+                                  "The new user",
+                                  "UserResponse",
+                                  {{"Location", "/api/v1/users/{id} of the new user"}}}},
+                   .errors = {{409, "Email already registered"}}}});
 
   router.add(http::Verb::get, "/api/v1/users/me",
              current.protect(
@@ -67,7 +77,11 @@ void register_user_routes(http::Router& router, services::UserService& users,
                        http::Status::ok, schemas::UserResponse::from(current_user(ctx)).to_json(),
                        req.version());
                  }),
-             {.summary = "The current user", .tags = tags});
+             {.summary = "The current user",
+              .tags = tags,
+              .openapi = {.operation_id = "read_current_user",
+                          .responses = {{200, "The current user", "UserResponse"}},
+                          .bearer = true}});
 
   router.add(
       http::Verb::patch, "/api/v1/users/me",
@@ -84,7 +98,12 @@ void register_user_routes(http::Router& router, services::UserService& users,
             http::Status::ok, schemas::UserResponse::from(updated).to_json(), req.version());
       }),
       {.summary = "Change the current user (email or password need current_password)",
-       .tags = tags});
+       .tags = tags,
+       .openapi = {.operation_id = "update_current_user",
+                   .request_body = {{"application/json", "UserUpdate"}},
+                   .responses = {{200, "The changed user", "UserResponse"}},
+                   .errors = {{403, "Wrong current_password"}, {409, "Email already registered"}},
+                   .bearer = true}});
 
   router.add(http::Verb::delete_, "/api/v1/users/me",
              current.protect([&users](http::Request& req,
@@ -94,7 +113,11 @@ void register_user_routes(http::Router& router, services::UserService& users,
                ctx.log("users").info("user_deleted", {{"user_id", me.id}});
                co_return http::empty_response(http::Status::no_content, req.version());
              }),
-             {.summary = "Delete the current user", .tags = tags});
+             {.summary = "Delete the current user",
+              .tags = tags,
+              .openapi = {.operation_id = "delete_current_user",
+                          .responses = {{204, "Deleted; the user's tokens now get 401"}},
+                          .bearer = true}});
 
   router.add(http::Verb::get, "/api/v1/users/{user_id}",
              current.protect([&users](http::Request& req,
@@ -116,7 +139,17 @@ void register_user_routes(http::Router& router, services::UserService& users,
                co_return http::json_response(
                    http::Status::ok, schemas::UserResponse::from(*found).to_json(), req.version());
              }),
-             {.summary = "A user by id (the user itself or an admin)", .tags = tags});
+             {.summary = "A user by id (the user itself or an admin)",
+              .tags = tags,
+              .openapi = {.operation_id = "read_user",
+                          .parameters = {{.name = "user_id",
+                                          .in = "path",
+                                          .required = true,
+                                          .description = "The user's id (a UUID)",
+                                          .schema = R"({"type":"string"})"}},
+                          .responses = {{200, "The user", "UserResponse"}},
+                          .errors = {{404, "Not the caller, not visible to it, or no such id"}},
+                          .bearer = true}});
 
   router.add(http::Verb::get, "/api/v1/users",
              current.protect([&users](http::Request& req,
@@ -129,7 +162,13 @@ void register_user_routes(http::Router& router, services::UserService& users,
                const schemas::UserListResponse page = co_await users.list(query);
                co_return http::json_response(http::Status::ok, page.to_json(), req.version());
              }),
-             {.summary = "List users, newest first (admins only)", .tags = tags});
+             {.summary = "List users, newest first (admins only)",
+              .tags = tags,
+              .openapi = {.operation_id = "list_users",
+                          .parameters = list_query,
+                          .responses = {{200, "One page of users", "UserListResponse"}},
+                          .errors = {{403, "The caller is not an admin"}},
+                          .bearer = true}});
 }
 
 }  // namespace user_service::api
