@@ -57,6 +57,17 @@ class Checks:
             print(f"  FAIL: {what}", flush=True)
         return ok
 
+    def service_ends_cleanly(self, svc, label=""):
+        """The end of every script: the process alive (no crash), no unhandled_exception
+        logged, and exit code 0 on SIGTERM (under ASan/LSan a leak would make it non-zero)."""
+        prefix = f"{label}: " if label else ""
+        self.check(svc.alive(), f"{prefix}service alive (no crash)")
+        crashes = crash_lines(svc)
+        self.check(not crashes, f"{prefix}no unhandled_exception logged ({crashes[:1]})")
+        code = svc.stop()
+        self.check(code == 0, f"{prefix}clean exit 0 on SIGTERM (got {code}; stderr: "
+                              f"{''.join(svc.stderr_lines[-5:])[:500]!r})")
+
     def report(self):
         status = "PASS" if not self.failures else "FAIL"
         print(f"{self.name}: {status} ({self.passed} checks passed, {len(self.failures)} failed)",

@@ -238,10 +238,7 @@ def main():
               f"; connections closed by the server: {closed_count}; 5xx: "
               f"{sum(v for k, v in by_status.items() if k and k >= 500)}; unhandled exceptions: "
               f"{len(crashes)}; crashes: {0 if svc.alive() else 1}")
-        checks.check(svc.alive(), "service alive (no crash)")
-        checks.check(not crashes, f"no unhandled_exception logged ({crashes[:1]})")
-        code = svc.stop()
-        checks.check(code == 0, f"clean exit 0 on SIGTERM (got {code})")
+        checks.service_ends_cleanly(svc)
         return checks.report()
     finally:
         svc.stop()

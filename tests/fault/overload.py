@@ -154,11 +154,7 @@ def main():
         checks.check(by.get(503, 0) > 0, "statement timeout: cancelled queries answered 503")
 
         for s in services:
-            checks.check(s.alive(), f"service on port {s.port} alive (no crash)")
-            crashes = fl.crash_lines(s)
-            checks.check(not crashes, f"no unhandled_exception logged ({crashes[:1]})")
-            code = s.stop()
-            checks.check(code == 0, f"clean exit 0 on SIGTERM (got {code})")
+            checks.service_ends_cleanly(s, f"service on port {s.port}")
         return checks.report()
     finally:
         for s in services:
