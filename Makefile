@@ -1,7 +1,7 @@
 # The two commands of the README. Both install missing Debian packages first.
 BUILD_DIR ?= build
 
-.PHONY: run test build deps format clean
+.PHONY: run test build deps format clean fault soak
 
 # Build and run the service on its embedded defaults (SQLite file, in-process rate limits).
 run: build
@@ -10,6 +10,18 @@ run: build
 # Build and run the whole test suite (starts throwaway PostgreSQL/Redis on 127.0.0.1).
 test:
 	BUILD_DIR=$(BUILD_DIR) bash scripts/test.sh
+
+# The fault-injection scripts alone (they also run in `make test`, ctest label "fault").
+fault: build
+	bash scripts/install-deps.sh test
+	for s in hostile_input slow_clients overload redis_kill pg_kill; do \
+	  python3 tests/fault/$$s.py ./$(BUILD_DIR)/user-service || exit 1; done
+
+# The soak: 10 minutes of mixed load on PostgreSQL + Redis with RSS/fd sampling (not in CI).
+# Options pass through, e.g. make soak SOAK_ARGS="--duration 1800 --rate 400".
+soak: build
+	bash scripts/install-deps.sh test
+	python3 tests/fault/soak.py ./$(BUILD_DIR)/user-service $(SOAK_ARGS)
 
 build:
 	bash scripts/install-deps.sh build

@@ -24,11 +24,14 @@ class AppError : public std::runtime_error {
       : std::runtime_error(message),
         status_(status),
         code_(std::move(code)),
+        message_(std::move(message)),
         details_(std::move(details)) {}
 
   unsigned status() const noexcept { return status_; }
   const std::string& code() const noexcept { return code_; }
-  std::string_view message() const noexcept { return what(); }
+  // The full text, not what(): a C string would end at an embedded NUL (an id echoed from
+  // the path, e.g. /api/v1/users/%00x, lost the rest of the message).
+  std::string_view message() const noexcept { return message_; }
   const std::vector<Detail>& details() const noexcept { return details_; }
   // Extra response headers the status needs (Allow, Retry-After, WWW-Authenticate).
   const std::vector<std::pair<std::string, std::string>>& headers() const noexcept {
@@ -44,6 +47,7 @@ class AppError : public std::runtime_error {
  private:
   unsigned status_;
   std::string code_;
+  std::string message_;
   std::vector<Detail> details_;
   std::vector<std::pair<std::string, std::string>> headers_;
 };

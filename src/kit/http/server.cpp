@@ -12,6 +12,9 @@
 #include <boost/beast/http/write.hpp>
 #include <csignal>
 #include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "kit/errors/app_error.hpp"
 #include "kit/log/log.hpp"
@@ -62,6 +65,29 @@ bool is_disconnect(const boost::system::error_code& ec) {
          ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
          ec == asio::error::eof || ec == asio::error::broken_pipe ||
          ec == bhttp::error::partial_message;
+}
+
+// RFC 9112 §6.1 and §3.2: a request whose framing a proxy in front of us could read
+// differently is refused, and the connection closed, since the rest of the stream might be a
+// smuggled request. Beast already rejects Content-Length with Transfer-Encoding, conflicting
+// Content-Lengths and malformed chunks; it reads any other Transfer-Encoding (xchunked,
+// "chunked, identity", gzip) as "no body" and would parse that body as the next request.
+// Host: HTTP/1.1 requires exactly one, HTTP/1.0 at most one. Authorization and Content-Type
+// are singletons that decide who the caller is and how the body is read: with two copies a
+// proxy or filter in front could act on the other one than we do (we would take the first).
+std::optional<std::string> framing_problem(const bhttp::request_parser<bhttp::string_body>& p) {
+  const auto& h = p.get();
+  if (h.count(Field::transfer_encoding) > 0) {
+    std::string_view te = h[Field::transfer_encoding];
+    while (!te.empty() && (te.front() == ' ' || te.front() == '\t')) te.remove_prefix(1);
+    while (!te.empty() && (te.back() == ' ' || te.back() == '\t')) te.remove_suffix(1);
+    if (!beast::iequals(te, "chunked")) return "Unsupported Transfer-Encoding";
+  }
+  const auto hosts = h.count(Field::host);
+  if (hosts > 1 || (hosts == 0 && h.version() >= 11)) return "Missing or repeated Host header";
+  if (h.count(Field::authorization) > 1) return "Repeated Authorization header";
+  if (h.count(Field::content_type) > 1) return "Repeated Content-Type header";
+  return std::nullopt;
 }
 
 }  // namespace
@@ -283,7 +309,9 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
     stream.expires_after(options_.request_timeout);
     co_await bhttp::async_read_header(stream, buffer, parser,
                                       asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec && !parser.is_done()) {
+    std::optional<std::string> framing;
+    if (!ec) framing = framing_problem(parser);
+    if (!ec && !framing && !parser.is_done()) {
       // Tell a client that waits for "100 Continue" to send its body (curl does for >1 KiB).
       const auto expect = parser.get()[Field::expect];
       if (beast::iequals(expect, "100-continue")) {
@@ -298,7 +326,10 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
     }
     Request req;
     std::optional<errors::AppError> protocol_error;
-    if (ec == bhttp::error::header_limit) {
+    if (framing) {
+      req = parser.release();  // the header is complete: keep its X-Request-ID
+      protocol_error.emplace(errors::BadRequest(*framing));
+    } else if (ec == bhttp::error::header_limit) {
       protocol_error.emplace(errors::HeadersTooLarge());
     } else if (ec == bhttp::error::body_limit) {
       req = parser.release();  // the header is complete: keep its X-Request-ID

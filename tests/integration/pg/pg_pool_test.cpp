@@ -194,6 +194,36 @@ TEST(PgPool, AcquisitionTimeoutIsUnavailable) {
   run(ctx, pool.close());
 }
 
+// Found by tests/fault/overload.py: a query cancelled at the statement timeout (57014) was a
+// QueryError and reached clients as 500 INTERNAL_ERROR. The database is up but too slow: 503.
+TEST(PgPool, StatementTimeoutIsUnavailableAndNotRetried) {
+  asio::io_context ctx;
+  auto options = options_for(unique_name("pool_stmt_timeout_"));
+  options.statement_timeout = 100ms;
+  Pool pool(ctx.get_executor(), options);
+  run(ctx, pool.start());
+  const auto acquisitions_before = pool.stats().acquisitions;
+  std::string reason;
+  try {
+    run(ctx, [&]() -> asio::awaitable<void> {
+      const Params p{"3"};
+      co_await pool.query(kSleep, p, Retry::safe);
+    }());
+    ADD_FAILURE() << "a 3 s query finished despite a 100 ms statement timeout";
+  } catch (const UnavailableError& e) {
+    EXPECT_EQ(e.status(), 503u);
+    reason = e.internal_reason();
+  }
+  EXPECT_NE(reason.find("57014"), std::string::npos) << reason;
+  EXPECT_EQ(pool.stats().acquisitions - acquisitions_before, 1u) << "not retried";
+  run(ctx, [&]() -> asio::awaitable<void> {  // the connection is still usable
+    const Params p{"still here"};
+    Result r = co_await pool.query(kEcho, p);
+    EXPECT_EQ(r.get(0, 0), std::optional<std::string_view>{"still here"});
+  }());
+  run(ctx, pool.close());
+}
+
 TEST(PgPool, KilledBackendIsReplacedAndSafeQueriesSucceed) {
   asio::io_context ctx;
   const std::string app = unique_name("pool_kill_");

@@ -115,6 +115,17 @@ TEST(AppErrors, CaughtAsAppErrorKeepsHeaders) {
   }
 }
 
+// Found by tests/fault/hostile_input.py: GET /api/v1/users/%00x answered
+// "User with identifier '" — the message was read back through what(), a C string.
+TEST(AppErrors, MessageKeepsAnEmbeddedNul) {
+  const std::string id("a\0b", 3);
+  const NotFound e("User with identifier '" + id + "' not found");
+  EXPECT_EQ(e.message(), "User with identifier '" + id + "' not found");
+  EXPECT_EQ(render_envelope(e.code(), e.message(), e.details(), "r"),
+            R"({"error":"NOT_FOUND","message":"User with identifier 'a\u0000b' not found",)"
+            R"("request_id":"r"})");
+}
+
 TEST(AppErrors, WithHeaderAppends) {
   AppError e(418, "TEAPOT", "short and stout");
   e.with_header("X-A", "1").with_header("X-B", "2");

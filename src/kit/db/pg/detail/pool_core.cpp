@@ -42,6 +42,23 @@ awaitable<void> sleep_for(const asio::any_io_executor& ex, milliseconds delay) {
   co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
 }
 
+// The server cancelled the statement (57014: statement_timeout, or an operator's
+// pg_cancel_backend): the database is up but could not answer in time (locks, overload). The
+// caller sees it as unavailable, 503 + Retry-After like an exhausted pool, not as a failed
+// query (500 INTERNAL_ERROR). It is not retried: a replay would wait out the timeout again.
+std::exception_ptr cancelled_as_unavailable(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const QueryError& e) {
+    if (e.sqlstate() == "57014") {
+      return std::make_exception_ptr(
+          UnavailableError(std::string("statement cancelled (57014): ") + e.what()));
+    }
+  } catch (...) {
+  }
+  return error;
+}
+
 std::string safe_endpoint(const std::string& conninfo) {
   try {
     return parse_conninfo(conninfo).endpoint;
@@ -342,7 +359,7 @@ awaitable<Result> PoolCore::query(std::shared_ptr<PoolCore> self, Statement stat
     }
     std::string reason;
     if (!self->should_retry(error, sent, retry, attempt, started, reason)) {
-      std::rethrow_exception(error);
+      std::rethrow_exception(cancelled_as_unavailable(error));
     }
     const auto delay = self->backoff_.delay(attempt);
     kit::log::warning("db", "db_query_retry",
