@@ -655,9 +655,8 @@ TEST(Settings, DescribeMasksSecrets) {
 // ---- .env.example -------------------------------------------------------------------------
 
 std::string read_env_example() {
-  // The repository root, found from this file's path (tests/unit/service/settings_test.cpp).
-  const auto root =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
+  // The source folder from CMake: __FILE__ may be relative (ccache's base_dir rewrites it).
+  const std::filesystem::path root = USER_SERVICE_SOURCE_DIR;
   std::ifstream in(root / ".env.example", std::ios::binary);
   EXPECT_TRUE(in.good()) << "cannot open " << (root / ".env.example");
   std::stringstream content;
