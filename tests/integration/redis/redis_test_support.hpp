@@ -33,12 +33,9 @@ inline kit::config::RedisUrl shared() {
   return kit::config::parse_redis_url(shared_url());
 }
 
-// scripts/redis-test-server.sh, found from this header's own path (the build gives absolute
-// source paths).
+// scripts/redis-test-server.sh in the source folder CMake names (__FILE__ may be relative).
 inline std::string script_path() {
-  std::string_view here = __FILE__;
-  const auto pos = here.rfind("tests/integration/redis/");
-  return std::string(here.substr(0, pos)) + "scripts/redis-test-server.sh";
+  return std::string(USER_SERVICE_SOURCE_DIR) + "/scripts/redis-test-server.sh";
 }
 
 class PrivateServer {
