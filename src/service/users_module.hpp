@@ -7,8 +7,8 @@
 
 #include "kit/async/worker_pool.hpp"
 #include "kit/http/router.hpp"
-#include "kit/ratelimit/guard.hpp"
 #include "kit/metrics/registry.hpp"
+#include "kit/ratelimit/guard.hpp"
 #include "kit/security/jwt.hpp"
 #include "kit/security/password_hasher.hpp"
 #include "service/api/dependencies.hpp"
