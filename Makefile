@@ -1,7 +1,7 @@
 # The two commands of the README. Both install missing Debian packages first.
 BUILD_DIR ?= build
 
-.PHONY: run test build deps format clean
+.PHONY: run test build deps format clean fuzz tsan
 
 # Build and run the service on its embedded defaults (SQLite file, in-process rate limits).
 run: build
@@ -10,6 +10,15 @@ run: build
 # Build and run the whole test suite (starts throwaway PostgreSQL/Redis on 127.0.0.1).
 test:
 	BUILD_DIR=$(BUILD_DIR) bash scripts/test.sh
+
+# Longer fuzzing than CI's (issue #9): each libFuzzer target for FUZZ_SECONDS (clang, build-fuzz).
+FUZZ_SECONDS ?= 600
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The concurrency tests under ThreadSanitizer (build-tsan).
+tsan:
+	bash scripts/tsan.sh
 
 build:
 	bash scripts/install-deps.sh build

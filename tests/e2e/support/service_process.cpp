@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <regex>
 #include <stdexcept>
@@ -72,6 +73,8 @@ Env test_env(Env extra) {
           {"PASSWORD_HASH_MEMORY_KIB", "8"},
           {"PASSWORD_HASH_ITERATIONS", "1"},
           {"LOG_LEVEL", "info"}};
+  // scripts/tsan.sh points TSAN_OPTIONS at a report folder: the service's races count too.
+  if (const char* tsan = std::getenv("TSAN_OPTIONS")) env["TSAN_OPTIONS"] = tsan;
   for (auto& [k, v] : extra) env[k] = v;
   return env;
 }
