@@ -13,10 +13,12 @@
 // Properties: every reply is a well-formed status line first, and no request gets a 5xx
 // (SPEC §3: hostile input gets the right 4xx, never a 500; nothing here is unavailable).
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -57,8 +59,8 @@ std::map<std::string, std::string> environment(std::uint16_t port) {
       {"LOGIN_RATE_LIMIT_PER_MINUTE", "1000000"},
       {"CORS_ALLOW_ORIGINS", "https://app.example.com"},
       {"CORS_ALLOW_CREDENTIALS", "true"},
-      {"TRUSTED_PROXIES", "127.0.0.1/32"},  // so X-Forwarded-For parsing is fuzzed too
-      {"MAX_BODY_BYTES", "4096"},           // 413 within reach of small inputs
+      {"TRUSTED_PROXIES", "127.0.0.0/8"},  // so X-Forwarded-For parsing is fuzzed too
+      {"MAX_BODY_BYTES", "4096"},          // 413 within reach of small inputs
       {"SHUTDOWN_GRACE_SECONDS", "1"},
       {"LOG_LEVEL", "error"},  // request lines would flood the fuzzer's output
   };
@@ -180,6 +182,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     bytes = substitute(substitute(std::move(bytes), kTokenMark, s.token), kUserIdMark, s.user_id);
   }
   const auto reply = fuzz::exchange(s.port, bytes);
+  if (!reply) std::fprintf(stderr, "fuzz: connect failed: %s\n", std::strerror(errno));
   FUZZ_CHECK(reply.has_value());  // the server must keep accepting connections
   check_reply(*reply);
   return 0;

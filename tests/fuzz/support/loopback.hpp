@@ -12,7 +12,8 @@ namespace fuzz {
 std::uint16_t free_port();
 
 // Connects to 127.0.0.1:port, sends `bytes`, half-closes (no more requests), and returns all the
-// server sent until it closed the connection. nullopt when the connection could not be made.
+// server sent until it closed the connection. nullopt (errno set) when the connection could not
+// be made. Each connection comes from another address of 127.0.0.0/8.
 // The connection is reset after the server's close, so no TIME_WAIT piles up over millions of
 // runs. Aborts when the server sends more than `max_reply_bytes`.
 std::optional<std::string> exchange(std::uint16_t port, std::string_view bytes,
