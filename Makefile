@@ -1,7 +1,7 @@
 # The two commands of the README. Both install missing Debian packages first.
 BUILD_DIR ?= build
 
-.PHONY: run test build deps format clean fault soak
+.PHONY: run test build deps format clean fault soak fuzz tsan
 
 # Build and run the service on its embedded defaults (SQLite file, in-process rate limits).
 run: build
@@ -22,6 +22,15 @@ fault: build
 soak: build
 	bash scripts/install-deps.sh test
 	python3 tests/fault/soak.py ./$(BUILD_DIR)/user-service $(SOAK_ARGS)
+
+# Longer fuzzing than CI's (issue #9): each libFuzzer target for FUZZ_SECONDS (clang, build-fuzz).
+FUZZ_SECONDS ?= 600
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The concurrency tests under ThreadSanitizer (build-tsan).
+tsan:
+	bash scripts/tsan.sh
 
 build:
 	bash scripts/install-deps.sh build

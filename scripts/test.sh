@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds (warnings are errors), starts the
 # throwaway test servers on 127.0.0.1, runs every test with ctest, and stops the servers.
-# Environment: BUILD_DIR (build), SANITIZE (e.g. address,undefined), BUILD_TYPE (RelWithDebInfo).
+# Environment: BUILD_DIR (build), SANITIZE (e.g. address,undefined), BUILD_TYPE (RelWithDebInfo),
+# BUILD_TARGETS (all). Arguments go to ctest (scripts/tsan.sh selects tests with -R).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -9,7 +10,8 @@ bash scripts/install-deps.sh build test
 build="${BUILD_DIR:-build}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" \
   -DUSER_SERVICE_WERROR=ON -DUSER_SERVICE_TESTS=ON -DUSER_SERVICE_SANITIZE="${SANITIZE:-}" >/dev/null
-cmake --build "$build"
+read -ra targets <<<"${BUILD_TARGETS:-all}"
+cmake --build "$build" --target "${targets[@]}"
 
 # npm packages of the node tests (tests/browser: OpenAPI validator, Chromium via playwright-core)
 # from the committed lockfile; reinstalled only when the lockfile changed. Node.js and npm come
@@ -40,4 +42,4 @@ export USER_SERVICE_TEST_REDIS_URL
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-ctest --test-dir "$build" --output-on-failure -j2 --timeout 300
+ctest --test-dir "$build" --output-on-failure -j2 --timeout 300 "$@"

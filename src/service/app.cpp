@@ -69,7 +69,12 @@ App::App(Settings settings) : settings_(std::move(settings)) {
   server_->before_stop([this] { return stop(); });
 }
 
-App::~App() = default;
+App::~App() {
+  // The password hasher's worker threads resume their requests on the server's I/O contexts:
+  // join them while those still exist. A hash still running when the shutdown grace ran out
+  // used to post into destroyed io_contexts (Lifecycle.ShutdownWhilePasswordsAreHashing...).
+  users_.reset();
+}
 
 // ---- metrics (issue 6) ----
 void App::build_metrics() {

@@ -140,6 +140,30 @@ TEST(Lifecycle, SecondSignalExitsAtOnce) {
   EXPECT_NE(*code, 0);
 }
 
+// Found by ThreadSanitizer (issue #9): when the grace ran out while passwords were still being
+// hashed, the hasher's worker threads later resumed their requests on I/O contexts the server
+// had already destroyed (a use-after-free that ASan and TSan builds report, exit != 0).
+TEST(Lifecycle, ShutdownWhilePasswordsAreHashingExitsCleanly) {
+  // About a second per hash, so both are still running when the drain ends at once.
+  ServiceProcess svc(test_env({{"SHUTDOWN_GRACE_SECONDS", "0"},
+                               {"PASSWORD_HASH_MEMORY_KIB", "131072"},
+                               {"PASSWORD_HASH_ITERATIONS", "10"}}));
+  std::vector<std::unique_ptr<Connection>> registering;
+  for (int i = 0; i < 2; ++i) {
+    const std::string body = R"({"email":"hashing)" + std::to_string(i) +
+                             R"(@example.com","name":"H","password":"correct horse battery"})";
+    auto c = std::make_unique<Connection>(svc.port());
+    c->send(
+        "POST /api/v1/users/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body);
+    registering.push_back(std::move(c));
+  }
+  std::this_thread::sleep_for(300ms);  // the server has read both and started hashing
+  svc.signal(SIGTERM);
+  EXPECT_EQ(svc.wait_exit(30s), 0);
+}
+
 TEST(Lifecycle, IdleKeepAliveConnectionsAreClosedAfterTheTimeout) {
   ServiceProcess svc(test_env({{"KEEPALIVE_TIMEOUT_SECONDS", "0.3"}}));
   Connection c(svc.port());

@@ -4,6 +4,11 @@
 // its own executor, so no I/O thread ever runs the work. When more than `max_queue` jobs are
 // waiting, run() throws ServiceUnavailable instead of queueing without bound.
 //
+// Lifetime: stop or destroy the pool BEFORE the io_contexts it resumes callers on. A worker
+// hands the result over with post(), and Asio signals the io_context's condition variable after
+// releasing its lock, so the worker may still be inside post() when the resumed caller has
+// finished; destroying that io_context then is a use-after-free (ThreadSanitizer reports it).
+//
 // GCC 12 destroys a capturing lambda twice when it is a temporary inside a co_await expression
 // (`co_await pool.run([s] {...})` double-frees `s`). Name the lambda first:
 //   auto job = [s] { ... };
@@ -60,10 +65,12 @@ class WorkerPool {
               error = std::current_exception();
             }
             pending_.fetch_sub(1, std::memory_order_relaxed);
-            boost::asio::post(
-                caller, [handler = std::move(handler), error, slot = std::move(slot)]() mutable {
-                  std::move(handler)(error, std::move(slot));
-                });
+            // Everything moves to the caller: the worker keeps no reference to the exception,
+            // so the caller's thread is the one that releases it.
+            boost::asio::post(caller, [handler = std::move(handler), error = std::move(error),
+                                       slot = std::move(slot)]() mutable {
+              std::move(handler)(std::move(error), std::move(slot));
+            });
           });
         },
         boost::asio::use_awaitable);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <regex>
 #include <stdexcept>
@@ -75,6 +76,8 @@ Env test_env(Env extra) {
           // own tests set a small limit.
           {"LOGIN_RATE_LIMIT_PER_MINUTE", "1000000"},
           {"LOG_LEVEL", "info"}};
+  // scripts/tsan.sh points TSAN_OPTIONS at a report folder: the service's races count too.
+  if (const char* tsan = std::getenv("TSAN_OPTIONS")) env["TSAN_OPTIONS"] = tsan;
   for (auto& [k, v] : extra) env[k] = v;
   return env;
 }

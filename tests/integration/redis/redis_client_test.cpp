@@ -61,9 +61,11 @@ TEST(RedisClient, SelectsTheDatabaseFromTheUrl) {
 }
 
 TEST(RedisClient, ManyConcurrentCommandsFromSeveralThreads) {
-  redis_test::Loop client_loop;
+  // The callers' loops first, so they outlive the client's: its thread still touches a caller's
+  // io_context (the coroutine's work count) right after resuming that caller.
   redis_test::Loop caller1;
   redis_test::Loop caller2;
+  redis_test::Loop client_loop;
   auto client =
       std::make_shared<Client>(client_loop.executor(), ClientOptions{.url = redis_test::shared()});
   std::atomic<int> ok{0};

@@ -41,8 +41,10 @@ struct Threads {
 };
 
 TEST(WorkerPool, RunsOnAWorkerAndResumesOnTheCallerThread) {
-  WorkerPool pool(2, 16);
+  // The io_context first, so it outlives the pool: a worker may still be inside its post()
+  // when the resumed caller finishes (see WorkerPool).
   asio::io_context io;
+  WorkerPool pool(2, 16);
   // The I/O "thread" is a dedicated thread, so the check does not depend on the test thread.
   std::promise<Threads> seen;
   std::thread::id io_thread;
@@ -73,8 +75,8 @@ TEST(WorkerPool, RunsOnAWorkerAndResumesOnTheCallerThread) {
 }
 
 TEST(WorkerPool, ValueResults) {
-  WorkerPool pool(1, 16);
   asio::io_context io;
+  WorkerPool pool(1, 16);
   EXPECT_EQ(run_io(io, pool.run([] { return 6 * 7; })), 42);
   EXPECT_EQ(run_io(io, pool.run([] { return std::string(1000, 'x'); })), std::string(1000, 'x'));
   const auto ptr = run_io(io, pool.run([] { return std::make_unique<int>(5); }));  // move-only
@@ -91,8 +93,8 @@ TEST(WorkerPool, ValueResults) {
 }
 
 TEST(WorkerPool, VoidResults) {
-  WorkerPool pool(1, 16);
   asio::io_context io;
+  WorkerPool pool(1, 16);
   std::atomic<int> calls{0};
   run_io(io, [&]() -> asio::awaitable<void> {
     co_await pool.run([&] { calls.fetch_add(1); });
@@ -102,8 +104,8 @@ TEST(WorkerPool, VoidResults) {
 }
 
 TEST(WorkerPool, ExceptionsPropagateToTheCaller) {
-  WorkerPool pool(1, 16);
   asio::io_context io;
+  WorkerPool pool(1, 16);
   try {
     run_io(io, pool.run([]() -> int { throw std::runtime_error("boom"); }));
     ADD_FAILURE() << "no exception";
@@ -119,8 +121,8 @@ TEST(WorkerPool, ExceptionsPropagateToTheCaller) {
 }
 
 TEST(WorkerPool, ManyConcurrentJobsAllComplete) {
-  WorkerPool pool(2, 1000);
   asio::io_context io;
+  WorkerPool pool(2, 1000);
   std::vector<std::future<int>> results;
   for (int i = 0; i < 200; ++i) {
     results.push_back(asio::co_spawn(io, pool.run([i] { return i * i; }), asio::use_future));
@@ -133,8 +135,8 @@ TEST(WorkerPool, ManyConcurrentJobsAllComplete) {
 TEST(WorkerPool, QueueBoundGivesServiceUnavailable) {
   constexpr std::size_t kThreads = 1;
   constexpr std::size_t kMaxQueue = 2;
-  WorkerPool pool(kThreads, kMaxQueue);
   asio::io_context io;
+  WorkerPool pool(kThreads, kMaxQueue);
   std::promise<void> gate;
   std::shared_future<void> open = gate.get_future().share();
 
