@@ -1,16 +1,16 @@
 #include "kit/log/log.hpp"
 
-#include <spdlog/async.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "kit/json/writer.hpp"
+#include "kit/log/async_writer.hpp"
 
 namespace kit::log {
 namespace {
@@ -18,8 +18,12 @@ namespace {
 struct State {
   std::atomic<Level> level{Level::info};
   std::atomic<Format> format{Format::json};
-  std::shared_ptr<spdlog::logger> sink;  // null: write synchronously
+  std::atomic<AsyncWriter*> writer{nullptr};  // null: write synchronously
   std::mutex sync_mutex;
+  // Writers are kept until exit: a thread may still hold the pointer it loaded just before
+  // shutdown() (its line is then written synchronously by the stopped writer).
+  std::mutex writers_mutex;
+  std::vector<std::unique_ptr<AsyncWriter>> writers;
 };
 
 State& state() {
@@ -82,8 +86,8 @@ void append_console_value(std::string& out, const Value& v) {
 
 void emit(std::string&& line) {
   State& s = state();
-  if (auto sink = std::atomic_load(&s.sink)) {
-    sink->info(line);
+  if (AsyncWriter* writer = s.writer.load(std::memory_order_acquire)) {
+    writer->push(line);
     return;
   }
   std::lock_guard lock(s.sync_mutex);
@@ -174,30 +178,24 @@ void init(const Options& options) {
   State& s = state();
   s.level.store(options.level);
   s.format.store(options.format);
-  if (options.async && !std::atomic_load(&s.sink)) {
-    // One background thread writes; a full queue blocks the producer rather than dropping lines.
-    spdlog::init_thread_pool(8192, 1);
-    auto stdout_sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-    auto logger = std::make_shared<spdlog::async_logger>(
-        "user-service", stdout_sink, spdlog::thread_pool(), spdlog::async_overflow_policy::block);
-    logger->set_pattern("%v");
-    logger->set_level(spdlog::level::trace);
-    logger->flush_on(spdlog::level::trace);
-    std::atomic_store(&s.sink, std::shared_ptr<spdlog::logger>(std::move(logger)));
+  if (options.async && s.writer.load() == nullptr) {
+    // One background thread writes, in batches; a full buffer blocks the caller rather than
+    // dropping lines.
+    std::fflush(stdout);
+    std::lock_guard lock(s.writers_mutex);
+    s.writers.push_back(std::make_unique<AsyncWriter>(STDOUT_FILENO, AsyncWriter::Options{}));
+    s.writer.store(s.writers.back().get(), std::memory_order_release);
   }
 }
 
 void flush() {
-  if (auto sink = std::atomic_load(&state().sink)) sink->flush();
+  if (AsyncWriter* writer = state().writer.load(std::memory_order_acquire)) writer->flush();
   std::fflush(stdout);
 }
 
 void shutdown() {
-  State& s = state();
-  if (auto sink = std::atomic_exchange(&s.sink, std::shared_ptr<spdlog::logger>{})) {
-    sink->flush();
-    sink.reset();
-    spdlog::shutdown();
+  if (AsyncWriter* writer = state().writer.exchange(nullptr, std::memory_order_acq_rel)) {
+    writer->stop();  // writes every pending line first
   }
   std::fflush(stdout);
 }
