@@ -23,7 +23,6 @@ namespace kit::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using asio::ip::tcp;
-using tcp_stream = beast::tcp_stream;
 
 struct Server::Session {
   boost::beast::tcp_stream* stream = nullptr;
@@ -35,6 +34,51 @@ namespace {
 
 // During a drain, how long a connection that has not sent its first request may still send it.
 constexpr std::chrono::milliseconds kFirstRequestWait{1000};
+
+// The read that waits for a request uses a small buffer, so a kept-alive connection waiting
+// between requests holds ~1 KiB (10,000 idle connections: ~10 MiB, not 80). Typical requests
+// (a bearer token included) fit; a larger one makes the parser read on with a grown buffer.
+constexpr std::size_t kFirstReadBytes = 1024;
+// A buffer a large request grew beyond this is given back before the connection idles.
+constexpr std::size_t kIdleBufferLimit = 4096;
+
+// The status line and header fields of `res` as HTTP/1.1 wire bytes, like Beast's serializer
+// writes them for a Content-Length framed message. One contiguous buffer: Beast's serializer
+// walks a nested buffer sequence per write, which cost more than the copy (bench/, issue 8).
+std::string serialize_header(const Response& res) {
+  std::string_view reason = res.reason();
+  if (reason.empty()) reason = bhttp::obsolete_reason(res.result());
+  std::size_t size = 17 + reason.size();
+  for (const auto& f : res) size += f.name_string().size() + f.value().size() + 4;
+  std::string out;
+  out.reserve(size);
+  const unsigned version = res.version();
+  const unsigned code = res.result_int();
+  const char start[] = {'H',
+                        'T',
+                        'T',
+                        'P',
+                        '/',
+                        static_cast<char>('0' + version / 10),
+                        '.',
+                        static_cast<char>('0' + version % 10),
+                        ' ',
+                        static_cast<char>('0' + code / 100 % 10),
+                        static_cast<char>('0' + code / 10 % 10),
+                        static_cast<char>('0' + code % 10),
+                        ' '};
+  out.append(start, sizeof start);
+  out.append(reason);
+  out.append("\r\n");
+  for (const auto& f : res) {
+    out.append(f.name_string());
+    out.append(": ");
+    out.append(f.value());
+    out.append("\r\n");
+  }
+  out.append("\r\n");
+  return out;
+}
 
 // The terminal handler for protocol errors seen before routing: it raises the error so the
 // error-mapping link renders it like any other.
@@ -249,19 +293,22 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   const std::string peer = peer_address(socket);
-  tcp_stream stream(std::move(socket));
+  beast::tcp_stream stream(std::move(socket));
   Session self{&stream, false, false};
   worker.sessions.push_back(&self);
   beast::flat_buffer buffer;
 
+  // This frame lives as long as the connection, so it holds only what an idle connection
+  // needs; a request's parser, context and response live in serve_one()'s frame while it runs.
   for (;;) {
     if (buffer.size() == 0) {
       if (shutting_down() && self.served_any) break;
+      if (buffer.capacity() > kIdleBufferLimit) buffer.shrink_to_fit();
       // Waiting for the next request on a kept-alive (or new) connection.
       self.idle = true;
       stream.expires_after(options_.keepalive_timeout);
       const std::size_t n = co_await stream.async_read_some(
-          buffer.prepare(8192), asio::redirect_error(asio::use_awaitable, ec));
+          buffer.prepare(kFirstReadBytes), asio::redirect_error(asio::use_awaitable, ec));
       buffer.commit(n);
       self.idle = false;
       if (ec) {
@@ -274,94 +321,115 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
         ec = {};
       }
     }
-
-    std::optional<Response> res;
-    bool close_after = false;
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-    parser.body_limit(options_.max_body_bytes);
-    stream.expires_after(options_.request_timeout);
-    co_await bhttp::async_read_header(stream, buffer, parser,
-                                      asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec && !parser.is_done()) {
-      // Tell a client that waits for "100 Continue" to send its body (curl does for >1 KiB).
-      const auto expect = parser.get()[Field::expect];
-      if (beast::iequals(expect, "100-continue")) {
-        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
-                                   asio::redirect_error(asio::use_awaitable, ec));
-      }
-      if (!ec) {
-        co_await bhttp::async_read(stream, buffer, parser,
-                                   asio::redirect_error(asio::use_awaitable, ec));
-      }
-    }
-    Request req;
-    std::optional<errors::AppError> protocol_error;
-    if (ec == bhttp::error::header_limit) {
-      protocol_error.emplace(errors::HeadersTooLarge());
-    } else if (ec == bhttp::error::body_limit) {
-      req = parser.release();  // the header is complete: keep its X-Request-ID
-      protocol_error.emplace(errors::PayloadTooLarge());
-    } else if (ec && is_disconnect(ec)) {
-      break;
-    } else if (ec) {
-      // Malformed request line, header or chunked body: 400, then close (framing is lost).
-      if (parser.is_header_done()) req = parser.release();
-      protocol_error.emplace(errors::BadRequest("Malformed HTTP request: " + ec.message()));
-    }
-    if (protocol_error) {
-      req.body().clear();
-      close_after = true;
-      res = co_await answer_protocol_error(req, peer, *protocol_error);
-    } else {
-      req = parser.release();
-      RequestContext ctx;
-      ctx.client_ip = peer;
-      try {
-        res = co_await pipeline_.handle(req, ctx, router_handler_);
-      } catch (const std::exception& e) {
-        // The chain renders every error itself; this is the last line of defence.
-        kit::log::error("server", "unhandled_exception", {{"message", e.what()}});
-        res = middleware::internal_error_response(ctx, req.version());
-      }
-    }
+    const bool keep_alive = co_await serve_one(stream, buffer, peer);
     self.served_any = true;
+    if (!keep_alive) break;
+  }
 
-    // While draining, requests the client already pipelined into our buffer are still served;
-    // the connection closes after the last of them.
-    const bool keep_alive =
-        !close_after && req.keep_alive() && (!shutting_down() || buffer.size() > 0);
-    res->version(req.version() == 10 ? 10 : 11);
-    res->keep_alive(keep_alive);
-    res->prepare_payload();
-    stream.expires_after(options_.request_timeout);
+  co_await close_gracefully(stream);
+  std::erase(worker.sessions, &self);
+  connections_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// Reads one request (the first bytes are already in `buffer`), runs it through the middleware
+// chain and writes the response. Returns whether the connection stays open for another one.
+asio::awaitable<bool> Server::serve_one(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                        const std::string& peer) {
+  boost::system::error_code ec;
+  std::optional<Response> res;
+  bool close_after = false;
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+  parser.body_limit(options_.max_body_bytes);
+  stream.expires_after(options_.request_timeout);
+  co_await bhttp::async_read_header(stream, buffer, parser,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec && !parser.is_done()) {
+    // Tell a client that waits for "100 Continue" to send its body (curl does for >1 KiB).
+    const auto expect = parser.get()[Field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!ec) {
+      co_await bhttp::async_read(stream, buffer, parser,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+  Request req;
+  std::optional<errors::AppError> protocol_error;
+  if (ec == bhttp::error::header_limit) {
+    protocol_error.emplace(errors::HeadersTooLarge());
+  } else if (ec == bhttp::error::body_limit) {
+    req = parser.release();  // the header is complete: keep its X-Request-ID
+    protocol_error.emplace(errors::PayloadTooLarge());
+  } else if (ec && is_disconnect(ec)) {
+    co_return false;
+  } else if (ec) {
+    // Malformed request line, header or chunked body: 400, then close (framing is lost).
+    if (parser.is_header_done()) req = parser.release();
+    protocol_error.emplace(errors::BadRequest("Malformed HTTP request: " + ec.message()));
+  }
+  if (protocol_error) {
+    req.body().clear();
+    close_after = true;
+    res = co_await answer_protocol_error(req, peer, *protocol_error);
+  } else {
+    req = parser.release();
+    RequestContext ctx;
+    ctx.client_ip = peer;
+    try {
+      res = co_await pipeline_.handle(req, ctx, router_handler_);
+    } catch (const std::exception& e) {
+      // The chain renders every error itself; this is the last line of defence.
+      kit::log::error("server", "unhandled_exception", {{"message", e.what()}});
+      res = middleware::internal_error_response(ctx, req.version());
+    }
+  }
+
+  // While draining, requests the client already pipelined into our buffer are still served;
+  // the connection closes after the last of them.
+  const bool keep_alive =
+      !close_after && req.keep_alive() && (!shutting_down() || buffer.size() > 0);
+  res->version(req.version() == 10 ? 10 : 11);
+  res->keep_alive(keep_alive);
+  res->prepare_payload();
+  stream.expires_after(options_.request_timeout);
+  const bool head_only = req.method() == Verb::head;
+  if (res->chunked()) {
+    // No handler asks for chunked framing today; Beast's serializer handles it if one does.
     bhttp::response_serializer<bhttp::string_body> serializer(*res);
-    if (req.method() == Verb::head) {
+    if (head_only) {
       co_await bhttp::async_write_header(stream, serializer,
                                          asio::redirect_error(asio::use_awaitable, ec));
     } else {
       co_await bhttp::async_write(stream, serializer,
                                   asio::redirect_error(asio::use_awaitable, ec));
     }
-    if (ec || !keep_alive) break;
+  } else {
+    const std::string header = serialize_header(*res);
+    const std::array<asio::const_buffer, 2> wire{
+        asio::buffer(header), head_only ? asio::const_buffer{} : asio::buffer(res->body())};
+    co_await asio::async_write(stream, wire, asio::redirect_error(asio::use_awaitable, ec));
   }
+  co_return !ec && keep_alive;
+}
 
-  // Close gracefully: send FIN, then read (bounded) what the client still sends so that the
-  // kernel does not answer unread data with a reset that could destroy our last response.
-  if (stream.socket().is_open()) {
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.expires_after(std::chrono::seconds(2));
-    std::array<char, 4096> sink;
-    for (int i = 0; i < 64; ++i) {
-      co_await stream.async_read_some(asio::buffer(sink),
-                                      asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) break;
-    }
-    stream.socket().close(ec);
+// Close gracefully: send FIN, then read (bounded) what the client still sends so that the
+// kernel does not answer unread data with a reset that could destroy our last response.
+asio::awaitable<void> Server::close_gracefully(beast::tcp_stream& stream) {
+  if (!stream.socket().is_open()) co_return;
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::chrono::seconds(2));
+  std::array<char, 4096> sink;
+  for (int i = 0; i < 64; ++i) {
+    co_await stream.async_read_some(asio::buffer(sink),
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
   }
-  std::erase(worker.sessions, &self);
-  connections_.fetch_sub(1, std::memory_order_relaxed);
+  stream.socket().close(ec);
 }
 
 }  // namespace kit::http
