@@ -4,6 +4,7 @@
 // read, and a graceful drain on SIGTERM/SIGINT (SPEC §6): the listener closes, idle keep-alive
 // connections are closed, in-flight requests finish and get `Connection: close`, then the
 // before-stop hook (pools) runs and the threads stop. A second signal exits at once.
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -74,6 +75,8 @@ class Server {
   struct Worker {
     boost::asio::io_context ctx{1};
     std::vector<Session*> sessions;  // touched only on this worker's thread
+    // Closing connections read what the client still sends into here, to discard it.
+    std::array<char, 4096> sink;
   };
 
   boost::asio::awaitable<void> accept_loop();
@@ -82,7 +85,9 @@ class Server {
   boost::asio::awaitable<bool> serve_one(boost::beast::tcp_stream& stream,
                                          boost::beast::flat_buffer& buffer,
                                          const std::string& peer);
-  static boost::asio::awaitable<void> close_gracefully(boost::beast::tcp_stream& stream);
+  boost::asio::awaitable<void> sweep_idle(Worker& worker);
+  static boost::asio::awaitable<void> close_gracefully(Worker& worker,
+                                                       boost::beast::tcp_stream& stream);
   boost::asio::awaitable<Response> answer_protocol_error(Request& req, const std::string& peer,
                                                          const kit::errors::AppError& error);
   boost::asio::awaitable<void> drain_and_stop();
