@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <mutex>
@@ -31,17 +32,38 @@ State& state() {
   return s;
 }
 
-void append_timestamp(std::string& out, std::chrono::system_clock::time_point ts) {
+// RFC 3339 UTC with milliseconds, "2024-03-05T13:04:05.067Z": writes kTimestampSize chars.
+// The date and time up to the second are formatted once per second and thread, not per line.
+constexpr std::size_t kTimestampSize = 24;
+
+void format_timestamp(char* out, std::chrono::system_clock::time_point ts) {
   using namespace std::chrono;
   const auto ms = duration_cast<milliseconds>(ts.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                              tm.tm_sec, static_cast<int>(ms % 1000));
-  out.append(buf, static_cast<std::size_t>(n));
+  const std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+  const int millis = static_cast<int>(ms - static_cast<std::int64_t>(secs) * 1000);
+  thread_local std::time_t cached_secs = -1;
+  thread_local char cached[20] = {};  // "YYYY-MM-DDTHH:MM:SS"
+  if (secs != cached_secs) {
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[80];  // room for any int fields: no truncation warning
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    std::memcpy(cached, buf, sizeof cached - 1);
+    cached_secs = secs;
+  }
+  std::memcpy(out, cached, 19);
+  out[19] = '.';
+  out[20] = static_cast<char>('0' + millis / 100);
+  out[21] = static_cast<char>('0' + millis / 10 % 10);
+  out[22] = static_cast<char>('0' + millis % 10);
+  out[23] = 'Z';
+}
+
+void append_timestamp(std::string& out, std::chrono::system_clock::time_point ts) {
+  char text[kTimestampSize];
+  format_timestamp(text, ts);
+  out.append(text, sizeof text);
 }
 
 void write_json_value(json::Writer& w, const Value& v) {
@@ -158,9 +180,11 @@ std::string format_line(Format format, std::chrono::system_clock::time_point ts,
   json::Writer w(256);
   w.begin_object();
   w.key("timestamp");
-  std::string ts_text;
-  append_timestamp(ts_text, ts);
-  w.value(ts_text);
+  char quoted[kTimestampSize + 2];  // the timestamp needs no escaping
+  quoted[0] = '"';
+  format_timestamp(quoted + 1, ts);
+  quoted[kTimestampSize + 1] = '"';
+  w.raw(std::string_view(quoted, sizeof quoted));
   w.field("level", to_string(level));
   w.field("logger", logger);
   w.field("event", event);
