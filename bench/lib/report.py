@@ -74,9 +74,11 @@ def table(run):
             f"{s['peak_rss_kib'] / MIB:>7.1f}Mi {s['log_lines']:>9}  {ref}")
     for name, r in run["references"].items():
         lat = r["latency_us"]
-        lines.append(f"reference {name}: {r['what']}: {r['rps']:.0f}/s, p50 {_ms(lat['p50']):.2f} "
-                     f"ms, p99 {_ms(lat['p99']):.2f} ms, p99.9 {_ms(lat['p99_9']):.2f} ms, "
-                     f"errors {r['error_count']}")
+        runs = " + ".join(f"{x:.0f}" for x in r.get("runs_rps", []))
+        cpu = f", CPU {r['cpu_us_per_request']:.1f} us/req" if "cpu_us_per_request" in r else ""
+        lines.append(f"reference {name}: {r['what']}: mean {r['rps']:.0f}/s ({runs}), worst "
+                     f"p50 {_ms(lat['p50']):.2f} ms, p99 {_ms(lat['p99']):.2f} ms, p99.9 "
+                     f"{_ms(lat['p99_9']):.2f} ms, errors {r['error_count']}{cpu}")
     mem = run.get("memory")
     if mem:
         lines.append(f"memory: idle RSS {mem['idle_rss_kib'] / MIB:.1f} MiB; with "

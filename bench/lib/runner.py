@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -58,6 +59,7 @@ ONLY = {s for s in os.environ.get("SCENARIOS", "").split(",") if s}
 ADMIN_EMAIL = "admin@bench.example.com"
 PASSWORD = "bench-password-0001"  # every seeded user's; the hash is made by user-service itself
 JWT_SECRET = "bench-jwt-secret-bench-jwt-secret-bench-jwt-secret"
+PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"  # in Debian's postgresql-15 package
 PASS_THROUGH = ("WORKERS", "DATABASE_POOL_SIZE", "DATABASE_POOL_MAX_OVERFLOW")
 
 
@@ -203,14 +205,17 @@ def measure(scenario, svc, connections, args=()):
     return r
 
 
-def nginx_reference(connections):
-    """nginx answering `return 200` with the same body as /health/live: the HTTP limit."""
-    prefix = os.path.join(WORK, "nginx")
-    os.makedirs(prefix, exist_ok=True)
-    port = procs.free_port()
-    conf = os.path.join(prefix, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(f"""
+class Nginx:
+    """nginx answering `return 200` with the same body as /health/live: the HTTP limit. It runs
+    as our child on 127.0.0.1 with a temporary prefix, as many workers as CPUs."""
+
+    def __init__(self):
+        prefix = os.path.join(WORK, "nginx")
+        os.makedirs(prefix, exist_ok=True)
+        self.port = procs.free_port()
+        conf = os.path.join(prefix, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
 worker_processes auto;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log;
@@ -220,44 +225,74 @@ http {{
   client_body_temp_path {prefix}; proxy_temp_path {prefix}; fastcgi_temp_path {prefix};
   uwsgi_temp_path {prefix}; scgi_temp_path {prefix};
   server {{
-    listen 127.0.0.1:{port};
+    listen 127.0.0.1:{self.port};
     location / {{ default_type application/json; return 200 '{{"status":"alive"}}'; }}
   }}
 }}
 """)
-    proc = procs.spawn(["nginx", "-p", prefix, "-c", conf, "-g", "daemon off;"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+        self.proc = procs.spawn(["nginx", "-p", prefix, "-c", conf, "-g", "daemon off;"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(500):
             try:
-                if procs.http_get(port, "/", timeout=1.0)[0] == 200:
+                if procs.http_get(self.port, "/", timeout=1.0)[0] == 200:
                     break
             except OSError:
                 time.sleep(0.01)
-        wrk("live", port, connections, WARMUP)
-        r = wrk("live", port, connections, DURATION)
+
+    def cpu_seconds(self):
+        return sum(procs.cpu_seconds(p) for p in [self.proc.pid, *procs.children(self.proc.pid)])
+
+    def measure(self, connections):
+        wrk("live", self.port, connections, WARMUP)
+        cpu0 = self.cpu_seconds()
+        r = wrk("live", self.port, connections, DURATION)
+        r["cpu_s"] = self.cpu_seconds() - cpu0
         r["connections"] = connections
-        r["what"] = "nginx return 200 (worker_processes auto)"
         return r
-    finally:
-        procs.stop(proc, timeout=10)
+
+    def stop(self):
+        procs.stop(self.proc, timeout=10)
 
 
-def pgbench_reference(clients):
-    """`pgbench -S -M prepared`: one primary-key read per transaction, the database's limit."""
+def bracketed(what, before, after):
+    """A reference measured right before and right after the scenarios it stands for: the
+    mean of the two, so that drift in the machine's load during the group affects both sides."""
+    runs = [before, after]
+    r = dict(before)
+    r["what"] = what
+    r["rps"] = statistics.mean(x["rps"] for x in runs)
+    r["runs_rps"] = [round(x["rps"], 1) for x in runs]
+    r["latency_us"] = {k: max(x["latency_us"][k] for x in runs) for k in before["latency_us"]}
+    r["error_count"] = sum(x["error_count"] for x in runs)
+    r["requests"] = sum(x["requests"] for x in runs)
+    if all("cpu_s" in x for x in runs):
+        r["cpu_s"] = sum(x["cpu_s"] for x in runs)
+        r["cpu_us_per_request"] = r["cpu_s"] * 1e6 / max(1, r["requests"])
+    return r
+
+
+def pgbench_url():
+    return urllib.parse.urlsplit(PG_URL)._replace(path="/pgbench").geturl()
+
+
+def pgbench_setup():
     try:
         psql(PG_URL, "CREATE DATABASE pgbench")
     except subprocess.CalledProcessError:
         pass  # exists from an earlier phase of this run
-    url = urllib.parse.urlsplit(PG_URL)._replace(path="/pgbench").geturl()
-    pgbench = "/usr/lib/postgresql/15/bin/pgbench"
-    subprocess.run([pgbench, "-i", "-q", "-s", "1", url], check=True, capture_output=True,
-                   timeout=300)
-    base = [pgbench, "-n", "-S", "-M", "prepared", "-c", str(clients), "-j", "1"]
+    subprocess.run([PGBENCH, "-i", "-q", "-s", "1", pgbench_url()], check=True,
+                   capture_output=True, timeout=300)
+
+
+def pgbench(clients):
+    """`pgbench -S -M prepared`: one primary-key read per transaction, the database's limit."""
+    url = pgbench_url()
+    base = [PGBENCH, "-n", "-S", "-M", "prepared", "-c", str(clients), "-j", "1"]
     subprocess.run(base + ["-T", str(WARMUP), url], check=True, capture_output=True,
                    timeout=WARMUP + 120)
     log_dir = os.path.join(WORK, "pgbench-log")
-    os.makedirs(log_dir, exist_ok=True)
+    shutil.rmtree(log_dir, ignore_errors=True)
+    os.makedirs(log_dir)
     out = subprocess.run(base + ["-T", str(DURATION), "-l", "--log-prefix",
                                  os.path.join(log_dir, "tx"), url],
                          check=True, capture_output=True, text=True, cwd=log_dir,
@@ -276,7 +311,7 @@ def pgbench_reference(clients):
     def pct(p):
         return lat[min(len(lat) - 1, int(len(lat) * p / 100))] if lat else 0
 
-    return {"what": f"pgbench -S -M prepared -c {clients} -j 1 (scale 1)", "rps": tps,
+    return {"rps": tps,
             "requests": len(lat), "connections": clients,
             "latency_us": {"p50": pct(50), "p99": pct(99), "p99_9": pct(99.9),
                            "max": lat[-1] if lat else 0},
@@ -362,19 +397,31 @@ def main():
     try:
         write_tokens(svc.port, emails, data)
         if want("live"):
-            log("reference: nginx")
-            refs["nginx"] = nginx_reference(CONNECTIONS)
-            log(f"nginx: {refs['nginx']['rps']:.0f} req/s")
-            record("live", measure("live", svc, CONNECTIONS), "nginx")
+            nginx = Nginx()
+            try:
+                log("reference: nginx, before and after live")
+                before = nginx.measure(CONNECTIONS)
+                record("live", measure("live", svc, CONNECTIONS), "nginx")
+                after = nginx.measure(CONNECTIONS)
+            finally:
+                nginx.stop()
+            refs["nginx"] = bracketed("nginx return 200 (worker_processes auto), before and "
+                                      "after live", before, after)
+            log(f"nginx: {refs['nginx']['runs_rps']} req/s")
         if want("ready"):
             record("ready", measure("ready", svc, CONNECTIONS))
-        if any(want(n) for n in ("get_user", "me", "not_found")):
-            log("reference: pgbench")
-            refs["pgbench"] = pgbench_reference(CONNECTIONS)
-            log(f"pgbench: {refs['pgbench']['rps']:.0f} tps")
-        for name in ("get_user", "me", "not_found"):
-            if want(name):
+        db_scenarios = [n for n in ("get_user", "me", "not_found") if want(n)]
+        if db_scenarios:
+            log("reference: pgbench, before and after the database scenarios")
+            pgbench_setup()
+            before = pgbench(CONNECTIONS)
+            for name in db_scenarios:
                 record(name, measure(name, svc, CONNECTIONS, [data]), "pgbench")
+            after = pgbench(CONNECTIONS)
+            refs["pgbench"] = bracketed(f"pgbench -S -M prepared -c {CONNECTIONS} -j 1 (scale 1), "
+                                        f"before and after {', '.join(db_scenarios)}",
+                                        before, after)
+            log(f"pgbench: {refs['pgbench']['runs_rps']} tps")
         if want("login"):
             record("login", measure("login", svc, AUTH_CONNECTIONS, [data]))
         if want("register"):
