@@ -7,7 +7,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <csignal>
@@ -24,21 +23,32 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using asio::ip::tcp;
 
+// A connection's state seen by its worker: the drain cancels idle ones, the sweeper cancels
+// the pending operation of any whose deadline passed.
 struct Server::Session {
-  boost::beast::tcp_stream* stream = nullptr;
+  tcp::socket* socket = nullptr;
   bool idle = false;        // waiting for the next request
   bool served_any = false;  // has answered at least one request
-  std::chrono::steady_clock::time_point idle_since{};
+  // When the operation under way must end: keep-alive wait, request read, response write.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+
+  void expire_after(std::chrono::steady_clock::duration d) {
+    deadline = std::chrono::steady_clock::now() + d;
+  }
+  void expire_never() { deadline = std::chrono::steady_clock::time_point::max(); }
 };
 
 namespace {
 
 // During a drain, how long a connection that has not sent its first request may still send it.
 constexpr std::chrono::milliseconds kFirstRequestWait{1000};
+// How long a closing connection reads (and discards) what the client still sends.
+constexpr std::chrono::milliseconds kCloseWait{2000};
 
-// The read that waits for a request uses a small buffer and no timer (the worker's sweeper
-// enforces the keep-alive timeout), so a kept-alive connection waiting between requests holds
-// ~3.4 KiB (10,000 idle connections: ~33 MiB, not 126). Typical requests (a bearer token
+// Timeouts (keep-alive, request, close) are deadlines that each I/O thread's sweeper checks:
+// no timer per connection or per operation. The read that waits for a request uses a small
+// buffer, so a kept-alive connection waiting between requests holds ~3 KiB (10,000 idle
+// connections: ~30 MiB, not 126). Typical requests (a bearer token
 // included) fit in the buffer; a larger one makes the parser read on with a grown buffer.
 constexpr std::size_t kFirstReadBytes = 1024;
 // A buffer a large request grew beyond this is given back before the connection idles.
@@ -153,7 +163,7 @@ void Server::run(std::function<asio::awaitable<void>()> startup) {
       stop_all();
     }
   });
-  for (auto& w : workers_) asio::co_spawn(w->ctx, sweep_idle(*w), asio::detached);
+  for (auto& w : workers_) asio::co_spawn(w->ctx, sweep_deadlines(*w), asio::detached);
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < workers_.size(); ++i) {
     threads.emplace_back([w = workers_[i].get()] { w->ctx.run(); });
@@ -206,13 +216,15 @@ void Server::drain_backlog() {
   acceptor_->close(ec);
 }
 
-// Closes connections that waited longer than the keep-alive timeout for their next request.
-// One timer per I/O thread instead of one per connection; the timeout is enforced to within
-// an eighth of itself (at most 1 s late).
-asio::awaitable<void> Server::sweep_idle(Worker& worker) {
+// Enforces every connection deadline of one I/O thread: cancels the pending operation of a
+// connection whose deadline passed (a read then fails and the connection closes). One timer
+// per thread instead of one per connection and operation; a deadline is enforced to within an
+// eighth of the shortest timeout (at most 250 ms late).
+asio::awaitable<void> Server::sweep_deadlines(Worker& worker) {
   using namespace std::chrono_literals;
-  const auto interval =
-      std::clamp<std::chrono::steady_clock::duration>(options_.keepalive_timeout / 8, 10ms, 1000ms);
+  const auto shortest = std::min<std::chrono::steady_clock::duration>(
+      {options_.keepalive_timeout, options_.request_timeout, kCloseWait});
+  const auto interval = std::clamp<std::chrono::steady_clock::duration>(shortest / 8, 10ms, 250ms);
   asio::steady_timer timer(worker.ctx);
   for (;;) {
     timer.expires_after(interval);
@@ -221,7 +233,10 @@ asio::awaitable<void> Server::sweep_idle(Worker& worker) {
     if (ec) co_return;
     const auto now = std::chrono::steady_clock::now();
     for (Session* s : worker.sessions) {
-      if (s->idle && now - s->idle_since >= options_.keepalive_timeout) s->stream->cancel();
+      if (now >= s->deadline) {
+        s->expire_never();
+        s->socket->cancel(ec);
+      }
     }
   }
 }
@@ -230,7 +245,8 @@ void Server::cancel_idle_sessions(bool include_new) {
   for (auto& w : workers_) {
     asio::post(w->ctx, [worker = w.get(), include_new] {
       for (Session* s : worker->sessions) {
-        if (s->idle && (include_new || s->served_any)) s->stream->cancel();
+        boost::system::error_code ec;
+        if (s->idle && (include_new || s->served_any)) s->socket->cancel(ec);
       }
     });
   }
@@ -316,8 +332,7 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   const std::string peer = peer_address(socket);
-  beast::tcp_stream stream(std::move(socket));
-  Session self{&stream, false, false};
+  Session self{&socket};
   worker.sessions.push_back(&self);
   beast::flat_buffer buffer;
 
@@ -331,43 +346,46 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
       // the worker's sweeper cancels the read at the keep-alive timeout, as the shutdown
       // drain does. A read (not a readiness wait) finds a request already there in one call.
       self.idle = true;
-      self.idle_since = std::chrono::steady_clock::now();
-      stream.expires_never();
-      const std::size_t n = co_await stream.async_read_some(
+      self.expire_after(options_.keepalive_timeout);
+      const std::size_t n = co_await socket.async_read_some(
           buffer.prepare(kFirstReadBytes), asio::redirect_error(asio::use_awaitable, ec));
       buffer.commit(n);
       self.idle = false;
       if (ec) {
         // Cancelled: serve bytes that already arrived, else close.
         boost::system::error_code ec2;
-        const bool cancelled_with_data = ec == asio::error::operation_aborted &&
-                                         stream.socket().is_open() &&
-                                         stream.socket().available(ec2) > 0;
+        const bool cancelled_with_data =
+            ec == asio::error::operation_aborted && socket.is_open() && socket.available(ec2) > 0;
         if (n == 0 && !cancelled_with_data) break;
         ec = {};
       }
     }
-    const bool keep_alive = co_await serve_one(stream, buffer, peer);
+    const bool keep_alive = co_await serve_one(self, buffer, peer);
     self.served_any = true;
     if (!keep_alive) break;
   }
 
-  co_await close_gracefully(worker, stream);
+  co_await close_gracefully(worker, self);
   std::erase(worker.sessions, &self);
   connections_.fetch_sub(1, std::memory_order_relaxed);
 }
 
+// GCC 12 reports a false -Wmismatched-new-delete in this coroutine's ramp: Asio's frame
+// operator new (recycling allocator) is inlined, its matching operator delete is not recognized.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 // Reads one request (the first bytes are already in `buffer`), runs it through the middleware
 // chain and writes the response. Returns whether the connection stays open for another one.
-asio::awaitable<bool> Server::serve_one(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+asio::awaitable<bool> Server::serve_one(Session& self, beast::flat_buffer& buffer,
                                         const std::string& peer) {
+  tcp::socket& stream = *self.socket;
   boost::system::error_code ec;
   std::optional<Response> res;
   bool close_after = false;
   bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
   parser.body_limit(options_.max_body_bytes);
-  stream.expires_after(options_.request_timeout);
+  self.expire_after(options_.request_timeout);  // reading the header and the body
   co_await bhttp::async_read_header(stream, buffer, parser,
                                     asio::redirect_error(asio::use_awaitable, ec));
   if (!ec && !parser.is_done()) {
@@ -405,6 +423,7 @@ asio::awaitable<bool> Server::serve_one(beast::tcp_stream& stream, beast::flat_b
     req = parser.release();
     RequestContext ctx;
     ctx.client_ip = peer;
+    self.expire_never();  // the handler's time is bounded by its own deadlines
     try {
       res = co_await pipeline_.handle(req, ctx, router_handler_);
     } catch (const std::exception& e) {
@@ -421,7 +440,7 @@ asio::awaitable<bool> Server::serve_one(beast::tcp_stream& stream, beast::flat_b
   res->version(req.version() == 10 ? 10 : 11);
   res->keep_alive(keep_alive);
   res->prepare_payload();
-  stream.expires_after(options_.request_timeout);
+  self.expire_after(options_.request_timeout);  // writing the response
   const bool head_only = req.method() == Verb::head;
   if (res->chunked()) {
     // No handler asks for chunked framing today; Beast's serializer handles it if one does.
@@ -441,20 +460,23 @@ asio::awaitable<bool> Server::serve_one(beast::tcp_stream& stream, beast::flat_b
   }
   co_return !ec && keep_alive;
 }
+#pragma GCC diagnostic pop
 
 // Close gracefully: send FIN, then read (bounded) what the client still sends so that the
 // kernel does not answer unread data with a reset that could destroy our last response.
-asio::awaitable<void> Server::close_gracefully(Worker& worker, beast::tcp_stream& stream) {
-  if (!stream.socket().is_open()) co_return;
+asio::awaitable<void> Server::close_gracefully(Worker& worker, Session& self) {
+  tcp::socket& socket = *self.socket;
+  if (!socket.is_open()) co_return;
   boost::system::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.expires_after(std::chrono::seconds(2));
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  self.idle = false;
+  self.expire_after(kCloseWait);
   for (int i = 0; i < 64; ++i) {
-    co_await stream.async_read_some(asio::buffer(worker.sink),
+    co_await socket.async_read_some(asio::buffer(worker.sink),
                                     asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
   }
-  stream.socket().close(ec);
+  socket.close(ec);
 }
 
 }  // namespace kit::http

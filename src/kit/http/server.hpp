@@ -18,7 +18,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include "kit/errors/app_error.hpp"
 #include "kit/http/pipeline.hpp"
@@ -82,12 +81,10 @@ class Server {
   boost::asio::awaitable<void> accept_loop();
   void drain_backlog();
   boost::asio::awaitable<void> session(Worker& worker, boost::asio::ip::tcp::socket socket);
-  boost::asio::awaitable<bool> serve_one(boost::beast::tcp_stream& stream,
-                                         boost::beast::flat_buffer& buffer,
+  boost::asio::awaitable<bool> serve_one(Session& self, boost::beast::flat_buffer& buffer,
                                          const std::string& peer);
-  boost::asio::awaitable<void> sweep_idle(Worker& worker);
-  static boost::asio::awaitable<void> close_gracefully(Worker& worker,
-                                                       boost::beast::tcp_stream& stream);
+  boost::asio::awaitable<void> sweep_deadlines(Worker& worker);
+  static boost::asio::awaitable<void> close_gracefully(Worker& worker, Session& self);
   boost::asio::awaitable<Response> answer_protocol_error(Request& req, const std::string& peer,
                                                          const kit::errors::AppError& error);
   boost::asio::awaitable<void> drain_and_stop();
