@@ -1,6 +1,6 @@
 # Chart of one benchmark run (called by report.py with data, out and title_text set).
 # Left: throughput of each scenario beside its reference (log scale). Right: latency percentiles.
-set terminal pngcairo size 1500,620 font "DejaVu Sans,10"
+set terminal pngcairo size 1500,620 font "DejaVu Sans,10" noenhanced
 set output out
 set datafile missing "NaN"
 set style data histograms
@@ -17,8 +17,8 @@ set title "Throughput: service vs its reference, same run"
 set ylabel "requests/s (log)"
 set logscale y
 set yrange [1:*]
-plot data using 2:xtic(1) title "user-service" lc rgb "#3465a4", \
-     '' using 3 title "reference (nginx / pgbench)" lc rgb "#888a85"
+plot data using 2:xtic(1) title "user-service (label: ratio to reference)" lc rgb "#3465a4", \
+     '' using 3 title "reference: nginx for live, pgbench for get_user/me/not_found" lc rgb "#888a85"
 
 set title "Latency at the same load (wrk, log scale)"
 set ylabel "ms (log)"
