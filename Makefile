@@ -1,7 +1,7 @@
 # The two commands of the README. Both install missing Debian packages first.
 BUILD_DIR ?= build
 
-.PHONY: run test build deps format clean fault soak fuzz tsan
+.PHONY: run test build bench deps format clean fault soak fuzz tsan
 
 # Build and run the service on its embedded defaults (SQLite file, in-process rate limits).
 run: build
@@ -36,6 +36,10 @@ build:
 	bash scripts/install-deps.sh build
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUSER_SERVICE_TESTS=OFF
 	cmake --build $(BUILD_DIR) --target user-service
+
+# Benchmark against nginx and pgbench in the same run (bench/run.sh; QUICK=1 for a smoke run).
+bench:
+	BUILD_DIR=$(BUILD_DIR) bash bench/run.sh
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

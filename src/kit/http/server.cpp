@@ -7,7 +7,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <csignal>
@@ -26,18 +25,75 @@ namespace kit::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using asio::ip::tcp;
-using tcp_stream = beast::tcp_stream;
 
+// A connection's state seen by its worker: the drain cancels idle ones, the sweeper cancels
+// the pending operation of any whose deadline passed.
 struct Server::Session {
-  boost::beast::tcp_stream* stream = nullptr;
+  tcp::socket* socket = nullptr;
   bool idle = false;        // waiting for the next request
   bool served_any = false;  // has answered at least one request
+  // When the operation under way must end: keep-alive wait, request read, response write.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+
+  void expire_after(std::chrono::steady_clock::duration d) {
+    deadline = std::chrono::steady_clock::now() + d;
+  }
+  void expire_never() { deadline = std::chrono::steady_clock::time_point::max(); }
 };
 
 namespace {
 
 // During a drain, how long a connection that has not sent its first request may still send it.
 constexpr std::chrono::milliseconds kFirstRequestWait{1000};
+// How long a closing connection reads (and discards) what the client still sends.
+constexpr std::chrono::milliseconds kCloseWait{2000};
+
+// Timeouts (keep-alive, request, close) are deadlines that each I/O thread's sweeper checks:
+// no timer per connection or per operation. The read that waits for a request uses a small
+// buffer, so a kept-alive connection waiting between requests holds ~3 KiB (10,000 idle
+// connections: ~30 MiB, not 126). Typical requests (a bearer token
+// included) fit in the buffer; a larger one makes the parser read on with a grown buffer.
+constexpr std::size_t kFirstReadBytes = 1024;
+// A buffer a large request grew beyond this is given back before the connection idles.
+constexpr std::size_t kIdleBufferLimit = 4096;
+
+// The status line and header fields of `res` as HTTP/1.1 wire bytes, like Beast's serializer
+// writes them for a Content-Length framed message. One contiguous buffer: Beast's serializer
+// walks a nested buffer sequence per write, which cost more than the copy (bench/, issue 8).
+std::string serialize_header(const Response& res) {
+  std::string_view reason = res.reason();
+  if (reason.empty()) reason = bhttp::obsolete_reason(res.result());
+  std::size_t size = 17 + reason.size();
+  for (const auto& f : res) size += f.name_string().size() + f.value().size() + 4;
+  std::string out;
+  out.reserve(size);
+  const unsigned version = res.version();
+  const unsigned code = res.result_int();
+  const char start[] = {'H',
+                        'T',
+                        'T',
+                        'P',
+                        '/',
+                        static_cast<char>('0' + version / 10),
+                        '.',
+                        static_cast<char>('0' + version % 10),
+                        ' ',
+                        static_cast<char>('0' + code / 100 % 10),
+                        static_cast<char>('0' + code / 10 % 10),
+                        static_cast<char>('0' + code % 10),
+                        ' '};
+  out.append(start, sizeof start);
+  out.append(reason);
+  out.append("\r\n");
+  for (const auto& f : res) {
+    out.append(f.name_string());
+    out.append(": ");
+    out.append(f.value());
+    out.append("\r\n");
+  }
+  out.append("\r\n");
+  return out;
+}
 
 // The terminal handler for protocol errors seen before routing: it raises the error so the
 // error-mapping link renders it like any other.
@@ -133,6 +189,7 @@ void Server::run(std::function<asio::awaitable<void>()> startup) {
       stop_all();
     }
   });
+  for (auto& w : workers_) asio::co_spawn(w->ctx, sweep_deadlines(*w), asio::detached);
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < workers_.size(); ++i) {
     threads.emplace_back([w = workers_[i].get()] { w->ctx.run(); });
@@ -185,11 +242,37 @@ void Server::drain_backlog() {
   acceptor_->close(ec);
 }
 
+// Enforces every connection deadline of one I/O thread: cancels the pending operation of a
+// connection whose deadline passed (a read then fails and the connection closes). One timer
+// per thread instead of one per connection and operation; a deadline is enforced to within an
+// eighth of the shortest timeout (at most 250 ms late).
+asio::awaitable<void> Server::sweep_deadlines(Worker& worker) {
+  using namespace std::chrono_literals;
+  const auto shortest = std::min<std::chrono::steady_clock::duration>(
+      {options_.keepalive_timeout, options_.request_timeout, kCloseWait});
+  const auto interval = std::clamp<std::chrono::steady_clock::duration>(shortest / 8, 10ms, 250ms);
+  asio::steady_timer timer(worker.ctx);
+  for (;;) {
+    timer.expires_after(interval);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    const auto now = std::chrono::steady_clock::now();
+    for (Session* s : worker.sessions) {
+      if (now >= s->deadline) {
+        s->expire_never();
+        s->socket->cancel(ec);
+      }
+    }
+  }
+}
+
 void Server::cancel_idle_sessions(bool include_new) {
   for (auto& w : workers_) {
     asio::post(w->ctx, [worker = w.get(), include_new] {
       for (Session* s : worker->sessions) {
-        if (s->idle && (include_new || s->served_any)) s->stream->cancel();
+        boost::system::error_code ec;
+        if (s->idle && (include_new || s->served_any)) s->socket->cancel(ec);
       }
     });
   }
@@ -275,124 +358,156 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   const std::string peer = peer_address(socket);
-  tcp_stream stream(std::move(socket));
-  Session self{&stream, false, false};
+  Session self{&socket};
   worker.sessions.push_back(&self);
   beast::flat_buffer buffer;
 
+  // This frame lives as long as the connection, so it holds only what an idle connection
+  // needs; a request's parser, context and response live in serve_one()'s frame while it runs.
   for (;;) {
     if (buffer.size() == 0) {
       if (shutting_down() && self.served_any) break;
-      // Waiting for the next request on a kept-alive (or new) connection.
+      if (buffer.capacity() > kIdleBufferLimit) buffer.shrink_to_fit();
+      // Waiting for the next request on a kept-alive (or new) connection, without a timer:
+      // the worker's sweeper cancels the read at the keep-alive timeout, as the shutdown
+      // drain does. A read (not a readiness wait) finds a request already there in one call.
       self.idle = true;
-      stream.expires_after(options_.keepalive_timeout);
-      const std::size_t n = co_await stream.async_read_some(
-          buffer.prepare(8192), asio::redirect_error(asio::use_awaitable, ec));
+      self.expire_after(options_.keepalive_timeout);
+      const std::size_t n = co_await socket.async_read_some(
+          buffer.prepare(kFirstReadBytes), asio::redirect_error(asio::use_awaitable, ec));
       buffer.commit(n);
       self.idle = false;
       if (ec) {
-        // Cancelled by the shutdown drain: serve bytes that already arrived, else close.
+        // Cancelled: serve bytes that already arrived, else close.
         boost::system::error_code ec2;
-        const bool cancelled_with_data = ec == asio::error::operation_aborted &&
-                                         stream.socket().is_open() &&
-                                         stream.socket().available(ec2) > 0;
+        const bool cancelled_with_data =
+            ec == asio::error::operation_aborted && socket.is_open() && socket.available(ec2) > 0;
         if (n == 0 && !cancelled_with_data) break;
         ec = {};
       }
     }
-
-    std::optional<Response> res;
-    bool close_after = false;
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-    parser.body_limit(options_.max_body_bytes);
-    stream.expires_after(options_.request_timeout);
-    co_await bhttp::async_read_header(stream, buffer, parser,
-                                      asio::redirect_error(asio::use_awaitable, ec));
-    std::optional<std::string> framing;
-    if (!ec) framing = framing_problem(parser);
-    if (!ec && !framing && !parser.is_done()) {
-      // Tell a client that waits for "100 Continue" to send its body (curl does for >1 KiB).
-      const auto expect = parser.get()[Field::expect];
-      if (beast::iequals(expect, "100-continue")) {
-        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
-                                   asio::redirect_error(asio::use_awaitable, ec));
-      }
-      if (!ec) {
-        co_await bhttp::async_read(stream, buffer, parser,
-                                   asio::redirect_error(asio::use_awaitable, ec));
-      }
-    }
-    Request req;
-    std::optional<errors::AppError> protocol_error;
-    if (framing) {
-      req = parser.release();  // the header is complete: keep its X-Request-ID
-      protocol_error.emplace(errors::BadRequest(*framing));
-    } else if (ec == bhttp::error::header_limit) {
-      protocol_error.emplace(errors::HeadersTooLarge());
-    } else if (ec == bhttp::error::body_limit) {
-      req = parser.release();  // the header is complete: keep its X-Request-ID
-      protocol_error.emplace(errors::PayloadTooLarge());
-    } else if (ec && is_disconnect(ec)) {
-      break;
-    } else if (ec) {
-      // Malformed request line, header or chunked body: 400, then close (framing is lost).
-      if (parser.is_header_done()) req = parser.release();
-      protocol_error.emplace(errors::BadRequest("Malformed HTTP request: " + ec.message()));
-    }
-    if (protocol_error) {
-      req.body().clear();
-      close_after = true;
-      res = co_await answer_protocol_error(req, peer, *protocol_error);
-    } else {
-      req = parser.release();
-      RequestContext ctx;
-      ctx.client_ip = peer;
-      try {
-        res = co_await pipeline_.handle(req, ctx, router_handler_);
-      } catch (const std::exception& e) {
-        // The chain renders every error itself; this is the last line of defence.
-        kit::log::error("server", "unhandled_exception", {{"message", e.what()}});
-        res = middleware::internal_error_response(ctx, req.version());
-      }
-    }
+    const bool keep_alive = co_await serve_one(self, buffer, peer);
     self.served_any = true;
+    if (!keep_alive) break;
+  }
 
-    // While draining, requests the client already pipelined into our buffer are still served;
-    // the connection closes after the last of them.
-    const bool keep_alive =
-        !close_after && req.keep_alive() && (!shutting_down() || buffer.size() > 0);
-    res->version(req.version() == 10 ? 10 : 11);
-    res->keep_alive(keep_alive);
-    res->prepare_payload();
-    stream.expires_after(options_.request_timeout);
+  co_await close_gracefully(worker, self);
+  std::erase(worker.sessions, &self);
+  connections_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// GCC 12 reports a false -Wmismatched-new-delete in this coroutine's ramp: Asio's frame
+// operator new (recycling allocator) is inlined, its matching operator delete is not recognized.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+// Reads one request (the first bytes are already in `buffer`), runs it through the middleware
+// chain and writes the response. Returns whether the connection stays open for another one.
+asio::awaitable<bool> Server::serve_one(Session& self, beast::flat_buffer& buffer,
+                                        const std::string& peer) {
+  tcp::socket& stream = *self.socket;
+  boost::system::error_code ec;
+  std::optional<Response> res;
+  bool close_after = false;
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+  parser.body_limit(options_.max_body_bytes);
+  self.expire_after(options_.request_timeout);  // reading the header and the body
+  co_await bhttp::async_read_header(stream, buffer, parser,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+  std::optional<std::string> framing;
+  if (!ec) framing = framing_problem(parser);
+  if (!ec && !framing && !parser.is_done()) {
+    // Tell a client that waits for "100 Continue" to send its body (curl does for >1 KiB).
+    const auto expect = parser.get()[Field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!ec) {
+      co_await bhttp::async_read(stream, buffer, parser,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+  Request req;
+  std::optional<errors::AppError> protocol_error;
+  if (framing) {
+    req = parser.release();  // the header is complete: keep its X-Request-ID
+    protocol_error.emplace(errors::BadRequest(*framing));
+  } else if (ec == bhttp::error::header_limit) {
+    protocol_error.emplace(errors::HeadersTooLarge());
+  } else if (ec == bhttp::error::body_limit) {
+    req = parser.release();  // the header is complete: keep its X-Request-ID
+    protocol_error.emplace(errors::PayloadTooLarge());
+  } else if (ec && is_disconnect(ec)) {
+    co_return false;
+  } else if (ec) {
+    // Malformed request line, header or chunked body: 400, then close (framing is lost).
+    if (parser.is_header_done()) req = parser.release();
+    protocol_error.emplace(errors::BadRequest("Malformed HTTP request: " + ec.message()));
+  }
+  if (protocol_error) {
+    req.body().clear();
+    close_after = true;
+    res = co_await answer_protocol_error(req, peer, *protocol_error);
+  } else {
+    req = parser.release();
+    RequestContext ctx;
+    ctx.client_ip = peer;
+    self.expire_never();  // the handler's time is bounded by its own deadlines
+    try {
+      res = co_await pipeline_.handle(req, ctx, router_handler_);
+    } catch (const std::exception& e) {
+      // The chain renders every error itself; this is the last line of defence.
+      kit::log::error("server", "unhandled_exception", {{"message", e.what()}});
+      res = middleware::internal_error_response(ctx, req.version());
+    }
+  }
+
+  // While draining, requests the client already pipelined into our buffer are still served;
+  // the connection closes after the last of them.
+  const bool keep_alive =
+      !close_after && req.keep_alive() && (!shutting_down() || buffer.size() > 0);
+  res->version(req.version() == 10 ? 10 : 11);
+  res->keep_alive(keep_alive);
+  res->prepare_payload();
+  self.expire_after(options_.request_timeout);  // writing the response
+  const bool head_only = req.method() == Verb::head;
+  if (res->chunked()) {
+    // No handler asks for chunked framing today; Beast's serializer handles it if one does.
     bhttp::response_serializer<bhttp::string_body> serializer(*res);
-    if (req.method() == Verb::head) {
+    if (head_only) {
       co_await bhttp::async_write_header(stream, serializer,
                                          asio::redirect_error(asio::use_awaitable, ec));
     } else {
       co_await bhttp::async_write(stream, serializer,
                                   asio::redirect_error(asio::use_awaitable, ec));
     }
-    if (ec || !keep_alive) break;
+  } else {
+    const std::string header = serialize_header(*res);
+    const std::array<asio::const_buffer, 2> wire{
+        asio::buffer(header), head_only ? asio::const_buffer{} : asio::buffer(res->body())};
+    co_await asio::async_write(stream, wire, asio::redirect_error(asio::use_awaitable, ec));
   }
+  co_return !ec && keep_alive;
+}
+#pragma GCC diagnostic pop
 
-  // Close gracefully: send FIN, then read (bounded) what the client still sends so that the
-  // kernel does not answer unread data with a reset that could destroy our last response.
-  if (stream.socket().is_open()) {
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.expires_after(std::chrono::seconds(2));
-    std::array<char, 4096> sink;
-    for (int i = 0; i < 64; ++i) {
-      co_await stream.async_read_some(asio::buffer(sink),
-                                      asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) break;
-    }
-    stream.socket().close(ec);
+// Close gracefully: send FIN, then read (bounded) what the client still sends so that the
+// kernel does not answer unread data with a reset that could destroy our last response.
+asio::awaitable<void> Server::close_gracefully(Worker& worker, Session& self) {
+  tcp::socket& socket = *self.socket;
+  if (!socket.is_open()) co_return;
+  boost::system::error_code ec;
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  self.idle = false;
+  self.expire_after(kCloseWait);
+  for (int i = 0; i < 64; ++i) {
+    co_await socket.async_read_some(asio::buffer(worker.sink),
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
   }
-  std::erase(worker.sessions, &self);
-  connections_.fetch_sub(1, std::memory_order_relaxed);
+  socket.close(ec);
 }
 
 }  // namespace kit::http

@@ -4,6 +4,7 @@
 // read, and a graceful drain on SIGTERM/SIGINT (SPEC §6): the listener closes, idle keep-alive
 // connections are closed, in-flight requests finish and get `Connection: close`, then the
 // before-stop hook (pools) runs and the threads stop. A second signal exits at once.
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 
 #include "kit/errors/app_error.hpp"
 #include "kit/http/pipeline.hpp"
@@ -72,11 +74,17 @@ class Server {
   struct Worker {
     boost::asio::io_context ctx{1};
     std::vector<Session*> sessions;  // touched only on this worker's thread
+    // Closing connections read what the client still sends into here, to discard it.
+    std::array<char, 4096> sink;
   };
 
   boost::asio::awaitable<void> accept_loop();
   void drain_backlog();
   boost::asio::awaitable<void> session(Worker& worker, boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<bool> serve_one(Session& self, boost::beast::flat_buffer& buffer,
+                                         const std::string& peer);
+  boost::asio::awaitable<void> sweep_deadlines(Worker& worker);
+  static boost::asio::awaitable<void> close_gracefully(Worker& worker, Session& self);
   boost::asio::awaitable<Response> answer_protocol_error(Request& req, const std::string& peer,
                                                          const kit::errors::AppError& error);
   boost::asio::awaitable<void> drain_and_stop();

@@ -1,16 +1,17 @@
 #include "kit/log/log.hpp"
 
-#include <spdlog/async.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "kit/json/writer.hpp"
+#include "kit/log/async_writer.hpp"
 
 namespace kit::log {
 namespace {
@@ -18,8 +19,12 @@ namespace {
 struct State {
   std::atomic<Level> level{Level::info};
   std::atomic<Format> format{Format::json};
-  std::shared_ptr<spdlog::logger> sink;  // null: write synchronously
+  std::atomic<AsyncWriter*> writer{nullptr};  // null: write synchronously
   std::mutex sync_mutex;
+  // Writers are kept until exit: a thread may still hold the pointer it loaded just before
+  // shutdown() (its line is then written synchronously by the stopped writer).
+  std::mutex writers_mutex;
+  std::vector<std::unique_ptr<AsyncWriter>> writers;
 };
 
 State& state() {
@@ -27,17 +32,38 @@ State& state() {
   return s;
 }
 
-void append_timestamp(std::string& out, std::chrono::system_clock::time_point ts) {
+// RFC 3339 UTC with milliseconds, "2024-03-05T13:04:05.067Z": writes kTimestampSize chars.
+// The date and time up to the second are formatted once per second and thread, not per line.
+constexpr std::size_t kTimestampSize = 24;
+
+void format_timestamp(char* out, std::chrono::system_clock::time_point ts) {
   using namespace std::chrono;
   const auto ms = duration_cast<milliseconds>(ts.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                              tm.tm_sec, static_cast<int>(ms % 1000));
-  out.append(buf, static_cast<std::size_t>(n));
+  const std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+  const int millis = static_cast<int>(ms - static_cast<std::int64_t>(secs) * 1000);
+  thread_local std::time_t cached_secs = -1;
+  thread_local char cached[20] = {};  // "YYYY-MM-DDTHH:MM:SS"
+  if (secs != cached_secs) {
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[80];  // room for any int fields: no truncation warning
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    std::memcpy(cached, buf, sizeof cached - 1);
+    cached_secs = secs;
+  }
+  std::memcpy(out, cached, 19);
+  out[19] = '.';
+  out[20] = static_cast<char>('0' + millis / 100);
+  out[21] = static_cast<char>('0' + millis / 10 % 10);
+  out[22] = static_cast<char>('0' + millis % 10);
+  out[23] = 'Z';
+}
+
+void append_timestamp(std::string& out, std::chrono::system_clock::time_point ts) {
+  char text[kTimestampSize];
+  format_timestamp(text, ts);
+  out.append(text, sizeof text);
 }
 
 void write_json_value(json::Writer& w, const Value& v) {
@@ -82,8 +108,8 @@ void append_console_value(std::string& out, const Value& v) {
 
 void emit(std::string&& line) {
   State& s = state();
-  if (auto sink = std::atomic_load(&s.sink)) {
-    sink->info(line);
+  if (AsyncWriter* writer = s.writer.load(std::memory_order_acquire)) {
+    writer->push(line);
     return;
   }
   std::lock_guard lock(s.sync_mutex);
@@ -154,9 +180,11 @@ std::string format_line(Format format, std::chrono::system_clock::time_point ts,
   json::Writer w(256);
   w.begin_object();
   w.key("timestamp");
-  std::string ts_text;
-  append_timestamp(ts_text, ts);
-  w.value(ts_text);
+  char quoted[kTimestampSize + 2];  // the timestamp needs no escaping
+  quoted[0] = '"';
+  format_timestamp(quoted + 1, ts);
+  quoted[kTimestampSize + 1] = '"';
+  w.raw(std::string_view(quoted, sizeof quoted));
   w.field("level", to_string(level));
   w.field("logger", logger);
   w.field("event", event);
@@ -174,30 +202,24 @@ void init(const Options& options) {
   State& s = state();
   s.level.store(options.level);
   s.format.store(options.format);
-  if (options.async && !std::atomic_load(&s.sink)) {
-    // One background thread writes; a full queue blocks the producer rather than dropping lines.
-    spdlog::init_thread_pool(8192, 1);
-    auto stdout_sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-    auto logger = std::make_shared<spdlog::async_logger>(
-        "user-service", stdout_sink, spdlog::thread_pool(), spdlog::async_overflow_policy::block);
-    logger->set_pattern("%v");
-    logger->set_level(spdlog::level::trace);
-    logger->flush_on(spdlog::level::trace);
-    std::atomic_store(&s.sink, std::shared_ptr<spdlog::logger>(std::move(logger)));
+  if (options.async && s.writer.load() == nullptr) {
+    // One background thread writes, in batches; a full buffer blocks the caller rather than
+    // dropping lines.
+    std::fflush(stdout);
+    std::lock_guard lock(s.writers_mutex);
+    s.writers.push_back(std::make_unique<AsyncWriter>(STDOUT_FILENO, AsyncWriter::Options{}));
+    s.writer.store(s.writers.back().get(), std::memory_order_release);
   }
 }
 
 void flush() {
-  if (auto sink = std::atomic_load(&state().sink)) sink->flush();
+  if (AsyncWriter* writer = state().writer.load(std::memory_order_acquire)) writer->flush();
   std::fflush(stdout);
 }
 
 void shutdown() {
-  State& s = state();
-  if (auto sink = std::atomic_exchange(&s.sink, std::shared_ptr<spdlog::logger>{})) {
-    sink->flush();
-    sink.reset();
-    spdlog::shutdown();
+  if (AsyncWriter* writer = state().writer.exchange(nullptr, std::memory_order_acq_rel)) {
+    writer->stop();  // writes every pending line first
   }
   std::fflush(stdout);
 }

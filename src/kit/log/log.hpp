@@ -1,6 +1,6 @@
 #pragma once
 // Structured logging (SPEC §4): one JSON object per line on stdout, formatted by the caller's
-// thread and written by a background thread (spdlog's async logger), so no I/O thread ever
+// thread and written in batches by a background thread (AsyncWriter), so no I/O thread ever
 // blocks on stdout. Field order: timestamp, level, logger, event, bound fields, call fields.
 //
 // This is the only global in the program (ARCHITECTURE.md): call init() once at start-up and
