@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <boost/asio/co_spawn.hpp>
@@ -118,11 +119,21 @@ class TempDatabase {
     url_ = with_database(admin_url_, name_);
   }
   ~TempDatabase() {
-    try {
-      asio::io_context ctx;
-      run(ctx, admin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)"));
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "dropping " << name_ << ": " << e.what();
+    // WITH (FORCE) cannot terminate an autovacuum worker that happens to be in the database
+    // ("must be a member of the role whose process is being terminated"); it leaves within
+    // moments, so a few bounded retries.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        asio::io_context ctx;
+        run(ctx, admin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)"));
+        return;
+      } catch (const std::exception& e) {
+        if (attempt == 10) {
+          ADD_FAILURE() << "dropping " << name_ << ": " << e.what();
+          return;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   }
   TempDatabase(const TempDatabase&) = delete;
