@@ -8,6 +8,8 @@
 #include <atomic>
 #include <deque>
 #include <optional>
+#include <stdexcept>
+#include <string_view>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -15,6 +17,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -116,18 +119,25 @@ Reply convert(const redisReply* r) {
   return out;
 }
 
+// RESP encoding: an array header, then one bulk string per argument.
+void append_array_header(std::size_t n, std::string& out) {
+  out += '*';
+  out += std::to_string(n);
+  out += "\r\n";
+}
+
+void append_bulk(std::string_view arg, std::string& out) {
+  out += '$';
+  out += std::to_string(arg.size());
+  out += "\r\n";
+  out += arg;
+  out += "\r\n";
+}
+
 // Appends the RESP encoding of `args` to `out`.
 void format_command(const std::vector<std::string>& args, std::string& out) {
-  out += '*';
-  out += std::to_string(args.size());
-  out += "\r\n";
-  for (const auto& a : args) {
-    out += '$';
-    out += std::to_string(a.size());
-    out += "\r\n";
-    out += a;
-    out += "\r\n";
-  }
+  append_array_header(args.size(), out);
+  for (const auto& a : args) append_bulk(a, out);
 }
 
 struct ReaderDeleter {
@@ -168,8 +178,41 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   const asio::any_io_executor& executor() const noexcept { return ex_; }
 
-  static asio::awaitable<Reply> exec(std::shared_ptr<ClientCore> self,
-                                     std::vector<std::string> args) {
+  static asio::awaitable<Reply> command(std::shared_ptr<ClientCore> self,
+                                        std::vector<std::string> args) {
+    std::string resp;
+    format_command(args, resp);
+    co_return co_await send(std::move(self), resp);
+  }
+
+  // EVALSHA with the script's digest; on NOSCRIPT (a new or restarted server), SCRIPT LOAD and
+  // the same command once more. The command is encoded once.
+  static asio::awaitable<Reply> eval(std::shared_ptr<ClientCore> self, const Script& script,
+                                     std::vector<std::string> keys, std::vector<std::string> args) {
+    std::string resp;
+    append_array_header(3 + keys.size() + args.size(), resp);
+    append_bulk("EVALSHA", resp);
+    append_bulk(script.sha1(), resp);
+    append_bulk(std::to_string(keys.size()), resp);
+    for (const auto& k : keys) append_bulk(k, resp);
+    for (const auto& a : args) append_bulk(a, resp);
+    try {
+      co_return co_await send(self, resp);
+    } catch (const ReplyError& e) {
+      if (std::string_view(e.what()).rfind("NOSCRIPT", 0) != 0) throw;
+    }
+    std::string load;
+    append_array_header(3, load);
+    append_bulk("SCRIPT", load);
+    append_bulk("LOAD", load);
+    append_bulk(script.source(), load);
+    co_await send(self, load);
+    co_return co_await send(self, resp);
+  }
+
+ private:
+  // Sends one RESP-encoded command and awaits its reply; `resp` must stay alive until then.
+  static asio::awaitable<Reply> send(std::shared_ptr<ClientCore> self, std::string_view resp) {
     const auto deadline = Clock::now() + self->opt_.command_timeout;
     co_await self->ensure_connected(deadline);
     std::shared_ptr<Conn> conn = self->conn_;
@@ -179,7 +222,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     auto waiter = std::make_shared<Waiter>(self->ex_);
     waiter->timer.expires_at(deadline);
     conn->inflight.push_back(waiter);
-    format_command(args, conn->write_buf);
+    conn->write_buf += resp;
     self->start_writing(conn);
     if (!waiter->done) {
       boost::system::error_code ec;
@@ -195,33 +238,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     co_return std::move(waiter->reply);
   }
 
-  static asio::awaitable<Reply> eval(std::shared_ptr<ClientCore> self, std::string sha,
-                                     std::string source, std::vector<std::string> keys,
-                                     std::vector<std::string> args) {
-    std::vector<std::string> argv;
-    argv.reserve(3 + keys.size() + args.size());
-    argv.emplace_back("EVALSHA");
-    argv.push_back(sha);
-    argv.push_back(std::to_string(keys.size()));
-    for (auto& k : keys) argv.push_back(std::move(k));
-    for (auto& a : args) argv.push_back(std::move(a));
-    bool noscript = false;
-    try {
-      std::vector<std::string> first = argv;
-      co_return co_await exec(self, std::move(first));
-    } catch (const ReplyError& e) {
-      if (std::string_view(e.what()).rfind("NOSCRIPT", 0) != 0) throw;
-      noscript = true;
-    }
-    (void)noscript;
-    std::vector<std::string> load;
-    load.emplace_back("SCRIPT");
-    load.emplace_back("LOAD");
-    load.push_back(std::move(source));
-    co_await exec(self, std::move(load));
-    co_return co_await exec(self, std::move(argv));
-  }
-
+ public:
   static asio::awaitable<void> close(std::shared_ptr<ClientCore> self) {
     self->closed_ = true;
     if (self->conn_) self->drop(self->conn_, "redis: client closed");
@@ -476,27 +493,54 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
 }  // namespace detail
 
-Client::Client(asio::any_io_executor executor, ClientOptions options)
-    : core_(std::make_shared<detail::ClientCore>(std::move(executor), std::move(options))) {}
+Client::Client(asio::any_io_executor executor, ClientOptions options) {
+  cores_.push_back(std::make_shared<detail::ClientCore>(std::move(executor), std::move(options)));
+}
+
+Client::Client(const std::vector<asio::any_io_executor>& executors, ClientOptions options) {
+  if (executors.empty()) throw std::invalid_argument("redis::Client: no executor");
+  cores_.reserve(executors.size());
+  for (const auto& ex : executors)
+    cores_.push_back(std::make_shared<detail::ClientCore>(ex, options));
+}
 
 Client::~Client() = default;
 
-// Each public coroutine hops onto the client's executor with co_spawn; co_spawn delivers the
-// result through the caller's handler, i.e. back on the caller's executor.
+const std::shared_ptr<detail::ClientCore>& Client::core_for(const asio::any_io_executor& ex) const {
+  for (const auto& core : cores_) {
+    if (core->executor() == ex) return core;
+  }
+  return cores_.front();
+}
+
+// A caller on one of the connections' executors awaits the core directly. Any other caller hops
+// onto the first connection's executor with co_spawn, which delivers the result through the
+// caller's handler, i.e. back on the caller's executor. The core is kept alive by the shared_ptr
+// in the coroutine's parameters.
 asio::awaitable<Reply> Client::command(std::vector<std::string> args) {
-  co_return co_await asio::co_spawn(
-      core_->executor(), detail::ClientCore::exec(core_, std::move(args)), use_awaitable);
+  const asio::any_io_executor caller = co_await asio::this_coro::executor;
+  std::shared_ptr<detail::ClientCore> core = core_for(caller);
+  if (core->executor() == caller) {
+    auto direct = detail::ClientCore::command(std::move(core), std::move(args));
+    co_return co_await std::move(direct);
+  }
+  const asio::any_io_executor target = core->executor();
+  auto hop = detail::ClientCore::command(std::move(core), std::move(args));
+  co_return co_await asio::co_spawn(target, std::move(hop), use_awaitable);
 }
 
 asio::awaitable<Reply> Client::eval(const Script& script, std::vector<std::string> keys,
                                     std::vector<std::string> args) {
-  std::string sha = script.sha1();
-  std::string source = script.source();
-  co_return co_await asio::co_spawn(
-      core_->executor(),
-      detail::ClientCore::eval(core_, std::move(sha), std::move(source), std::move(keys),
-                               std::move(args)),
-      use_awaitable);
+  const asio::any_io_executor caller = co_await asio::this_coro::executor;
+  std::shared_ptr<detail::ClientCore> core = core_for(caller);
+  if (core->executor() == caller) {
+    auto direct =
+        detail::ClientCore::eval(std::move(core), script, std::move(keys), std::move(args));
+    co_return co_await std::move(direct);
+  }
+  const asio::any_io_executor target = core->executor();
+  auto hop = detail::ClientCore::eval(std::move(core), script, std::move(keys), std::move(args));
+  co_return co_await asio::co_spawn(target, std::move(hop), use_awaitable);
 }
 
 asio::awaitable<void> Client::ping() {
@@ -515,15 +559,31 @@ asio::awaitable<void> Client::ping() {
 }
 
 asio::awaitable<void> Client::close() {
-  co_await asio::co_spawn(core_->executor(), detail::ClientCore::close(core_), use_awaitable);
+  for (const auto& core : cores_) {
+    const asio::any_io_executor target = core->executor();
+    auto closing = detail::ClientCore::close(core);
+    co_await asio::co_spawn(target, std::move(closing), use_awaitable);
+  }
 }
 
 ClientStats Client::stats() const noexcept {
-  return core_->stats();
+  ClientStats total;
+  bool any_up = false;
+  bool any_lost = false;
+  for (const auto& core : cores_) {
+    const ClientStats one = core->stats();
+    total.connects += one.connects;
+    total.connect_failures += one.connect_failures;
+    total.timeouts += one.timeouts;
+    any_up = any_up || one.connected;
+    any_lost = any_lost || (one.connects > 0 && !one.connected);
+  }
+  total.connected = any_up && !any_lost;
+  return total;
 }
 
 const asio::any_io_executor& Client::executor() const noexcept {
-  return core_->executor();
+  return cores_.front()->executor();
 }
 
 }  // namespace kit::redis

@@ -13,9 +13,13 @@
 //   `reconnect_max_backoff` and resets on success.
 // - Scripts are called by SHA (EVALSHA) and loaded with SCRIPT LOAD on NOSCRIPT.
 //
-// Threading: like the PostgreSQL pool, the connection lives on ONE executor given at
-// construction; the public coroutines may be awaited from any executor (they hop with
-// co_spawn and resume the caller on its own executor). No call blocks a thread.
+// Threading: a connection lives on one executor. Built with the executors of the server's I/O
+// threads, the client keeps one connection per thread and a command goes out on the connection
+// of the thread it is awaited on: no thread hop, and the commands of one thread are pipelined
+// on its own socket (a single shared connection cost the Redis rate limiter two cross-thread
+// hops per request, issue 5). Awaited from any other executor, a command hops to the first
+// connection's executor with co_spawn and resumes the caller on its own. No call blocks a
+// thread.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -54,7 +58,10 @@ struct ClientStats {
 
 class Client {
  public:
+  // One connection, on `executor`.
   Client(boost::asio::any_io_executor executor, ClientOptions options);
+  // One connection per executor (at least one), opened on first use.
+  Client(const std::vector<boost::asio::any_io_executor>& executors, ClientOptions options);
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -67,17 +74,22 @@ class Client {
   boost::asio::awaitable<Reply> eval(const Script& script, std::vector<std::string> keys,
                                      std::vector<std::string> args);
 
-  // PING; throws UnavailableError (message without credentials) when it fails.
+  // PING on the caller's connection; throws UnavailableError (message without credentials)
+  // when it fails.
   boost::asio::awaitable<void> ping();
 
-  // Fails everything in flight and closes the connection; later commands fail.
+  // Fails everything in flight and closes every connection; later commands fail.
   boost::asio::awaitable<void> close();
 
+  // Summed over the connections; `connected` when every connection opened so far is up.
   ClientStats stats() const noexcept;
-  const boost::asio::any_io_executor& executor() const noexcept;
+  const boost::asio::any_io_executor& executor() const noexcept;  // the first connection's
 
  private:
-  std::shared_ptr<detail::ClientCore> core_;
+  // The connection on `ex`, or the first one when none lives there.
+  const std::shared_ptr<detail::ClientCore>& core_for(const boost::asio::any_io_executor& ex) const;
+
+  std::vector<std::shared_ptr<detail::ClientCore>> cores_;
 };
 
 }  // namespace kit::redis

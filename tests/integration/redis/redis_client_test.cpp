@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -170,6 +171,27 @@ TEST(RedisClient, HaltedServerFailsWithinTheTimeoutAndRecovers) {
   }
   EXPECT_TRUE(recovered);
   EXPECT_GE(client.stats().connects, 2u);
+}
+
+TEST(RedisClient, OneConnectionPerExecutorAndCallersElsewhereUseTheFirst) {
+  redis_test::Loop first;
+  redis_test::Loop second;
+  redis_test::Loop elsewhere;  // not one of the client's executors
+  Client client(std::vector<asio::any_io_executor>{first.executor(), second.executor()},
+                ClientOptions{.url = redis_test::shared()});
+  const std::int64_t on_first = first.run(cmd(client, args({"CLIENT", "ID"}))).integer;
+  const std::int64_t on_second = second.run(cmd(client, args({"CLIENT", "ID"}))).integer;
+  const std::int64_t from_elsewhere = elsewhere.run(cmd(client, args({"CLIENT", "ID"}))).integer;
+  EXPECT_NE(on_first, on_second);       // each thread has its own connection
+  EXPECT_EQ(from_elsewhere, on_first);  // a foreign caller hops to the first one
+  EXPECT_EQ(first.run(cmd(client, args({"CLIENT", "ID"}))).integer, on_first);  // kept open
+  EXPECT_EQ(client.stats().connects, 2u);
+  EXPECT_TRUE(client.stats().connected);
+
+  elsewhere.run(client.close());  // closes both
+  EXPECT_FALSE(client.stats().connected);
+  EXPECT_THROW(first.run(client.ping()), kit::redis::UnavailableError);
+  EXPECT_THROW(second.run(client.ping()), kit::redis::UnavailableError);
 }
 
 TEST(RedisClient, CloseFailsLaterCommands) {
