@@ -1,5 +1,7 @@
 #include "service/app.hpp"
 
+#include <vector>
+
 #include "kit/config/redis_url.hpp"
 #include "kit/log/log.hpp"
 #include "kit/metrics/process.hpp"
@@ -50,13 +52,18 @@ void register_limiter_metrics(kit::metrics::Registry& metrics,
       kit::metrics::Type::counter, {}, [limiter](kit::metrics::Sink& s) {
         s.add(static_cast<double>(limiter->fail_open_total()));
       }));
+  out.push_back(metrics.callback(
+      "rate_limit_backend_calls_total",
+      "Rate-limit decisions that called the Redis script (the others were served from a lease).",
+      kit::metrics::Type::counter, {},
+      [limiter](kit::metrics::Sink& s) { s.add(static_cast<double>(limiter->script_calls())); }));
 }
 
 }  // namespace
 
 App::App(Settings settings) : settings_(std::move(settings)) {
-  // The server first: the Redis client lives on its I/O thread 0. The server only keeps
-  // references to the pipeline and the router, which are filled in next.
+  // The server first: the Redis client keeps a connection on each of its I/O threads. The server
+  // only keeps references to the pipeline and the router, which are filled in next.
   server_ = std::make_unique<kit::http::Server>(server_options(settings_), pipeline_, router_);
   build_metrics();
   build_rate_limiting();
@@ -94,7 +101,10 @@ void App::build_rate_limiting() {
   if (!settings_.redis_url.empty()) {
     // Validated by load_settings(); the client never logs the URL or the password.
     kit::redis::ClientOptions options{.url = kit::config::parse_redis_url(settings_.redis_url)};
-    redis_ = std::make_shared<kit::redis::Client>(server_->executor(0), std::move(options));
+    // One connection per I/O thread: a rate-limit decision never leaves its thread.
+    std::vector<boost::asio::any_io_executor> executors;
+    for (std::size_t i = 0; i < server_->threads(); ++i) executors.push_back(server_->executor(i));
+    redis_ = std::make_shared<kit::redis::Client>(executors, std::move(options));
   }
   if (settings_.rate_limit_enabled) {
     if (redis_) {

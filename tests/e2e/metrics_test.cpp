@@ -177,6 +177,7 @@ TEST(MetricsRoute, RedisFailuresAreCountedWhenFailingOpen) {
   const Exposition e = scrape(svc.port());
   EXPECT_EQ(e.value("rate_limit_backend_errors_total"), 3);
   EXPECT_EQ(e.value("rate_limit_fail_open_total"), 3);
+  EXPECT_EQ(e.value("rate_limit_backend_calls_total"), 3);  // a failed call leaves no lease
   EXPECT_EQ(e.family("rate_limit_fail_open_total").type, "counter");
   EXPECT_EQ(e.value("rate_limit_rejections_total", {{"policy", "default"}}), 0);
 }

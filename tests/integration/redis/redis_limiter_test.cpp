@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "kit/errors/app_error.hpp"
 #include "kit/ratelimit/redis_limiter.hpp"
@@ -18,6 +19,7 @@ namespace rl = kit::ratelimit;
 using kit::redis::Client;
 using kit::redis::ClientOptions;
 using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
 
 rl::Policy policy(std::uint32_t limit, std::string name = "default") {
   return rl::Policy{.name = std::move(name), .limit = limit, .window = std::chrono::seconds{60}};
@@ -88,6 +90,86 @@ TEST(RedisLimiter, TwoReplicasShareOneBudget) {
     if (loop.run(limiter.hit(key, p)).allowed) ++allowed;
   }
   EXPECT_EQ(allowed, 4);
+}
+
+TEST(RedisLimiter, LeasesServeALargeBudgetWithFewScriptCalls) {
+  redis_test::Loop loop;
+  auto client =
+      std::make_shared<Client>(loop.executor(), ClientOptions{.url = redis_test::shared()});
+  rl::RedisLimiter limiter(client, rl::RedisLimiterOptions{.lease_ttl = std::chrono::seconds{5}});
+  // 100,000 per hour: leases of up to 1,000 cells (1%); one cell refills every 36 ms.
+  const rl::Policy p{.name = "default", .limit = 100'000, .window = std::chrono::hours{1}};
+  const std::string key = fresh_key();
+  const auto start = Clock::now();
+  for (std::uint32_t used = 1; used <= 3000; ++used) {
+    const auto d = loop.run(limiter.hit(key, p));
+    ASSERT_TRUE(d.allowed) << used;
+    // The cells this replica holds count as remaining: it announces the shared budget, less
+    // what was used, plus what refilled (seen when it next asks Redis).
+    const auto refilled = static_cast<std::uint32_t>((Clock::now() - start) / 36ms) + 1;
+    EXPECT_GE(d.remaining + 1, p.limit - used) << used;
+    EXPECT_LE(d.remaining, p.limit - used + refilled) << used;
+  }
+  // 1+2+4+...+512 = 1023 cells in 10 calls, then 1,000 a call.
+  EXPECT_LE(limiter.script_calls(), 13u);
+}
+
+TEST(RedisLimiter, TwoReplicasWithLeasesNeverExceedTheSharedBudget) {
+  redis_test::Loop loop1;
+  redis_test::Loop loop2;
+  auto c1 = std::make_shared<Client>(loop1.executor(), ClientOptions{.url = redis_test::shared()});
+  auto c2 = std::make_shared<Client>(loop2.executor(), ClientOptions{.url = redis_test::shared()});
+  rl::RedisLimiter replica1(c1);
+  rl::RedisLimiter replica2(c2);
+  // 400 per hour: leases of up to 4 cells, and no refill worth counting during the test.
+  const rl::Policy p{.name = "default", .limit = 400, .window = std::chrono::hours{1}};
+  const std::string key = fresh_key();
+  int allowed = 0;
+  for (int i = 0; i < 1000; ++i) {
+    auto& loop = i % 2 == 0 ? loop1 : loop2;
+    auto& limiter = i % 2 == 0 ? replica1 : replica2;
+    if (loop.run(limiter.hit(key, p)).allowed) ++allowed;
+  }
+  EXPECT_LE(allowed, 401);      // never more than the budget (+1 cell per 9 s of refill)
+  EXPECT_GE(allowed, 400 - 8);  // at most one lease (4 cells) held unused per replica
+  EXPECT_LT(replica1.script_calls() + replica2.script_calls(), 1000u);
+}
+
+TEST(RedisLimiter, AnEndedLeaseHandsItsUnusedCellsBack) {
+  redis_test::Loop loop;
+  auto client =
+      std::make_shared<Client>(loop.executor(), ClientOptions{.url = redis_test::shared()});
+  rl::RedisLimiter limiter(client,
+                           rl::RedisLimiterOptions{.lease_ttl = std::chrono::milliseconds{200}});
+  // 1,000 per hour: leases of up to 10 cells; one cell refills every 3.6 s.
+  const rl::Policy p{.name = "default", .limit = 1000, .window = std::chrono::hours{1}};
+  const std::string key = fresh_key();
+  // Leases of 1, 2, 4, 8, 10, 10 cells: after 30 requests the last one still holds 5.
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(loop.run(limiter.hit(key, p)).allowed);
+  std::this_thread::sleep_for(std::chrono::milliseconds{300});  // the lease ends
+  const auto d = loop.run(limiter.hit(key, p));                 // hands them back
+  ASSERT_TRUE(d.allowed);
+  // Without the hand-back, the 5 cells would stay spent: 1000 - 31 - 5.
+  EXPECT_GE(d.remaining, 1000u - 31u);
+  EXPECT_LE(d.remaining, 1000u - 31u + 1u);
+}
+
+TEST(RedisLimiter, ARememberedDenialSparesRedis) {
+  redis_test::Loop loop;
+  auto client =
+      std::make_shared<Client>(loop.executor(), ClientOptions{.url = redis_test::shared()});
+  rl::RedisLimiter limiter(client);
+  const rl::Policy p{.name = "default", .limit = 200, .window = std::chrono::hours{1}};
+  const std::string key = fresh_key();
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(loop.run(limiter.hit(key, p)).allowed) << i;
+  const auto calls = limiter.script_calls();
+  for (int i = 0; i < 50; ++i) {
+    const auto d = loop.run(limiter.hit(key, p));
+    ASSERT_FALSE(d.allowed) << i;
+    EXPECT_GE(d.retry_after_seconds, 17u);  // one cell per 18 s
+    EXPECT_LE(d.retry_after_seconds, 18u);
+  }
+  EXPECT_LE(limiter.script_calls() - calls, 1u);
 }
 
 TEST(RedisLimiter, ScriptSurvivesAScriptFlush) {
