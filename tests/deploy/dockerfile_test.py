@@ -218,8 +218,13 @@ def check_build_commands(root, build_stage):
             elif re.search(r"\bmake build\b", run):
                 m = re.search(r"\bmake build\b(.*)$", run)
                 args = [a for a in shlex.split(m.group(1)) if not a.startswith("BUILD_DIR=")]
-                plan = subprocess.run(["make", "-n", "build", f"BUILD_DIR={build_dir}", *args],
-                                      cwd=context, capture_output=True, text=True, check=True).stdout
+                # As a top-level make inside the image would: under `make test` (CI) the
+                # inherited MAKELEVEL/MAKEFLAGS make a nested make print "make[1]: Entering …".
+                top_env = {k: v for k, v in os.environ.items()
+                           if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+                plan = subprocess.run(["make", "-n", "--no-print-directory", "build",
+                                       f"BUILD_DIR={build_dir}", *args], cwd=context, env=top_env,
+                                      capture_output=True, text=True, check=True).stdout
                 steps = [l for l in plan.splitlines() if l.strip()]
                 check(any("--target user-service" in s for s in steps),
                       f"`make build` does not build user-service: {steps}")
