@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -396,10 +397,13 @@ TEST(PgPool, UsableFromCoroutinesOnOtherIoContexts) {
   std::thread pool_thread([&] { pool_ctx.run(); });
   Pool pool(pool_ctx.get_executor(), options_for(unique_name("pool_threads_")));
 
+  // The callers' io_contexts outlive the pool's thread: after resuming a caller, that thread
+  // still releases its copy of the caller's executor (a work count inside the io_context).
+  std::array<asio::io_context, 3> caller_ctx;  // two clients, then the closing caller
   std::atomic<int> ok{0};
   std::atomic<int> wrong_thread{0};
   auto client = [&](int id) {
-    asio::io_context ctx;
+    asio::io_context& ctx = caller_ctx[static_cast<std::size_t>(id)];
     const auto me = std::this_thread::get_id();
     run(ctx, [&]() -> asio::awaitable<void> {
       if (id == 0) co_await pool.start();
@@ -428,10 +432,7 @@ TEST(PgPool, UsableFromCoroutinesOnOtherIoContexts) {
   std::thread b([&] { client(1); });
   a.join();
   b.join();
-  {
-    asio::io_context ctx;
-    run(ctx, pool.close());
-  }
+  run(caller_ctx[2], pool.close());
   guard.reset();
   pool_thread.join();
   EXPECT_EQ(ok.load(), 100);
