@@ -47,14 +47,25 @@ std::optional<std::string> exchange(std::uint16_t port, std::string_view bytes,
   sockaddr_in source = loopback(0);
   source.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 + next_source++ % 250);  // 127.0.0.2-251
   FUZZ_CHECK(::bind(fd, reinterpret_cast<const sockaddr*>(&source), sizeof(source)) == 0);
+  // Non-blocking from the start: libFuzzer's SIGALRM (its -timeout watchdog) interrupts a
+  // blocking connect() with EINTR, which once failed a CI run. Wait for it with poll instead.
+  FUZZ_CHECK(::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) == 0);
   const sockaddr_in addr = loopback(port);
+  int error = 0;
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-    const int error = errno;
+    error = errno;
+    if (error == EINPROGRESS || error == EINTR) {
+      pollfd p{fd, POLLOUT, 0};
+      while (::poll(&p, 1, -1) < 0) FUZZ_CHECK(errno == EINTR);
+      socklen_t len = sizeof(error);
+      FUZZ_CHECK(::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0);
+    }
+  }
+  if (error != 0) {
     ::close(fd);
     errno = error;  // for the caller's message
     return std::nullopt;
   }
-  FUZZ_CHECK(::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) == 0);
 
   // Send and receive at once: the server may answer (and even close) before it has read all.
   std::string reply;
