@@ -25,14 +25,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dockerfile_lib as lib  # noqa: E402
 
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message, flush=True)
-    return condition
+from dockerfile_lib import check, failures  # noqa: E402
 
 
 def load_yaml_files(root):

@@ -1,10 +1,22 @@
 """Small readers shared by the deployment tests: the Dockerfile, .dockerignore, packages.txt and
-the settings the binary really has. Python 3 standard library only."""
+the settings the binary really has; and their one way of recording a failed check. Python 3
+standard library only."""
 
 import json
 import os
 import re
 import subprocess
+
+# Every failed check of the running test, in order; a test fails when this is not empty.
+failures = []
+
+
+def check(condition, message):
+    """Records and prints a failed check (the test goes on); returns the condition."""
+    if not condition:
+        failures.append(message)
+        print("FAIL:", message, flush=True)
+    return condition
 
 
 class Instruction:

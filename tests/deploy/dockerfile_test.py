@@ -32,14 +32,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dockerfile_lib as lib  # noqa: E402
 
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message, flush=True)
-    return condition
+from dockerfile_lib import check, failures  # noqa: E402
 
 
 def is_debian_12(image):

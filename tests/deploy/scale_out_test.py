@@ -41,6 +41,9 @@ import threading
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dockerfile_lib import check, failures  # noqa: E402
+
 LOGIN_LIMIT = 3
 SHUTDOWN_GRACE_SECONDS = 10
 # nginx forgets a failed upstream after this; the rolling restart waits a little longer than
@@ -52,15 +55,7 @@ LOAD_PAUSE_SECONDS = 0.01  # per client between requests: steady, not a benchmar
 LOAD_MAX_REQUESTS_PER_CLIENT = 20000
 TEST_DEADLINE_SECONDS = 150  # hard bound for the whole test (normally ~25 s)
 
-failures = []
 started_at = time.monotonic()
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message, flush=True)
-    return condition
 
 
 def deadline_left():
