@@ -46,12 +46,18 @@ Decision make_decision(bool allowed, std::uint32_t limit, std::int64_t remaining
   return d;
 }
 
+std::int64_t window_us(const Policy& policy) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(policy.window).count();
+}
+
+std::int64_t interval_us(const Policy& policy) {
+  return std::max<std::int64_t>(window_us(policy) / std::max<std::uint32_t>(policy.limit, 1), 1);
+}
+
 GcraResult gcra(std::int64_t now_us, std::int64_t tat_us, const Policy& policy) {
-  const std::int64_t limit = std::max<std::uint32_t>(policy.limit, 1);
-  const std::int64_t window =
-      std::chrono::duration_cast<std::chrono::microseconds>(policy.window).count();
   // Integer microseconds everywhere, exactly like the Lua script of the Redis backend.
-  const std::int64_t interval = std::max<std::int64_t>(window / limit, 1);
+  const std::int64_t window = window_us(policy);
+  const std::int64_t interval = interval_us(policy);
   const std::int64_t tat = std::max(tat_us, now_us);
   const std::int64_t new_tat = tat + interval;
   const std::int64_t allow_at = new_tat - window;

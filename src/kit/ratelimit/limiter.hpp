@@ -44,6 +44,11 @@ class Limiter {
 inline constexpr std::size_t kMaxKeyBytes = 128;
 std::string bounded_key(std::string_view key);
 
+// A policy's window, and its emission interval (window / limit, at least 1), in whole
+// microseconds: the units of gcra() and of the Redis script.
+std::int64_t window_us(const Policy& policy);
+std::int64_t interval_us(const Policy& policy);
+
 // The pure GCRA step, shared by the in-process backend and the tests (the Redis script is its
 // Lua twin). Times are microseconds on any monotonic clock; `tat` is 0 for an unknown key.
 struct GcraResult {

@@ -47,14 +47,6 @@ std::int64_t now_us() {
       .count();
 }
 
-std::int64_t window_us(const Policy& policy) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(policy.window).count();
-}
-
-std::int64_t interval_us(const Policy& policy) {
-  return std::max<std::int64_t>(window_us(policy) / std::max<std::uint32_t>(policy.limit, 1), 1);
-}
-
 }  // namespace
 
 const redis::Script& RedisLimiter::script() {
@@ -74,6 +66,16 @@ std::uint32_t RedisLimiter::lease_limit(const Policy& policy) const noexcept {
                                    std::max<std::uint32_t>(options_.max_lease, 1));
 }
 
+// The cells a lease still holds count as remaining, and the key's TAT without them is the reset.
+Decision RedisLimiter::allowed_from(const Lease& lease, const Policy& policy, std::int64_t now) {
+  const std::int64_t reset = lease.tat_us - lease.tokens * interval_us(policy) - now;
+  return make_decision(true, policy.limit, lease.remaining + lease.tokens, reset, 0);
+}
+
+std::int64_t RedisLimiter::lease_ttl_us() const noexcept {
+  return std::chrono::duration_cast<std::chrono::microseconds>(options_.lease_ttl).count();
+}
+
 RedisLimiter::Shard& RedisLimiter::shard_for(const std::string& full_key) {
   return *shards_[std::hash<std::string>{}(full_key) % shards_.size()];
 }
@@ -91,18 +93,15 @@ bool RedisLimiter::take_local(Shard& shard, const std::string& full_key, const P
   }
   if (lease.tokens > 0 && now < lease.ends_us) {
     --lease.tokens;
-    const std::int64_t reset = lease.tat_us - lease.tokens * interval_us(policy) - now;
-    out = make_decision(true, policy.limit, lease.remaining + lease.tokens, reset, 0);
+    out = allowed_from(lease, policy, now);
     return true;
   }
-  const std::int64_t ttl =
-      std::chrono::duration_cast<std::chrono::microseconds>(options_.lease_ttl).count();
   if (lease.tokens > 0) {
     // Ended with cells left: hand them back, and ask for fewer next time.
     reservation.refund = lease.tokens;
     reservation.want = std::max<std::uint32_t>(lease.size / 2, 1);
     lease.tokens = 0;
-  } else if (now - lease.ends_us > 4 * ttl) {
+  } else if (now - lease.ends_us > 4 * lease_ttl_us()) {
     reservation.want = 1;  // used up long ago: the client's pace is unknown again
   } else {
     reservation.want = std::min(max_lease, lease.size * 2);  // used up in time: ask for more
@@ -135,15 +134,12 @@ Decision RedisLimiter::store(Shard& shard, const std::string& full_key, const Po
     if (!held) lease.denied_until_us = now + retry_us;
     return make_decision(false, policy.limit, 0, 0, retry_us);
   }
-  const std::int64_t ttl =
-      std::chrono::duration_cast<std::chrono::microseconds>(options_.lease_ttl).count();
   lease.denied_until_us = 0;
   lease.tokens = (held ? lease.tokens : 0) + static_cast<std::uint32_t>(granted - 1);
   lease.remaining = remaining;
   lease.tat_us = now + reset_us;
-  lease.ends_us = now + ttl;
-  const std::int64_t reset = lease.tat_us - lease.tokens * interval_us(policy) - now;
-  return make_decision(true, policy.limit, lease.remaining + lease.tokens, reset, 0);
+  lease.ends_us = now + lease_ttl_us();
+  return allowed_from(lease, policy, now);
 }
 
 boost::asio::awaitable<Decision> RedisLimiter::hit(std::string key, const Policy& policy) {

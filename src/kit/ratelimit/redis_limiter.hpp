@@ -84,6 +84,8 @@ class RedisLimiter final : public Limiter {
   };
 
   std::uint32_t lease_limit(const Policy& policy) const noexcept;
+  std::int64_t lease_ttl_us() const noexcept;
+  static Decision allowed_from(const Lease& lease, const Policy& policy, std::int64_t now);
   Shard& shard_for(const std::string& full_key);
   // Under the shard's lock: a decision from the lease, or what to ask Redis for.
   bool take_local(Shard& shard, const std::string& full_key, const Policy& policy,

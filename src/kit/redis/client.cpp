@@ -519,28 +519,19 @@ const std::shared_ptr<detail::ClientCore>& Client::core_for(const asio::any_io_e
 // in the coroutine's parameters.
 asio::awaitable<Reply> Client::command(std::vector<std::string> args) {
   const asio::any_io_executor caller = co_await asio::this_coro::executor;
-  std::shared_ptr<detail::ClientCore> core = core_for(caller);
-  if (core->executor() == caller) {
-    auto direct = detail::ClientCore::command(std::move(core), std::move(args));
-    co_return co_await std::move(direct);
-  }
-  const asio::any_io_executor target = core->executor();
-  auto hop = detail::ClientCore::command(std::move(core), std::move(args));
-  co_return co_await asio::co_spawn(target, std::move(hop), use_awaitable);
+  const auto& core = core_for(caller);
+  auto op = detail::ClientCore::command(core, std::move(args));
+  if (core->executor() == caller) co_return co_await std::move(op);
+  co_return co_await asio::co_spawn(core->executor(), std::move(op), use_awaitable);
 }
 
 asio::awaitable<Reply> Client::eval(const Script& script, std::vector<std::string> keys,
                                     std::vector<std::string> args) {
   const asio::any_io_executor caller = co_await asio::this_coro::executor;
-  std::shared_ptr<detail::ClientCore> core = core_for(caller);
-  if (core->executor() == caller) {
-    auto direct =
-        detail::ClientCore::eval(std::move(core), script, std::move(keys), std::move(args));
-    co_return co_await std::move(direct);
-  }
-  const asio::any_io_executor target = core->executor();
-  auto hop = detail::ClientCore::eval(std::move(core), script, std::move(keys), std::move(args));
-  co_return co_await asio::co_spawn(target, std::move(hop), use_awaitable);
+  const auto& core = core_for(caller);
+  auto op = detail::ClientCore::eval(core, script, std::move(keys), std::move(args));
+  if (core->executor() == caller) co_return co_await std::move(op);
+  co_return co_await asio::co_spawn(core->executor(), std::move(op), use_awaitable);
 }
 
 asio::awaitable<void> Client::ping() {
@@ -560,9 +551,8 @@ asio::awaitable<void> Client::ping() {
 
 asio::awaitable<void> Client::close() {
   for (const auto& core : cores_) {
-    const asio::any_io_executor target = core->executor();
     auto closing = detail::ClientCore::close(core);
-    co_await asio::co_spawn(target, std::move(closing), use_awaitable);
+    co_await asio::co_spawn(core->executor(), std::move(closing), use_awaitable);
   }
 }
 
