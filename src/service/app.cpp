@@ -164,7 +164,9 @@ void App::build_routes() {
 
 boost::asio::awaitable<void> App::start() {
   // SPEC §6 order: database (wait, migrate if configured) → routes → listen.
-  database_ = co_await Database::open(settings_, server_->executor(0), metrics_.get());
+  std::vector<boost::asio::any_io_executor> io_threads;
+  for (std::size_t i = 0; i < server_->threads(); ++i) io_threads.push_back(server_->executor(i));
+  database_ = co_await Database::open(settings_, std::move(io_threads), metrics_.get());
   if (settings_.migrate_on_start) co_await database_->migrate();  // logs each migration
   health_.add("database", [this]() -> boost::asio::awaitable<void> {
     try {

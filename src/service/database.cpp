@@ -12,10 +12,10 @@ std::string migration_label(int version, std::string_view name) {
 }
 
 boost::asio::awaitable<std::unique_ptr<Database>> Database::open(
-    const Settings& settings, boost::asio::any_io_executor executor,
+    const Settings& settings, std::vector<boost::asio::any_io_executor> executors,
     kit::metrics::Registry* metrics) {
   if (settings.database_kind == DatabaseKind::postgres) {
-    co_return co_await PostgresDatabase::open(settings, std::move(executor), metrics);
+    co_return co_await PostgresDatabase::open(settings, std::move(executors), metrics);
   }
   co_return co_await SqliteDatabase::open(settings, metrics);
 }

@@ -23,11 +23,11 @@ class Database {
   virtual ~Database() = default;
 
   // Opens the backend named by settings.database_url. For PostgreSQL this waits for the
-  // server with backoff up to DATABASE_CONNECT_TIMEOUT_SECONDS; its connections live on
-  // `executor` (callers on other I/O threads hop there and back). The connection pool reports
-  // db_pool_* into `metrics` unless it is null.
+  // server with backoff up to DATABASE_CONNECT_TIMEOUT_SECONDS; its pool has one shard per
+  // executor in `executors` (the I/O threads: each thread queries its own connections). The
+  // connection pool reports db_pool_* into `metrics` unless it is null.
   static boost::asio::awaitable<std::unique_ptr<Database>> open(
-      const Settings& settings, boost::asio::any_io_executor executor,
+      const Settings& settings, std::vector<boost::asio::any_io_executor> executors,
       kit::metrics::Registry* metrics = nullptr);
 
   // Applies pending migrations; returns the applied ones as "NNNN_name".

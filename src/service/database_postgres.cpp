@@ -15,7 +15,7 @@ std::vector<kit::db::migrations::Migration> built_in() {
 }  // namespace
 
 boost::asio::awaitable<std::unique_ptr<Database>> PostgresDatabase::open(
-    const Settings& settings, boost::asio::any_io_executor executor,
+    const Settings& settings, std::vector<boost::asio::any_io_executor> executors,
     kit::metrics::Registry* metrics) {
   kit::db::pg::PoolOptions options;
   options.conninfo = settings.database_url;
@@ -26,7 +26,7 @@ boost::asio::awaitable<std::unique_ptr<Database>> PostgresDatabase::open(
   options.statement_timeout = settings.database_statement_timeout;
   options.application_name = "user-service";
   options.metrics = metrics;
-  auto pool = std::make_unique<kit::db::pg::Pool>(std::move(executor), std::move(options));
+  auto pool = std::make_unique<kit::db::pg::Pool>(std::move(executors), std::move(options));
   co_await pool->start();
   co_return std::make_unique<PostgresDatabase>(std::move(pool));
 }

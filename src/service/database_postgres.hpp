@@ -7,12 +7,12 @@
 
 namespace user_service {
 
-// PostgreSQL over non-blocking libpq: a pool whose connections live on one I/O thread's
-// event loop; callers on other I/O threads hop there and back.
+// PostgreSQL over non-blocking libpq: a pool with one shard per I/O thread, each shard's
+// connections on its thread's event loop, statements pipelined (kit/db/pg/pool.hpp).
 class PostgresDatabase final : public Database {
  public:
   static boost::asio::awaitable<std::unique_ptr<Database>> open(
-      const Settings& settings, boost::asio::any_io_executor executor,
+      const Settings& settings, std::vector<boost::asio::any_io_executor> executors,
       kit::metrics::Registry* metrics);
 
   boost::asio::awaitable<std::vector<std::string>> migrate() override;

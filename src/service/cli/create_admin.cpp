@@ -36,8 +36,9 @@ std::optional<std::string> read_password() {
 
 boost::asio::awaitable<services::AdminResult> run_create_admin(const Settings& settings,
                                                                schemas::UserCreate request) {
-  auto executor = co_await boost::asio::this_coro::executor;
-  auto db = co_await Database::open(settings, executor);
+  const boost::asio::any_io_executor executor = co_await boost::asio::this_coro::executor;
+  std::vector<boost::asio::any_io_executor> executors(1, executor);
+  auto db = co_await Database::open(settings, std::move(executors));
   std::exception_ptr failure;
   services::AdminResult result;
   try {

@@ -14,8 +14,9 @@ namespace user_service::cli {
 namespace {
 
 boost::asio::awaitable<void> run_migrate(const Settings& settings, bool status_only) {
-  auto executor = co_await boost::asio::this_coro::executor;
-  auto db = co_await Database::open(settings, executor);
+  const boost::asio::any_io_executor executor = co_await boost::asio::this_coro::executor;
+  std::vector<boost::asio::any_io_executor> executors(1, executor);
+  auto db = co_await Database::open(settings, std::move(executors));
   std::exception_ptr failure;
   try {
     if (status_only) {

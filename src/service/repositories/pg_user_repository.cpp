@@ -24,10 +24,12 @@ const Statement kInsert{
     "users_insert",
     "INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at) "
     "VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING " USER_COLUMNS};
-const Statement kFindById{"users_find_by_id", "SELECT " USER_COLUMNS " FROM users WHERE id = $1"};
+const Statement kFindById{"users_find_by_id", "SELECT " USER_COLUMNS " FROM users WHERE id = $1",
+                          true};
 // lower(email) matches the unique index users_email_key, so this is an index lookup.
 const Statement kFindByEmail{"users_find_by_email",
-                             "SELECT " USER_COLUMNS " FROM users WHERE lower(email) = lower($1)"};
+                             "SELECT " USER_COLUMNS " FROM users WHERE lower(email) = lower($1)",
+                             true};
 // Absent fields are NULL parameters and keep their value: one statement, one round trip.
 const Statement kUpdate{"users_update",
                         "UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), "
@@ -36,13 +38,16 @@ const Statement kUpdate{"users_update",
 const Statement kDelete{"users_delete", "DELETE FROM users WHERE id = $1"};
 // Keyset pagination on the (created_at DESC, id DESC) index; one extra row tells whether
 // another page follows.
-const Statement kListFirst{"users_list_first", "SELECT " USER_COLUMNS
-                                               " FROM users ORDER BY created_at DESC, id DESC "
-                                               "LIMIT $1"};
+const Statement kListFirst{"users_list_first",
+                           "SELECT " USER_COLUMNS
+                           " FROM users ORDER BY created_at DESC, id DESC "
+                           "LIMIT $1",
+                           true};
 const Statement kListAfter{"users_list_after",
                            "SELECT " USER_COLUMNS
                            " FROM users WHERE (created_at, id) < ($1::timestamptz, $2::uuid) "
-                           "ORDER BY created_at DESC, id DESC LIMIT $3"};
+                           "ORDER BY created_at DESC, id DESC LIMIT $3",
+                           true};
 
 #undef USER_COLUMNS
 

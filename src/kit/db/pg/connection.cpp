@@ -18,6 +18,7 @@
 #include "kit/db/errors.hpp"
 #include "kit/db/pg/detail/conninfo.hpp"
 #include "kit/db/pg/detail/socket_wait.hpp"
+#include "kit/db/pg/detail/wire.hpp"
 #include "kit/log/log.hpp"
 
 namespace kit::db::pg {
@@ -25,6 +26,11 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
 using Clock = std::chrono::steady_clock;
+
+using detail::error_fields;
+using detail::ErrorFields;
+using detail::is_connection_failure;
+using detail::ParamArrays;
 
 namespace {
 
@@ -35,31 +41,6 @@ namespace {
 // at this interval to look again. It costs one timer per wait, and only slow queries tick.
 constexpr auto kRecheckInterval = std::chrono::milliseconds{200};
 
-struct ErrorFields {
-  std::string sqlstate;
-  std::string message;
-  std::string constraint;
-};
-
-ErrorFields error_fields(const PGresult* r) {
-  auto field = [r](int code) {
-    const char* v = PQresultErrorField(r, code);
-    return v ? std::string(v) : std::string();
-  };
-  ErrorFields f{field(PG_DIAG_SQLSTATE), field(PG_DIAG_MESSAGE_PRIMARY),
-                field(PG_DIAG_CONSTRAINT_NAME)};
-  if (f.message.empty()) {
-    const char* m = PQresultErrorMessage(r);
-    f.message = m ? m : "unknown error";
-  }
-  return f;
-}
-
-bool is_connection_failure(std::string_view sqlstate) {
-  return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
-         sqlstate == "57P03";
-}
-
 void on_notice(void* arg, const char* message) {
   const auto* endpoint = static_cast<const std::string*>(arg);
   if (kit::log::enabled(kit::log::Level::debug)) {
@@ -68,16 +49,6 @@ void on_notice(void* arg, const char* message) {
     kit::log::debug("db", "db_notice", {{"endpoint", *endpoint}, {"message", text}});
   }
 }
-
-struct ParamArrays {
-  explicit ParamArrays(const Params& params) {
-    values.reserve(params.size());
-    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  }
-  int count() const { return static_cast<int>(values.size()); }
-  const char* const* data() const { return values.empty() ? nullptr : values.data(); }
-  std::vector<const char*> values;
-};
 
 // PQconnectStart resolves host names with a blocking getaddrinfo(). Resolve them here with Asio
 // (its resolver works off the I/O thread) and hand libpq numeric addresses via hostaddr; host
@@ -141,6 +112,7 @@ Connection::Connection(asio::any_io_executor executor, pg_conn* conn, std::strin
       secrets_(std::move(secrets)) {}
 
 Connection::~Connection() {
+  pipeline_abandon();
   close();
 }
 
@@ -207,6 +179,7 @@ void Connection::attach_socket() {
 }
 
 void Connection::begin(Deadline deadline) {
+  if (pipeline_) throw std::logic_error("one-at-a-time statement in pipeline mode");
   request_sent_ = false;
   deadline_ = deadline;
   if (broken()) throw UnavailableError("connection to " + endpoint_ + " is closed");
@@ -282,8 +255,7 @@ awaitable<std::vector<Result>> Connection::read_results() {
     if (PQstatus(conn_) != CONNECTION_OK || is_connection_failure(error->sqlstate)) {
       fail_lost("connection lost (" + error->sqlstate + "): " + error->message);
     }
-    if (error->sqlstate == "23505") throw UniqueViolation(error->constraint);
-    throw QueryError(error->sqlstate, detail::redact(error->message, secrets_));
+    std::rethrow_exception(detail::statement_error(*error, secrets_));
   }
   co_return results;
 }

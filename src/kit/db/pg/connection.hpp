@@ -13,6 +13,8 @@
 // then broken()), QueryError(sqlstate, message) for anything else. Messages never contain the
 // connection string or the password.
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +27,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "kit/db/errors.hpp"
 #include "kit/db/pg/result.hpp"
 #include "kit/db/pg/statement.hpp"
 
@@ -40,6 +43,17 @@ struct ConnectOptions {
 };
 
 using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+
+// A pipelined read waited behind other statements on its connection for longer than its queue
+// timeout: to the caller this is the pool being exhausted (503), and it is not retried.
+struct QueueTimeout : UnavailableError {
+  using UnavailableError::UnavailableError;
+};
+
+namespace detail {
+struct PipelineState;
+struct PipelineSlot;
+}  // namespace detail
 
 class Connection {
  public:
@@ -77,6 +91,37 @@ class Connection {
   const boost::asio::any_io_executor& get_executor() const noexcept { return executor_; }
   void close() noexcept;
 
+  // ---- pipeline mode (connection_pipeline.cpp) ----
+  // Many coroutines share the connection for reads: every statement submitted during one turn
+  // of the event loop reaches the server in one write, ends in one Sync, and the results come
+  // back in one read. This is what lets a few connections carry thousands of reads per second
+  // without a server process waking up per statement (bench/, issue 8).
+  //
+  // Enters libpq's pipeline mode (precondition: the connection is idle, not in a transaction).
+  // Until leave_pipeline(), only submit() may be used.
+  void enter_pipeline();
+  // Back to one statement at a time; precondition: pipeline_drained().
+  void leave_pipeline();
+  bool in_pipeline() const noexcept { return pipeline_ != nullptr; }
+  // No result is outstanding: the connection can leave pipeline mode.
+  bool pipeline_drained() const noexcept;
+  // Statements sent and not yet answered (including abandoned ones): how busy the connection
+  // is, for choosing among several.
+  std::size_t pipeline_load() const noexcept;
+  // Called (posted on the executor) whenever the pipeline becomes drained.
+  void on_pipeline_drained(std::function<void()> fn);
+  // Runs a statement in the pipeline. Only reads (Statement::read_only) share a batch: a batch
+  // is one implicit transaction, and when one of its statements fails the server skips the
+  // rest until the Sync; skipped reads are sent again in the next batch, which is harmless for
+  // reads only. A write is sent at once in a batch of its own. A statement still queued behind
+  // others after `queue_timeout` throws QueueTimeout (its result is discarded when it
+  // arrives); when the statement at the head of the pipeline gets no answer within
+  // `run_timeout` (0 = no limit) the connection is declared lost and every statement in it
+  // throws UnavailableError.
+  boost::asio::awaitable<Result> submit(const Statement& statement, const Params& params,
+                                        std::chrono::milliseconds queue_timeout,
+                                        std::chrono::milliseconds run_timeout);
+
  private:
   Connection(boost::asio::any_io_executor executor, pg_conn* conn, std::string endpoint,
              std::vector<std::string> secrets);
@@ -93,6 +138,15 @@ class Connection {
   void mark_broken(std::string_view reason) noexcept;
   std::string libpq_error() const;
 
+  friend struct detail::PipelineState;
+  void pipeline_send(detail::PipelineState& state, std::shared_ptr<detail::PipelineSlot> slot);
+  void pipeline_flush(detail::PipelineState& state);
+  void pipeline_fail(std::string reason) noexcept;
+  bool pipeline_dispatch(detail::PipelineState& state);
+  void pipeline_handle(detail::PipelineState& state, pg_result* raw);
+  // Fails whatever is still outstanding (the connection is being destroyed).
+  void pipeline_abandon() noexcept;
+
   boost::asio::any_io_executor executor_;
   pg_conn* conn_ = nullptr;
   std::optional<boost::asio::posix::stream_descriptor> socket_;
@@ -104,6 +158,7 @@ class Connection {
   bool broken_ = false;
   bool connected_ = false;  // the handshake completed (failed attempts are not logged here)
   bool request_sent_ = false;
+  std::shared_ptr<detail::PipelineState> pipeline_;  // set while in pipeline mode
 };
 
 }  // namespace kit::db::pg

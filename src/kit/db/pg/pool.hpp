@@ -5,17 +5,21 @@
 // connections are discarded and replaced on demand; transient failures are retried with
 // exponential backoff and jitter when the operation is safe to repeat.
 //
-// Threading: the pool and all its connections live on ONE executor, given at construction
-// (a strand, or one io_context's executor). Its coroutines may be awaited from coroutines on
-// any executor: each call hops onto the pool's executor with co_spawn and resumes the caller on
-// its own executor afterwards. stats() may be called from any thread. No call ever blocks a
-// thread on the database: every wait is an asynchronous socket wait on the pool's executor.
+// Threading: thread-per-core. The pool is split into shards, one per executor given at
+// construction (one per I/O thread; at most `size` shards), each with its share of `size` and
+// `max_overflow` and its own connections. A coroutine running on a shard's executor uses that
+// shard directly: no lock, no hop between threads. Coroutines on any other executor hop onto a
+// shard with co_spawn and resume on their own executor afterwards. stats() may be called from
+// any thread. No call ever blocks a thread on the database: every wait is an asynchronous
+// socket wait on the shard's executor.
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -42,6 +46,12 @@ struct PoolOptions {
   std::chrono::milliseconds connect_attempt_timeout{5000};  // one connection attempt
   std::chrono::milliseconds close_timeout{10000};  // close() waits this long for leased ones
   std::chrono::milliseconds ping_timeout{1000};
+  // Statements share connections in pipeline mode (Connection::submit): each statement joins
+  // the least busy connection; one with `pipeline_spread` or more statements outstanding gets
+  // company, so the next statement takes an idle connection, or opens an overflow one.
+  // Off: every statement leases a connection of its own, as with_connection() always does.
+  bool pipelining = true;
+  std::size_t pipeline_spread = 8;
   std::string application_name = "user-service";
   // Retries of transient failures: attempts in total (1 = no retry), backoff, overall budget.
   int max_attempts = 4;
@@ -75,6 +85,8 @@ struct Stats {
 class Pool {
  public:
   Pool(boost::asio::any_io_executor executor, PoolOptions options);
+  // One shard per executor (at most options.size shards; the rest share them round-robin).
+  Pool(std::vector<boost::asio::any_io_executor> executors, PoolOptions options);
   ~Pool();
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -92,7 +104,7 @@ class Pool {
   // SELECT 1 within ping_timeout (readiness probe). Throws UnavailableError on failure.
   boost::asio::awaitable<void> ping();
 
-  // Runs `fn` with a leased connection, ON THE POOL'S EXECUTOR, and returns it afterwards (a
+  // Runs `fn` with a leased connection, ON A SHARD'S EXECUTOR, and returns it afterwards (a
   // connection left broken or inside a transaction is discarded). For work that needs one
   // session: transactions, advisory locks, migrations. Not retried.
   boost::asio::awaitable<void> with_connection(
@@ -104,11 +116,20 @@ class Pool {
   // back, and closes everything.
   boost::asio::awaitable<void> close();
 
+  // The executor of the first shard (where start-up waits for the server).
   const boost::asio::any_io_executor& executor() const noexcept;
-  const PoolOptions& options() const noexcept;
+  const PoolOptions& options() const noexcept { return options_; }
+  std::size_t shards() const noexcept { return cores_.size(); }
 
  private:
-  std::shared_ptr<detail::PoolCore> core_;
+  // The shard of the calling coroutine's executor, or null when it runs on none of them.
+  const std::shared_ptr<detail::PoolCore>* local(
+      const boost::asio::any_io_executor& current) const noexcept;
+  const std::shared_ptr<detail::PoolCore>& any_shard() noexcept;
+
+  PoolOptions options_;
+  std::vector<std::shared_ptr<detail::PoolCore>> cores_;
+  std::atomic<std::size_t> next_shard_{0};
   std::vector<kit::metrics::Registration> metrics_;  // after core_: unregistered first
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kit::db::pg {
@@ -8,8 +9,14 @@ namespace kit::db::pg {
 // A prepared statement. Each connection prepares it on first use and remembers the name, so one
 // name must always mean one SQL text (define statements as constants next to their users).
 struct Statement {
+  Statement(std::string n, std::string s, bool read = false)
+      : name(std::move(n)), sql(std::move(s)), read_only(read) {}
+
   std::string name;
   std::string sql;
+  // A read: in pipeline mode it may share a batch (one implicit transaction) with other reads,
+  // and is sent again if another statement of that batch fails. Writes get a batch each.
+  bool read_only = false;
 };
 
 // Text-format parameters; nullopt is SQL NULL.

@@ -21,6 +21,7 @@ using std::chrono::milliseconds;
 namespace {
 
 constexpr std::string_view kPing = "SELECT 1";  // a named constant: see connection.cpp
+const Statement kPingStatement{"kit_pool_ping", "SELECT 1", true};
 
 std::string reason_of(const std::exception_ptr& error) {
   try {
@@ -321,6 +322,8 @@ bool PoolCore::should_retry(const std::exception_ptr& error, bool sent, Retry re
     std::rethrow_exception(error);
   } catch (const AcquireTimeout&) {
     return false;
+  } catch (const QueueTimeout&) {
+    return false;  // waited its turn already, like AcquireTimeout
   } catch (const UnavailableError& e) {
     reason = e.internal_reason();
     transient = !closing_ && (!sent || retry == Retry::safe);
@@ -371,7 +374,132 @@ awaitable<Result> PoolCore::query(std::shared_ptr<PoolCore> self, Statement stat
   }
 }
 
+// ---- pipeline mode ----
+
+Connection* PoolCore::pipe_for_statement() {
+  if (closing_) throw UnavailableError("pool is closed");
+  // Someone waits for a connection of its own (with_connection): join no pipeline, so that
+  // pipelines drain and one of them is handed over (FIFO, as without pipelining).
+  if (!waiters_.empty()) return nullptr;
+  Connection* best = nullptr;
+  std::size_t best_load = 0;
+  for (const auto& conn : pipes_) {
+    if (conn->broken()) continue;
+    const std::size_t load = conn->pipeline_load();
+    if (!best || load < best_load) {
+      best = conn.get();
+      best_load = load;
+    }
+  }
+  if (best && best_load < options_.pipeline_spread) {
+    record_wait(Clock::duration::zero());
+    return best;
+  }
+  while (!idle_.empty()) {
+    Idle idle = std::move(idle_.back());
+    idle_.pop_back();
+    if (!idle.conn->check_alive()) {
+      discard(std::move(idle.conn));
+      continue;
+    }
+    ++in_use_;
+    record_wait(Clock::duration::zero());
+    return adopt_pipe(std::move(idle.conn));
+  }
+  if (!best) return nullptr;
+  // Every pipeline is deep: open an overflow connection for the statements to come.
+  if (connecting_ == 0 && open_ < capacity()) {
+    ++open_;
+    ++connecting_;
+    publish();
+    asio::co_spawn(executor_, connect_for_waiters(shared_from_this()), asio::detached);
+  }
+  record_wait(Clock::duration::zero());
+  return best;
+}
+
+Connection* PoolCore::adopt_pipe(std::unique_ptr<Connection> conn) {
+  Connection* raw = conn.get();
+  try {
+    conn->enter_pipeline();
+  } catch (...) {
+    --in_use_;
+    discard(std::move(conn));
+    publish();
+    throw;
+  }
+  conn->on_pipeline_drained([weak = weak_from_this(), raw] {
+    if (auto self = weak.lock()) self->pipe_drained(raw);
+  });
+  pipes_.push_back(std::move(conn));
+  publish();
+  return raw;
+}
+
+// A pipeline with nothing outstanding goes back to the idle list (or to a waiter), so that
+// with_connection(), the reaper and the idle/in_use gauges see it as any other connection.
+void PoolCore::pipe_drained(Connection* conn) {
+  const auto it =
+      std::find_if(pipes_.begin(), pipes_.end(), [conn](const auto& p) { return p.get() == conn; });
+  if (it == pipes_.end() || !(*it)->pipeline_drained()) return;
+  std::unique_ptr<Connection> owned = std::move(*it);
+  pipes_.erase(it);
+  owned->leave_pipeline();
+  release(std::move(owned));
+}
+
+awaitable<Result> PoolCore::pipelined(std::shared_ptr<PoolCore> self, const Statement& statement,
+                                      const Params& params, Retry retry) {
+  const auto started = Clock::now();
+  const auto run_timeout = self->options_.statement_timeout.count() > 0
+                               // The server cancels at statement_timeout; this only catches a
+                               // silent network.
+                               ? self->options_.statement_timeout + std::chrono::seconds{5}
+                               : milliseconds{0};
+  for (int attempt = 1;; ++attempt) {
+    std::exception_ptr error;
+    try {
+      Connection* conn = self->pipe_for_statement();
+      if (!conn) {
+        Lease lease = co_await self->acquire(self->options_.acquire_timeout);
+        conn = self->adopt_pipe(lease.release());
+      }
+      co_return co_await conn->submit(statement, params, self->options_.acquire_timeout,
+                                      run_timeout);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::string reason;
+    // Whether a failed statement reached the server cannot be told in pipeline mode: assume it
+    // did (only Retry::safe statements are sent again after a lost connection).
+    if (!self->should_retry(error, true, retry, attempt, started, reason)) {
+      std::rethrow_exception(cancelled_as_unavailable(error));
+    }
+    const auto delay = self->backoff_.delay(attempt);
+    kit::log::warning("db", "db_query_retry",
+                      {{"statement", statement.name},
+                       {"attempt", attempt},
+                       {"delay_ms", delay.count()},
+                       {"error", reason}});
+    co_await sleep_for(self->executor_, delay);
+  }
+}
+
 awaitable<void> PoolCore::ping(std::shared_ptr<PoolCore> self) {
+  if (self->options_.pipelining) {
+    // Through the pipeline like every query: while reads keep every connection busy, a ping
+    // waiting for a connection of its own would time out and turn readiness red under load.
+    Connection* conn = self->pipe_for_statement();
+    if (!conn) {
+      Lease lease = co_await self->acquire(
+          std::min(self->options_.acquire_timeout, self->options_.ping_timeout));
+      conn = self->adopt_pipe(lease.release());
+    }
+    const Params none;
+    co_await conn->submit(kPingStatement, none, self->options_.ping_timeout,
+                          self->options_.ping_timeout);
+    co_return;
+  }
   const auto deadline = Clock::now() + self->options_.ping_timeout;
   Lease lease =
       co_await self->acquire(std::min(self->options_.acquire_timeout, self->options_.ping_timeout));

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -42,6 +43,13 @@ class Lease {
   }
   ~Lease() { reset(); }
   Connection& operator*() const { return *conn_; }
+  explicit operator bool() const noexcept { return conn_ != nullptr; }
+  // Takes the connection out of the lease: it stays counted as in use until given back with
+  // PoolCore::release().
+  std::unique_ptr<Connection> release() noexcept {
+    core_.reset();
+    return std::move(conn_);
+  }
   Connection* operator->() const { return conn_.get(); }
   void reset() noexcept;
 
@@ -60,8 +68,13 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
   Stats stats() const noexcept;
 
   static boost::asio::awaitable<void> start(std::shared_ptr<PoolCore> self);
+  // One statement on a connection of its own (PoolOptions::pipelining off).
   static boost::asio::awaitable<Result> query(std::shared_ptr<PoolCore> self, Statement statement,
                                               Params params, Retry retry);
+  // One statement in pipeline mode on a shared connection (connection_pipeline.cpp).
+  static boost::asio::awaitable<Result> pipelined(std::shared_ptr<PoolCore> self,
+                                                  const Statement& statement, const Params& params,
+                                                  Retry retry);
   static boost::asio::awaitable<void> ping(std::shared_ptr<PoolCore> self);
   static boost::asio::awaitable<void> with_connection(
       std::shared_ptr<PoolCore> self, std::function<boost::asio::awaitable<void>(Connection&)> fn);
@@ -88,6 +101,10 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
   static boost::asio::awaitable<void> connect_for_waiters(std::shared_ptr<PoolCore> self);
   static boost::asio::awaitable<void> reap(std::shared_ptr<PoolCore> self);
   void give(std::unique_ptr<Connection> conn);
+  // The connection a pipelined statement should join right now, or null (then wait for one).
+  Connection* pipe_for_statement();
+  Connection* adopt_pipe(std::unique_ptr<Connection> conn);
+  void pipe_drained(Connection* conn);
   void discard(std::unique_ptr<Connection> conn) noexcept;
   void fail_front_waiter(std::exception_ptr error);
   void spawn_connects();
@@ -104,7 +121,8 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
   std::string endpoint_;   // host:port/dbname, for logs
   std::deque<Idle> idle_;  // back = most recently used; front = idle the longest
   std::deque<std::shared_ptr<Waiter>> waiters_;
-  std::size_t open_ = 0;  // includes connecting_
+  std::vector<std::unique_ptr<Connection>> pipes_;  // in pipeline mode; counted in in_use_
+  std::size_t open_ = 0;                            // includes connecting_
   std::size_t connecting_ = 0;
   std::size_t in_use_ = 0;
   bool closing_ = false;
