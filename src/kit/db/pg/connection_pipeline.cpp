@@ -416,10 +416,9 @@ void Connection::pipeline_handle(PipelineState& state, pg_result* raw) {
       // failed (e.g. cancelled by statement_timeout while waiting for a lock). It never ran:
       // prepare it again (unless a new PREPARE is already on its way) and send it again.
       const std::string& name = slot.statement->name;
-      const bool preparing =
-          std::any_of(state.expected.begin(), state.expected.end(), [&name](const auto& e) {
-            return e.kind == EntryKind::prepare && e.name == name;
-          });
+      const bool preparing = std::any_of(
+          state.expected.begin(), state.expected.end(),
+          [&name](const auto& e) { return e.kind == EntryKind::prepare && e.name == name; });
       if (!preparing) prepared_.erase(name);
       state.retry.push_back(std::move(entry.slot));
     } else if (entry.error) {
