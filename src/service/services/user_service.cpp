@@ -65,10 +65,6 @@ boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCre
   co_return std::move(*created);
 }
 
-boost::asio::awaitable<std::optional<domain::User>> UserService::find(std::string_view id) {
-  co_return co_await users_().find_by_id(id);
-}
-
 boost::asio::awaitable<UserRead> UserService::read_user(std::string_view caller_id,
                                                         std::string_view requested_id) {
   // Ids are compared as lowercase text (both backends store them so; tokens carry them so).

@@ -56,7 +56,6 @@ class UserService {
   // Throws Conflict (409) when the email is taken.
   boost::asio::awaitable<domain::User> register_user(schemas::UserCreate request,
                                                      domain::Role role = domain::Role::user);
-  boost::asio::awaitable<std::optional<domain::User>> find(std::string_view id);
   // The user itself or an admin may read a user by id. Costs ONE database round trip: the caller
   // (`caller_id`, a verified token's subject, whose existence is part of authentication) and the
   // requested id are loaded by one statement. `requested_id` is raw client input; one that is
