@@ -14,7 +14,22 @@ namespace {
 const std::regex kLowerUuid("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 const std::regex kRfc3339Utc(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)");
 
-class Users : public BackendTest {};
+class Users : public BackendTest {
+ protected:
+  // The reason of the token_rejected line logged for the request with this X-Request-ID, or
+  // "<none>" when none shows up.
+  std::string rejection_reason(const std::string& request_id) {
+    const auto line = service_->wait_for_line(
+        [&](const std::string& l) {
+          return l.find("\"event\":\"token_rejected\"") != std::string::npos &&
+                 l.find("\"request_id\":\"" + request_id + "\"") != std::string::npos;
+        },
+        std::chrono::seconds(5));
+    if (!line) return "<none>";
+    Json j(*line);
+    return j["reason"];
+  }
+};
 
 void expect_error(const HttpResponse& res, unsigned status, const std::string& code) {
   EXPECT_EQ(res.result_int(), status) << res.body();
@@ -286,6 +301,93 @@ TEST_P(Users, AdminSeesAnyUserAndTheList) {
     EXPECT_EQ(item.MemberCount(), 4u);
     EXPECT_FALSE(item.HasMember("password_hash"));
     EXPECT_FALSE(item.HasMember("role"));
+  }
+}
+
+// GET /users/{id} loads the caller and the target in one statement (issue 8); every outcome
+// must stay what it was when the caller was loaded first and the target second.
+TEST_P(Users, GetByIdGivesEachCallerWhatItMaySee) {
+  const auto [alice_id, alice] = c().new_user(unique_email("alice"), unique_password(), "Alice");
+  const auto [bob_id, bob] = c().new_user(unique_email("bob"), unique_password(), "Bob");
+  const std::string admin = admin_token();
+  // The caller itself: exactly what /me says.
+  const auto self = c().call("GET", "/api/v1/users/" + alice_id, alice);
+  ASSERT_EQ(self.result_int(), 200) << self.body();
+  EXPECT_EQ(self.body(), c().call("GET", "/api/v1/users/me", alice).body());
+  // An admin: any existing user, by its id in any case, with or without the trailing slash.
+  std::string upper = bob_id;
+  for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  for (const std::string& target : {bob_id, upper, bob_id + "/"}) {
+    const auto got = c().call("GET", "/api/v1/users/" + target, admin);
+    ASSERT_EQ(got.result_int(), 200) << target << ": " << got.body();
+    EXPECT_EQ(got.body(), c().call("GET", "/api/v1/users/me", bob).body()) << target;
+  }
+  // Everything else is the one 404, whether the id exists or not.
+  const std::string unknown = "0190a0a0-0000-7000-8000-0000000000ff";
+  const std::vector<std::pair<std::string, std::string>> refused{
+      {alice, bob_id}, {alice, unknown}, {admin, unknown}, {admin, "not-a-uuid"}, {bob, "me2"}};
+  for (const auto& [token, target] : refused) {
+    const auto res = c().call("GET", "/api/v1/users/" + target, token);
+    expect_error(res, 404, "NOT_FOUND");
+    EXPECT_EQ(Json(res.body())["message"], "User with identifier '" + target + "' not found");
+  }
+}
+
+// The 401 for a token whose user is gone, and its log line, are those of every other route:
+// the route must never answer 200 or 404 for such a caller, whatever it asks for.
+TEST_P(Users, GetByIdWithACallerThatNoLongerExistsIs401) {
+  const auto [bob_id, bob] = c().new_user(unique_email("bob"), unique_password(), "Bob");
+  // A user deleted between the token's issue and the request.
+  const auto [gone_id, gone] = c().new_user(unique_email("gone"), unique_password());
+  ASSERT_EQ(c().call("DELETE", "/api/v1/users/me", gone).result_int(), 204);
+  // An admin deleted the same way: its token must not read anyone any more.
+  const std::string admin = admin_token();
+  const std::string admin_id = Json(c().call("GET", "/api/v1/users/me", admin).body())["id"];
+  ASSERT_EQ(c().call("GET", "/api/v1/users/" + bob_id, admin).result_int(), 200);
+  ASSERT_EQ(c().call("DELETE", "/api/v1/users/me", admin).result_int(), 204);
+  // A correctly signed token for an id that never existed.
+  const std::int64_t now = unix_now();
+  const std::string never_id = "0190a0a0-0000-7000-8000-0000000000ee";
+  const std::string never =
+      sign_jwt(R"({"alg":"HS256","typ":"JWT"})", claims_json(never_id, now, now + 600), kJwtSecret);
+  c().remember_token(never);
+
+  const auto reference = c().call("GET", "/api/v1/users/me", gone);
+  expect_error(reference, 401, "UNAUTHORIZED");
+  const std::string expected_message = Json(reference.body())["message"];
+  std::vector<std::string> request_ids;
+  for (const auto& [token, own_id] : std::vector<std::pair<std::string, std::string>>{
+           {gone, gone_id}, {admin, admin_id}, {never, never_id}}) {
+    for (const std::string& target : {own_id, bob_id, std::string("not-a-uuid")}) {
+      const auto res = c().call("GET", "/api/v1/users/" + target, token);
+      expect_error(res, 401, "UNAUTHORIZED");
+      EXPECT_EQ(res["WWW-Authenticate"], R"(Bearer error="invalid_token")") << target;
+      EXPECT_EQ(Json(res.body())["message"], expected_message) << target;
+      request_ids.emplace_back(res["X-Request-ID"]);
+    }
+  }
+  for (const std::string& id : request_ids) {
+    EXPECT_EQ(rejection_reason(id), "unknown_subject") << "request " << id;
+  }
+}
+
+TEST_P(Users, GetByIdWithoutOrWithABadTokenIs401LikeMe) {
+  const auto [bob_id, bob] = c().new_user(unique_email("bob"), unique_password());
+  const auto anonymous = c().call("GET", "/api/v1/users/" + bob_id);
+  expect_error(anonymous, 401, "UNAUTHORIZED");
+  EXPECT_EQ(anonymous["WWW-Authenticate"], "Bearer");
+  EXPECT_EQ(Json(anonymous.body())["message"],
+            Json(c().call("GET", "/api/v1/users/me").body())["message"]);
+  const std::int64_t now = unix_now();
+  const std::string expired = sign_jwt(R"({"alg":"HS256","typ":"JWT"})",
+                                       claims_json(bob_id, now - 7200, now - 60), kJwtSecret);
+  c().remember_token(expired);
+  for (const auto& [token, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"garbage", "malformed"}, {expired, "expired"}}) {
+    const auto res = c().call("GET", "/api/v1/users/" + bob_id, token);
+    expect_error(res, 401, "UNAUTHORIZED");
+    EXPECT_EQ(res["WWW-Authenticate"], R"(Bearer error="invalid_token")");
+    EXPECT_EQ(rejection_reason(std::string(res["X-Request-ID"])), reason);
   }
 }
 

@@ -26,6 +26,9 @@ const Statement kInsert{
     "VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING " USER_COLUMNS};
 const Statement kFindById{"users_find_by_id", "SELECT " USER_COLUMNS " FROM users WHERE id = $1",
                           true};
+// One uuid[] parameter whatever the number of ids: one prepared statement, primary-key lookups.
+const Statement kFindByIds{"users_find_by_ids",
+                           "SELECT " USER_COLUMNS " FROM users WHERE id = ANY($1::uuid[])", true};
 // lower(email) matches the unique index users_email_key, so this is an index lookup.
 const Statement kFindByEmail{"users_find_by_email",
                              "SELECT " USER_COLUMNS " FROM users WHERE lower(email) = lower($1)",
@@ -115,6 +118,27 @@ awaitable<std::optional<domain::User>> PgUserRepository::find_by_id(std::string_
   Params params{std::string(id)};  // named: GCC 12 rejects braced lists inside co_await
   Result r = co_await pool_.query(kFindById, std::move(params), Retry::safe);
   co_return first_user(r);
+}
+
+awaitable<std::vector<domain::User>> PgUserRepository::find_by_ids(
+    std::span<const std::string> ids) {
+  if (ids.size() > kMaxIdsPerLookup) throw std::invalid_argument("too many ids for one lookup");
+  // An array literal "{id,id}": UUID text needs no quoting, and anything else is left out (the
+  // cast would fail the whole statement).
+  std::string array = "{";
+  for (const std::string& id : ids) {
+    if (!kit::util::is_uuid(id)) continue;
+    if (array.size() > 1) array += ',';
+    array += id;
+  }
+  if (array.size() == 1) co_return std::vector<domain::User>{};
+  array += '}';
+  Params params{std::move(array)};
+  Result r = co_await pool_.query(kFindByIds, std::move(params), Retry::safe);
+  std::vector<domain::User> users;
+  users.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) users.push_back(to_user(r, i));
+  co_return users;
 }
 
 awaitable<std::optional<domain::User>> PgUserRepository::find_by_email(std::string_view email) {

@@ -13,6 +13,8 @@ class PgUserRepository final : public UserRepository {
 
   boost::asio::awaitable<domain::User> create(const NewUser& user) override;
   boost::asio::awaitable<std::optional<domain::User>> find_by_id(std::string_view id) override;
+  boost::asio::awaitable<std::vector<domain::User>> find_by_ids(
+      std::span<const std::string> ids) override;
   boost::asio::awaitable<std::optional<domain::User>> find_by_email(
       std::string_view email) override;
   boost::asio::awaitable<std::optional<domain::User>> update(std::string_view id,

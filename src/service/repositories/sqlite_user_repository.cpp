@@ -1,5 +1,7 @@
 #include "service/repositories/sqlite_user_repository.hpp"
 
+#include <stdexcept>
+
 #include "kit/db/errors.hpp"
 #include "service/repositories/timestamps.hpp"
 
@@ -18,6 +20,8 @@ constexpr std::string_view kEmailIndex = "users_email_key";
 
 constexpr const char* kInsert = "INSERT INTO users (" USER_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* kSelectById = "SELECT " USER_COLUMNS " FROM users WHERE id = ?";
+// Completed with one `?` per id and `)`; the executor caches one statement per id count.
+constexpr const char* kSelectByIdsPrefix = "SELECT " USER_COLUMNS " FROM users WHERE id IN (?";
 // lower(email) matches the expression of the unique index, so the index serves the lookup.
 constexpr const char* kSelectByEmail =
     "SELECT " USER_COLUMNS " FROM users WHERE lower(email) = lower(?)";
@@ -95,6 +99,21 @@ boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::find_b
     std::string_view id) {
   std::vector<Value> params{std::string(id)};
   co_return first_user(co_await db_.query(kSelectById, std::move(params)));
+}
+
+boost::asio::awaitable<std::vector<domain::User>> SqliteUserRepository::find_by_ids(
+    std::span<const std::string> ids) {
+  if (ids.size() > kMaxIdsPerLookup) throw std::invalid_argument("too many ids for one lookup");
+  if (ids.empty()) co_return std::vector<domain::User>{};
+  std::string sql = kSelectByIdsPrefix;
+  for (std::size_t i = 1; i < ids.size(); ++i) sql += ", ?";
+  sql += ')';
+  std::vector<Value> params(ids.begin(), ids.end());
+  const Rows rows = co_await db_.query(std::move(sql), std::move(params));
+  std::vector<domain::User> users;
+  users.reserve(rows.size());
+  for (const Row& row : rows) users.push_back(to_user(row));
+  co_return users;
 }
 
 boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::find_by_email(

@@ -28,13 +28,13 @@ int digits(std::string_view text, std::size_t pos, std::size_t width) noexcept {
 
 }  // namespace
 
-void append_timestamp(std::string& out, domain::Timestamp ts) {
+TimestampText timestamp_text(domain::Timestamp ts) {
   const auto day = floor<days>(ts);
   const year_month_day ymd{day};
   const int y = static_cast<int>(ymd.year());
   if (y < 0 || y > 9999) throw std::out_of_range("timestamp year outside 0000-9999");
   const hh_mm_ss<microseconds> time{ts - day};
-  std::array<char, 27> buf{};  // YYYY-MM-DDTHH:MM:SS.ffffffZ
+  TimestampText buf{};  // YYYY-MM-DDTHH:MM:SS.ffffffZ
   put_digits(&buf[0], y, 4);
   buf[4] = '-';
   put_digits(&buf[5], static_cast<unsigned>(ymd.month()), 2);
@@ -49,7 +49,12 @@ void append_timestamp(std::string& out, domain::Timestamp ts) {
   buf[19] = '.';
   put_digits(&buf[20], time.subseconds().count(), 6);
   buf[26] = 'Z';
-  out.append(buf.data(), buf.size());
+  return buf;
+}
+
+void append_timestamp(std::string& out, domain::Timestamp ts) {
+  const TimestampText text = timestamp_text(ts);
+  out.append(text.data(), text.size());
 }
 
 std::string format_timestamp(domain::Timestamp ts) {

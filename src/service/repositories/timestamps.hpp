@@ -2,6 +2,7 @@
 // RFC 3339 UTC text for domain::Timestamp: "2026-11-25T02:11:00.123456Z". Always six fractional
 // digits and a `Z`, so the text sorts like the time (SQLite stores timestamps this way and
 // keyset pagination compares them as text) and the API renders every timestamp alike.
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,11 @@ namespace user_service::repositories {
 
 // Years 0000–9999 only (RFC 3339); throws std::out_of_range outside them.
 std::string format_timestamp(domain::Timestamp ts);
+
+// The same 27 characters in a fixed buffer, for writers that take a view: no allocation on the
+// hot read routes. Throws like format_timestamp().
+using TimestampText = std::array<char, 27>;
+TimestampText timestamp_text(domain::Timestamp ts);
 
 // For the HTTP layer: appends the same text to a JSON body or header under construction,
 // without a temporary string.

@@ -4,6 +4,7 @@
 // suite against both. Every method is a coroutine that never blocks the calling I/O thread.
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -44,6 +45,9 @@ struct PageCursor {
   std::string id;
 };
 
+// The most ids one find_by_ids() call takes: it is one statement, so its size stays bounded.
+inline constexpr std::size_t kMaxIdsPerLookup = 100;
+
 struct Page {
   std::vector<domain::User> items;
   std::optional<PageCursor> next;  // set when more items follow
@@ -56,6 +60,12 @@ class UserRepository {
   // Throws EmailTaken when the (case-insensitive) email exists.
   virtual boost::asio::awaitable<domain::User> create(const NewUser& user) = 0;
   virtual boost::asio::awaitable<std::optional<domain::User>> find_by_id(std::string_view id) = 0;
+  // The users with these ids, in ONE statement (one database round trip), in no particular
+  // order; unknown and non-UUID ids are simply absent, a repeated id yields one user. At most
+  // kMaxIdsPerLookup ids (std::invalid_argument beyond). GET /users/{id} loads the caller and
+  // the target with it.
+  virtual boost::asio::awaitable<std::vector<domain::User>> find_by_ids(
+      std::span<const std::string> ids) = 0;
   // Case-insensitive.
   virtual boost::asio::awaitable<std::optional<domain::User>> find_by_email(
       std::string_view email) = 0;

@@ -134,6 +134,9 @@ struct UserResponse {
   static UserResponse from(const domain::User& user);
   void write(kit::json::Writer& w) const;
   std::string to_json() const;
+  // The same JSON straight from the entity, without copying it into a UserResponse first (the
+  // hot read routes: /users/me and /users/{id}).
+  static std::string to_json(const domain::User& user);
 };
 
 struct UserListResponse {

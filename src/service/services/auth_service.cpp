@@ -38,19 +38,23 @@ boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std
   co_return LoginResult{jwt_.issue(user->id, clock_()), user->id, outcome};
 }
 
-boost::asio::awaitable<domain::User> AuthService::authenticate(std::string_view token,
-                                                               std::string& reason) {
-  const kit::security::TokenVerification verified = jwt_.verify(token, clock_());
+std::optional<std::string> AuthService::verify_token(std::string_view token,
+                                                     std::string& reason) const {
+  kit::security::TokenVerification verified = jwt_.verify(token, clock_());
   if (!verified) {
     reason = kit::security::to_string(verified.error());
-    throw kit::errors::Unauthorized("Invalid or expired token", true);
+    return std::nullopt;
   }
-  std::optional<domain::User> user = co_await users_().find_by_id(verified.claims().sub);
-  if (!user) {
-    reason = "unknown_subject";
-    throw kit::errors::Unauthorized("Invalid or expired token", true);
-  }
-  co_return std::move(*user);
+  return std::move(verified).claims().sub;
+}
+
+boost::asio::awaitable<std::optional<domain::User>> AuthService::authenticate(
+    std::string_view token, std::string& reason) {
+  const std::optional<std::string> subject = verify_token(token, reason);
+  if (!subject) co_return std::nullopt;
+  std::optional<domain::User> user = co_await users_().find_by_id(*subject);
+  if (!user) reason = kUnknownSubject;
+  co_return std::move(user);
 }
 
 }  // namespace user_service::services

@@ -3,6 +3,7 @@
 // same for an unknown email as for a wrong password, re-hashing outdated hashes on login, and
 // turning a bearer token into the user it names.
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,10 +37,19 @@ class AuthService {
   // login; it is reported in the result).
   boost::asio::awaitable<LoginResult> login(std::string username, std::string password);
 
-  // The user a token belongs to. Throws Unauthorized(token_sent=true) when the token does not
-  // verify (algorithm, signature, exp with leeway, iss, aud) or its user no longer exists.
-  // `reason` receives a short reason for logs (never the token).
-  boost::asio::awaitable<domain::User> authenticate(std::string_view token, std::string& reason);
+  // The subject (user id) of a token that verifies (algorithm, signature, exp with leeway, iss,
+  // aud), without touching the database; nullopt otherwise, with a short `reason` for logs
+  // (never the token). Whether that user still exists is the caller's second half of the check.
+  std::optional<std::string> verify_token(std::string_view token, std::string& reason) const;
+
+  // verify_token() plus "the user still exists": the user, or nullopt with `reason` set
+  // (kUnknownSubject when the token is fine but its user is gone). Throws only for failures of
+  // the database, never for a bad token (rejections are expected traffic, not exceptions).
+  boost::asio::awaitable<std::optional<domain::User>> authenticate(std::string_view token,
+                                                                   std::string& reason);
+
+  // The rejection reason for a valid token whose user no longer exists.
+  static constexpr std::string_view kUnknownSubject = "unknown_subject";
 
  private:
   UserRepositoryProvider users_;

@@ -1,9 +1,14 @@
 #include "service/services/user_service.hpp"
 
+#include <array>
+#include <span>
+#include <vector>
+
 #include "kit/errors/app_error.hpp"
 #include "kit/security/base64url.hpp"
 #include "kit/util/uuid.hpp"
 #include "service/repositories/timestamps.hpp"
+#include "service/schemas/validation.hpp"
 
 namespace user_service::services {
 namespace {
@@ -60,8 +65,27 @@ boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCre
   co_return std::move(*created);
 }
 
-boost::asio::awaitable<std::optional<domain::User>> UserService::find(std::string_view id) {
-  co_return co_await users_().find_by_id(id);
+boost::asio::awaitable<UserRead> UserService::read_user(std::string_view caller_id,
+                                                        std::string_view requested_id) {
+  // Ids are compared as lowercase text (both backends store them so; tokens carry them so).
+  std::array<std::string, 2> ids{schemas::ascii_lowercase(caller_id), std::string()};
+  if (kit::util::is_uuid(requested_id)) ids[1] = schemas::ascii_lowercase(requested_id);
+  UserRead read;
+  read.self = ids[1] == ids[0];
+  // Whether the caller is an admin is only known once it is loaded, so the other id is loaded
+  // along with it in any case: one statement either way, and a refused id costs nothing more.
+  const std::size_t count = ids[1].empty() || read.self ? 1 : 2;
+  const std::span<const std::string> wanted(ids.data(), count);
+  std::vector<domain::User> found = co_await users_().find_by_ids(wanted);
+  for (domain::User& user : found) {
+    if (user.id == ids[0]) {
+      read.caller = std::move(user);
+    } else if (user.id == ids[1]) {
+      read.target = std::move(user);
+    }
+  }
+  if (!read.caller || read.caller->role != domain::Role::admin) read.target.reset();
+  co_return std::move(read);
 }
 
 boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& me,

@@ -28,6 +28,20 @@ std::string encode_cursor(const repositories::PageCursor& cursor);
 // nullopt for anything encode_cursor could not have produced.
 std::optional<repositories::PageCursor> decode_cursor(std::string_view text);
 
+// GET /users/{id}: the caller (the token's subject) and the requested user, loaded together.
+struct UserRead {
+  std::optional<domain::User> caller;  // nullopt: the token's user no longer exists (→ 401)
+  std::optional<domain::User> target;  // another user, set only when the caller is an admin
+  bool self = false;                   // the caller asked for itself
+
+  // The user to show, or null when the caller may not see the id or it does not exist (one
+  // 404 for both, so ids of other users cannot be probed). Meaningful only with a caller.
+  const domain::User* visible() const noexcept {
+    if (self && caller) return &*caller;
+    return target ? &*target : nullptr;
+  }
+};
+
 struct AdminResult {
   domain::User user;
   bool created = false;  // false: an existing user was promoted
@@ -42,7 +56,12 @@ class UserService {
   // Throws Conflict (409) when the email is taken.
   boost::asio::awaitable<domain::User> register_user(schemas::UserCreate request,
                                                      domain::Role role = domain::Role::user);
-  boost::asio::awaitable<std::optional<domain::User>> find(std::string_view id);
+  // The user itself or an admin may read a user by id. Costs ONE database round trip: the caller
+  // (`caller_id`, a verified token's subject, whose existence is part of authentication) and the
+  // requested id are loaded by one statement. `requested_id` is raw client input; one that is
+  // not a UUID never reaches the database.
+  boost::asio::awaitable<UserRead> read_user(std::string_view caller_id,
+                                             std::string_view requested_id);
   // Applies `change` to `me`. A new email or password needs the right current_password:
   // missing → 422, wrong → 403 Forbidden. Email taken → 409. User gone meanwhile → 401.
   boost::asio::awaitable<domain::User> update_me(const domain::User& me,

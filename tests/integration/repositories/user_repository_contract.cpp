@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <future>
 #include <set>
+#include <stdexcept>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -119,6 +120,71 @@ TEST_P(UserRepositoryContract, FindOfUnknownIdOrEmailIsEmpty) {
     co_await repo().create(new_user(1, "ada@example.io"));
     EXPECT_FALSE((co_await repo().find_by_id(uuid(2))).has_value());
     EXPECT_FALSE((co_await repo().find_by_email("nobody@example.io")).has_value());
+  });
+}
+
+// ---- find_by_ids (one statement for several ids) ----
+
+namespace {
+
+std::set<std::string> ids_of(const std::vector<User>& users) {
+  std::set<std::string> out;
+  for (const User& u : users) out.insert(u.id);
+  return out;
+}
+
+}  // namespace
+
+// The inputs are built outside the coroutines: GCC 12 reports a false
+// -Wmismatched-new-delete for coroutine lambdas holding initializer-list vectors.
+TEST_P(UserRepositoryContract, FindByIdsReturnsEveryStoredUserAsAWhole) {
+  const NewUser first = new_user(1, "ada@example.io");
+  NewUser second = new_user(2, "root@example.io", at(seconds{5}));
+  second.role = Role::admin;
+  const NewUser third = new_user(3, "other@example.io");  // not asked for, not returned
+  const std::vector<std::string> ids{uuid(2), uuid(1)};
+  const std::set<std::string> expected{uuid(1), uuid(2)};
+  run([&]() -> asio::awaitable<void> {
+    co_await repo().create(first);
+    co_await repo().create(second);
+    co_await repo().create(third);
+    const std::vector<User> found = co_await repo().find_by_ids(ids);
+    EXPECT_EQ(ids_of(found), expected);
+    for (const User& u : found) expect_same(u, u.id == first.id ? first : second);
+  });
+}
+
+TEST_P(UserRepositoryContract, FindByIdsLeavesOutUnknownAndNonUuidIdsAndRepeats) {
+  const std::vector<std::string> mixed{uuid(404), uuid(1), "not-a-uuid",
+                                       "",        uuid(1), "1'); DROP TABLE users; --"};
+  const std::vector<std::string> unknown{uuid(404), uuid(405)};
+  const std::vector<std::string> garbage{"not-a-uuid"};
+  const std::vector<std::string> none;
+  const std::set<std::string> expected{uuid(1)};
+  run([&]() -> asio::awaitable<void> {
+    co_await repo().create(new_user(1, "ada@example.io"));
+    const std::vector<User> found = co_await repo().find_by_ids(mixed);
+    EXPECT_EQ(found.size(), 1u);
+    EXPECT_EQ(ids_of(found), expected);
+    for (const auto* ids : {&unknown, &garbage, &none}) {
+      const std::vector<User> nothing = co_await repo().find_by_ids(*ids);
+      EXPECT_TRUE(nothing.empty()) << ids->size();
+    }
+    // The table is still there and intact.
+    EXPECT_TRUE((co_await repo().find_by_id(uuid(1))).has_value());
+  });
+}
+
+TEST_P(UserRepositoryContract, FindByIdsTakesAtMostTheBoundedNumberOfIds) {
+  run([&]() -> asio::awaitable<void> {
+    std::vector<std::string> ids;
+    for (int n = 1; n <= static_cast<int>(kMaxIdsPerLookup); ++n) {
+      if (n <= 3) co_await repo().create(new_user(n, "u" + std::to_string(n) + "@x.io"));
+      ids.push_back(uuid(n));
+    }
+    EXPECT_EQ((co_await repo().find_by_ids(ids)).size(), 3u);  // exactly at the bound
+    ids.push_back(uuid(static_cast<int>(kMaxIdsPerLookup) + 1));
+    EXPECT_THROW(co_await repo().find_by_ids(ids), std::invalid_argument);
   });
 }
 

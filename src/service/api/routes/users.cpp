@@ -6,10 +6,8 @@
 #include "kit/http/body.hpp"
 #include "kit/http/response.hpp"
 #include "kit/json/writer.hpp"
-#include "kit/util/uuid.hpp"
 #include "service/schemas/json_schema.hpp"
 #include "service/schemas/users.hpp"
-#include "service/schemas/validation.hpp"
 
 namespace user_service::api {
 
@@ -73,9 +71,9 @@ void register_user_routes(http::Router& router, services::UserService& users,
   router.add(http::Verb::get, "/api/v1/users/me",
              current.protect(
                  [](http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
-                   co_return http::json_response(
-                       http::Status::ok, schemas::UserResponse::from(current_user(ctx)).to_json(),
-                       req.version());
+                   co_return http::json_response(http::Status::ok,
+                                                 schemas::UserResponse::to_json(current_user(ctx)),
+                                                 req.version());
                  }),
              {.summary = "The current user",
               .tags = tags,
@@ -119,37 +117,34 @@ void register_user_routes(http::Router& router, services::UserService& users,
                           .responses = {{204, "Deleted; the user's tokens now get 401"}},
                           .bearer = true}});
 
-  router.add(http::Verb::get, "/api/v1/users/{user_id}",
-             current.protect([&users](http::Request& req,
-                                      http::RequestContext& ctx) -> awaitable<http::Response> {
-               const std::string_view raw_id = ctx.params.get("user_id");
-               const domain::User& me = current_user(ctx);
-               // Anyone but the user itself or an admin gets the same 404 as for an unknown id,
-               // so ids of other users cannot be probed.
-               std::optional<domain::User> found;
-               if (kit::util::is_uuid(raw_id)) {
-                 const std::string id = schemas::ascii_lowercase(raw_id);
-                 if (id == me.id) {
-                   found = me;
-                 } else if (me.role == domain::Role::admin) {
-                   found = co_await users.find(id);
-                 }
-               }
-               if (!found) throw kit::errors::NotFound(user_not_found_message(raw_id));
-               co_return http::json_response(
-                   http::Status::ok, schemas::UserResponse::from(*found).to_json(), req.version());
-             }),
-             {.summary = "A user by id (the user itself or an admin)",
-              .tags = tags,
-              .openapi = {.operation_id = "read_user",
-                          .parameters = {{.name = "user_id",
-                                          .in = "path",
-                                          .required = true,
-                                          .description = "The user's id (a UUID)",
-                                          .schema = R"({"type":"string"})"}},
-                          .responses = {{200, "The user", "UserResponse"}},
-                          .errors = {{404, "Not the caller, not visible to it, or no such id"}},
-                          .bearer = true}});
+  // protect_token(): the caller and the requested user are loaded by ONE statement (see
+  // CurrentUser::protect_token and UserService::read_user).
+  router.add(
+      http::Verb::get, "/api/v1/users/{user_id}",
+      current.protect_token(
+          [&users](http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
+            const std::string_view raw_id = ctx.params.get("user_id");
+            const std::string_view caller_id = token_subject(ctx);
+            const services::UserRead read = co_await users.read_user(caller_id, raw_id);
+            accept_caller(ctx, read.caller);  // a caller deleted meanwhile: 401
+            // Anyone but the user itself or an admin gets the same 404 as for an unknown id,
+            // so ids of other users cannot be probed.
+            const domain::User* shown = read.visible();
+            if (shown == nullptr) throw kit::errors::NotFound(user_not_found_message(raw_id));
+            co_return http::json_response(http::Status::ok, schemas::UserResponse::to_json(*shown),
+                                          req.version());
+          }),
+      {.summary = "A user by id (the user itself or an admin)",
+       .tags = tags,
+       .openapi = {.operation_id = "read_user",
+                   .parameters = {{.name = "user_id",
+                                   .in = "path",
+                                   .required = true,
+                                   .description = "The user's id (a UUID)",
+                                   .schema = R"({"type":"string"})"}},
+                   .responses = {{200, "The user", "UserResponse"}},
+                   .errors = {{404, "Not the caller, not visible to it, or no such id"}},
+                   .bearer = true}});
 
   router.add(http::Verb::get, "/api/v1/users",
              current.protect([&users](http::Request& req,
