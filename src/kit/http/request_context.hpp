@@ -16,6 +16,7 @@
 namespace kit::http {
 
 struct RouteInfo;
+struct Route;
 
 class PathParams {
  public:
@@ -41,6 +42,7 @@ struct RequestContext {
   std::string client_ip;   // the socket peer; later, X-Forwarded-For from trusted proxies
   std::string_view route;  // matched route template, empty when no route matched
   const RouteInfo* route_info = nullptr;
+  const Route* matched_route = nullptr;  // set with route_info; lets dispatch skip a 2nd match
   PathParams params;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::any user;  // set by the current-user dependency
