@@ -17,10 +17,18 @@ bool RateLimit::limited(const http::Request& req, http::RequestContext& ctx) con
   return ctx.route_info == nullptr || ctx.route_info->rate_limited;
 }
 
+// Not a coroutine: a request the policy does not cover (health, metrics, docs) goes on to the
+// rest of the chain without a frame of this link (issue 8).
 boost::asio::awaitable<http::Response> RateLimit::handle(http::Request& req,
                                                          http::RequestContext& ctx,
                                                          http::Next next) {
-  if (!limited(req, ctx)) co_return co_await next(req, ctx);
+  if (!limited(req, ctx)) return next(req, ctx);
+  return limit(req, ctx, next);
+}
+
+boost::asio::awaitable<http::Response> RateLimit::limit(http::Request& req,
+                                                        http::RequestContext& ctx,
+                                                        http::Next next) {
   const ratelimit::Decision decision = co_await limiter_->hit(ctx.client_ip, policy_);
   if (!decision.allowed) {
     if (rejections_ != nullptr) rejections_->inc();

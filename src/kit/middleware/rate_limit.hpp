@@ -36,6 +36,9 @@ class RateLimit final : public http::Middleware {
   bool limited(const http::Request& req, http::RequestContext& ctx) const;
 
  private:
+  boost::asio::awaitable<http::Response> limit(http::Request& req, http::RequestContext& ctx,
+                                               http::Next next);
+
   std::shared_ptr<ratelimit::Limiter> limiter_;
   ratelimit::Policy policy_;
   const http::Router& router_;
