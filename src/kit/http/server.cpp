@@ -105,6 +105,8 @@ struct Reject {
   }
 };
 
+// The peer in canonical text (a mapped IPv4 address as IPv4): ClientIp keeps it as it is when
+// no proxy is trusted.
 std::string peer_address(const tcp::socket& socket) {
   boost::system::error_code ec;
   const auto ep = socket.remote_endpoint(ec);
@@ -144,6 +146,35 @@ std::optional<std::string> framing_problem(const bhttp::request_parser<bhttp::st
   if (h.count(Field::authorization) > 1) return "Repeated Authorization header";
   if (h.count(Field::content_type) > 1) return "Repeated Content-Type header";
   return std::nullopt;
+}
+
+using RequestParser = bhttp::request_parser<bhttp::string_body>;
+
+bool header_done(const RequestParser& p) {
+  return p.is_header_done();
+}
+bool message_done(const RequestParser& p) {
+  return p.is_done();
+}
+
+// Parses what `buffer` already holds until `done(parser)`, as Beast's async_read_header /
+// async_read do first, but without their composed operation and the post that completes it: a
+// kept-alive request usually arrives whole in the read that woke the connection (issue 8).
+// Returns whether the caller must still read from the socket; `ec` is then clear, else it holds
+// the parse error the asynchronous read would have reported.
+bool need_more_bytes(RequestParser& parser, beast::flat_buffer& buffer,
+                     boost::system::error_code& ec, bool (*done)(const RequestParser&)) {
+  while (!done(parser) && buffer.size() > 0) {
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      return true;
+    }
+    if (ec) return false;
+    if (used == 0) return true;
+  }
+  return !done(parser);
 }
 
 }  // namespace
@@ -408,12 +439,14 @@ asio::awaitable<bool> Server::serve_one(Session& self, beast::flat_buffer& buffe
   boost::system::error_code ec;
   std::optional<Response> res;
   bool close_after = false;
-  bhttp::request_parser<bhttp::string_body> parser;
+  RequestParser parser;
   parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
   parser.body_limit(options_.max_body_bytes);
   self.expire_after(options_.request_timeout);  // reading the header and the body
-  co_await bhttp::async_read_header(stream, buffer, parser,
-                                    asio::redirect_error(asio::use_awaitable, ec));
+  if (need_more_bytes(parser, buffer, ec, &header_done)) {
+    co_await bhttp::async_read_header(stream, buffer, parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+  }
   std::optional<std::string> framing;
   if (!ec) framing = framing_problem(parser);
   if (!ec && !framing && !parser.is_done()) {
@@ -424,7 +457,7 @@ asio::awaitable<bool> Server::serve_one(Session& self, beast::flat_buffer& buffe
       co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
                                  asio::redirect_error(asio::use_awaitable, ec));
     }
-    if (!ec) {
+    if (!ec && need_more_bytes(parser, buffer, ec, &message_done)) {
       co_await bhttp::async_read(stream, buffer, parser,
                                  asio::redirect_error(asio::use_awaitable, ec));
     }
