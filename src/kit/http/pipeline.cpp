@@ -33,32 +33,19 @@ struct Finisher {
   ~Finisher() { finish_down_to(0); }
 };
 
-}  // namespace
+// The work around the coroutine's one suspension is done in plain functions: their locals
+// live on the stack, not in the frame, which must stay under glibc's 1 KiB per-thread cache
+// (a larger frame costs a slow malloc per request; issue 8).
 
-boost::asio::awaitable<Response> Pipeline::run_hooks(std::span<HookMiddleware* const> hooks,
-                                                     Request& req, RequestContext& ctx, Next rest) {
-  Finisher finisher{hooks, ctx};
-  std::optional<Response> res;
-  std::exception_ptr error;
-  const std::exception* what = nullptr;  // the object `error` holds, when a std::exception
-  std::size_t wrapped = 0;               // hooks whose after()/on_error() apply: [0, wrapped)
-  try {
-    while (finisher.unfinished < hooks.size()) {
-      std::optional<Response> early = hooks[finisher.unfinished]->before(req, ctx);
-      ++finisher.unfinished;
-      if (early) {
-        res = std::move(early);
-        break;
-      }
-      wrapped = finisher.unfinished;
-    }
-    if (!res) res.emplace(co_await rest(req, ctx));
-  } catch (const std::exception& e) {
-    error = std::current_exception();
-    what = &e;
-  } catch (...) {
-    error = std::current_exception();
-  }
+void call_before(HookMiddleware& hook, Request& req, RequestContext& ctx,
+                 std::optional<Response>& res) {
+  res = hook.before(req, ctx);
+}
+
+// Runs after()/on_error() of hooks [0, wrapped) innermost first, each followed by its finish().
+void unwind(std::span<HookMiddleware* const> hooks, std::size_t wrapped, Request& req,
+            RequestContext& ctx, Finisher& finisher, std::optional<Response>& res,
+            std::exception_ptr& error, std::exception*& what) {
   // A hook that answered early is done before the outer ones see its response.
   finisher.finish_down_to(wrapped);
   for (std::size_t i = wrapped; i-- > 0;) {
@@ -73,7 +60,7 @@ boost::asio::awaitable<Response> Pipeline::run_hooks(std::span<HookMiddleware* c
       } else {
         hooks[i]->after(req, ctx, *res);
       }
-    } catch (const std::exception& e) {
+    } catch (std::exception& e) {
       error = std::current_exception();
       what = &e;
     } catch (...) {
@@ -82,8 +69,40 @@ boost::asio::awaitable<Response> Pipeline::run_hooks(std::span<HookMiddleware* c
     }
     finisher.finish_down_to(i);
   }
+}
+
+}  // namespace
+
+boost::asio::awaitable<Response> Pipeline::run_hooks(std::span<HookMiddleware* const> hooks,
+                                                     Request& req, RequestContext& ctx, Next rest) {
+  Finisher finisher{hooks, ctx};
+  std::optional<Response> res;
+  std::exception_ptr error;
+  std::exception* what = nullptr;  // the object `error` holds, when a std::exception
+  std::size_t wrapped = 0;         // hooks whose after()/on_error() apply: [0, wrapped)
+  try {
+    while (finisher.unfinished < hooks.size()) {
+      HookMiddleware* const hook = hooks[finisher.unfinished];
+      call_before(*hook, req, ctx, res);
+      if (!res && hook->needs_wait(req, ctx)) res = co_await hook->wait(req, ctx);
+      ++finisher.unfinished;
+      if (res) break;
+      wrapped = finisher.unfinished;
+    }
+    if (!res) res.emplace(co_await rest(req, ctx));
+  } catch (std::exception& e) {
+    error = std::current_exception();
+    what = &e;
+  } catch (...) {
+    error = std::current_exception();
+  }
+  unwind(hooks, wrapped, req, ctx, finisher, res, error, what);
   if (error) std::rethrow_exception(error);
   co_return std::move(*res);
+}
+
+boost::asio::awaitable<std::optional<Response>> HookMiddleware::wait(Request&, RequestContext&) {
+  co_return std::nullopt;
 }
 
 boost::asio::awaitable<Response> HookMiddleware::handle(Request& req, RequestContext& ctx,

@@ -46,20 +46,27 @@ class Middleware {
   virtual boost::asio::awaitable<Response> handle(Request& req, RequestContext& ctx, Next next) = 0;
 };
 
-// A link that never suspends. For one request the pipeline calls, in this order:
+// A link that does not suspend, except maybe once before the rest of the chain. For one
+// request the pipeline calls, in this order:
 //   before()                        — a response returned here answers without the inner links
 //                                     (and without this link's after()/on_error()),
+//   wait()                          — awaited when before() returned nullopt and needs_wait()
+//                                     says so (a rate limiter); it may answer like before(),
 //   after() or on_error()           — on what the inner links returned or threw,
-//   finish()                        — always, once before() returned, also when the request's
+//   finish()                        — always, once before() (and wait()) returned, also when the
+//   request's
 //                                     coroutine is destroyed while suspended (shutdown).
 // on_error() may return a response to answer with instead of the exception; nullopt lets the
 // exception go on outwards. `error` is the exception when it derives from std::exception, else
-// null. An exception thrown by a hook goes outwards like one thrown by an inner link.
+// null; a hook may add to it (like `catch (E& e) { ...; throw; }`, without the rethrow). An
+// exception thrown by a hook goes outwards like one thrown by an inner link.
 class HookMiddleware : public Middleware {
  public:
   virtual std::optional<Response> before(Request&, RequestContext&) { return std::nullopt; }
+  virtual bool needs_wait(Request&, RequestContext&) { return false; }
+  virtual boost::asio::awaitable<std::optional<Response>> wait(Request&, RequestContext&);
   virtual void after(Request&, RequestContext&, Response&) {}
-  virtual std::optional<Response> on_error(Request&, RequestContext&, const std::exception*) {
+  virtual std::optional<Response> on_error(Request&, RequestContext&, std::exception*) {
     return std::nullopt;
   }
   virtual void finish(RequestContext&) noexcept {}

@@ -5,6 +5,7 @@
 #include <any>
 #include <array>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,6 +13,7 @@
 
 #include "kit/http/trace_context.hpp"
 #include "kit/log/log.hpp"
+#include "kit/ratelimit/limiter.hpp"
 
 namespace kit::http {
 
@@ -46,6 +48,9 @@ struct RequestContext {
   PathParams params;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::any user;  // set by the current-user dependency
+  // The default rate-limit policy's decision, when it covers this request (the RateLimit link
+  // adds its header fields to the response or error that comes back).
+  std::optional<ratelimit::Decision> rate_limit;
 
   // Binds request_id and trace_id into every log line written through log().
   void bind_log_context() {

@@ -157,7 +157,7 @@ std::ptrdiff_t literal_segments(const Route& route) {
 
 }  // namespace
 
-const Route& Router::match(Verb method, std::string_view path, RequestContext& ctx) const {
+const Route* Router::find(Verb method, std::string_view path, RequestContext& ctx) const {
   thread_local std::vector<std::string_view> parts;
   split_path(path, parts);
   const Verb wanted = method == Verb::head ? Verb::get : method;
@@ -173,20 +173,9 @@ const Route& Router::match(Verb method, std::string_view path, RequestContext& c
     }
   }
   if (found == nullptr) {
-    if (first_path_match == nullptr) throw errors::NotFound("Not found");
     // The path is known: logs and metrics name its template even though the method is wrong.
-    ctx.route = first_path_match->path;
-    std::vector<std::string> allowed;
-    for (const Route& r : routes_) {
-      if (!path_matches(r, parts)) continue;
-      allowed.emplace_back(bhttp::to_string(r.method));
-      if (r.method == Verb::get) allowed.emplace_back("HEAD");
-    }
-    std::sort(allowed.begin(), allowed.end());
-    allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
-    std::string allow;
-    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-    throw errors::MethodNotAllowed(allow);
+    if (first_path_match != nullptr) ctx.route = first_path_match->path;
+    return nullptr;
   }
   ctx.route = found->path;
   ctx.route_info = &found->info;
@@ -198,7 +187,25 @@ const Route& Router::match(Verb method, std::string_view path, RequestContext& c
     auto decoded = percent_decode(parts[i]);
     ctx.params.add(seg.text, decoded ? std::move(*decoded) : std::string(parts[i]));
   }
-  return *found;
+  return found;
+}
+
+const Route& Router::match(Verb method, std::string_view path, RequestContext& ctx) const {
+  if (const Route* found = find(method, path, ctx)) return *found;
+  std::vector<std::string_view> parts;
+  split_path(path, parts);
+  std::vector<std::string> allowed;
+  for (const Route& r : routes_) {
+    if (!path_matches(r, parts)) continue;
+    allowed.emplace_back(bhttp::to_string(r.method));
+    if (r.method == Verb::get) allowed.emplace_back("HEAD");
+  }
+  if (allowed.empty()) throw errors::NotFound("Not found");
+  std::sort(allowed.begin(), allowed.end());
+  allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+  std::string allow;
+  for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+  throw errors::MethodNotAllowed(allow);
 }
 
 // Not a coroutine: it returns the handler's own awaitable, so a request costs no extra frame

@@ -11,7 +11,7 @@ namespace kit::middleware {
 class ErrorMapping final : public http::HookMiddleware {
  public:
   std::optional<http::Response> on_error(http::Request& req, http::RequestContext& ctx,
-                                         const std::exception* error) override;
+                                         std::exception* error) override;
 };
 
 // Renders `error` as an envelope response (used by ErrorMapping and by the server itself).

@@ -64,7 +64,7 @@ void Metrics::after(http::Request& req, http::RequestContext& ctx, http::Respons
 }
 
 std::optional<http::Response> Metrics::on_error(http::Request& req, http::RequestContext& ctx,
-                                                const std::exception*) {
+                                                std::exception*) {
   record(req, ctx, 500);
   return std::nullopt;
 }

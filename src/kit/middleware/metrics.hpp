@@ -26,7 +26,7 @@ class Metrics final : public http::HookMiddleware {
   void after(http::Request& req, http::RequestContext& ctx, http::Response& res) override;
   // ErrorMapping renders errors further in; whatever still escapes becomes the server's 500.
   std::optional<http::Response> on_error(http::Request& req, http::RequestContext& ctx,
-                                         const std::exception* error) override;
+                                         std::exception* error) override;
   // The in-flight gauge goes down however the request ends, also when its coroutine is
   // destroyed while suspended (server shutdown).
   void finish(http::RequestContext& ctx) noexcept override;

@@ -57,7 +57,7 @@ class Recorder final : public HookMiddleware {
     if (throw_in_after) throw std::runtime_error(name_ + " after failed");
     res.insert("X-Seen-By", name_);
   }
-  std::optional<Response> on_error(Request&, RequestContext&, const std::exception* e) override {
+  std::optional<Response> on_error(Request&, RequestContext&, std::exception* e) override {
     trace_.push_back(name_ + ".on_error(" + (e != nullptr ? e->what() : "?") + ")");
     if (recover) return Response{Status::internal_server_error, 11};
     return std::nullopt;
