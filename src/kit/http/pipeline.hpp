@@ -14,6 +14,8 @@
 //   their allocations were a fifth of the cost of a request).
 // Both behave exactly like nested calls: a link's `after` sees the response the inner links
 // made, an exception skips the `after` of the links it passes and reaches their `on_error`.
+// The pipeline and its links must outlive the io_contexts that run its requests: a request
+// destroyed while suspended still calls its links' finish().
 #include <cstddef>
 #include <exception>
 #include <memory>
