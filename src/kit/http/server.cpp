@@ -388,6 +388,7 @@ asio::awaitable<Response> Server::answer_protocol_error(Request& req, const std:
 asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
+  socket.non_blocking(true, ec);  // serve_one() tries each response's write at once
   const std::string peer = peer_address(socket);
   Session self{&socket};
   worker.sessions.push_back(&self);
@@ -568,9 +569,26 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
     co_await write_chunked(stream, *res, head_only, ec);
   } else {
     serialize_header(*res, x.header);
-    const std::array<asio::const_buffer, 2> wire{
+    std::array<asio::const_buffer, 2> wire{
         asio::buffer(x.header), head_only ? asio::const_buffer{} : asio::buffer(res->body())};
-    co_await asio::async_write(stream, wire, asio::redirect_error(asio::use_awaitable, ec));
+    // A response usually fits the socket's send buffer: one non-blocking send now (the same
+    // sendmsg Asio's write would try first), and an asynchronous write only for what is left,
+    // which spares the completion Asio posts through the scheduler and the coroutine's resumption
+    // (issue 8).
+    std::size_t sent = stream.write_some(wire, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      sent = 0;
+    }
+    if (!ec && sent < wire[0].size() + wire[1].size()) {
+      if (sent >= wire[0].size()) {
+        wire[1] += sent - wire[0].size();
+        wire[0] = asio::const_buffer{};
+      } else {
+        wire[0] += sent;
+      }
+      co_await asio::async_write(stream, wire, asio::redirect_error(asio::use_awaitable, ec));
+    }
   }
   co_return !ec && keep_alive;
 }
