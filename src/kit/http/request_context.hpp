@@ -5,6 +5,7 @@
 #include <any>
 #include <array>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,10 +13,12 @@
 
 #include "kit/http/trace_context.hpp"
 #include "kit/log/log.hpp"
+#include "kit/ratelimit/limiter.hpp"
 
 namespace kit::http {
 
 struct RouteInfo;
+struct Route;
 
 class PathParams {
  public:
@@ -41,9 +44,13 @@ struct RequestContext {
   std::string client_ip;   // the socket peer; later, X-Forwarded-For from trusted proxies
   std::string_view route;  // matched route template, empty when no route matched
   const RouteInfo* route_info = nullptr;
+  const Route* matched_route = nullptr;  // set with route_info; lets dispatch skip a 2nd match
   PathParams params;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::any user;  // set by the current-user dependency
+  // The default rate-limit policy's decision, when it covers this request (the RateLimit link
+  // adds its header fields to the response or error that comes back).
+  std::optional<ratelimit::Decision> rate_limit;
 
   // Binds request_id and trace_id into every log line written through log().
   void bind_log_context() {

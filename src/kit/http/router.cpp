@@ -1,6 +1,7 @@
 #include "kit/http/router.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <stdexcept>
 
 #include "kit/errors/app_error.hpp"
@@ -125,63 +126,60 @@ void Router::add(Verb method, std::string path, Handler handler, RouteInfo info)
   routes_.push_back(std::move(route));
 }
 
-const Route& Router::match(Verb method, std::string_view path, RequestContext& ctx) const {
+namespace {
+
+// Whether `route`'s template matches the path segments `parts` (typed parameters included).
+bool path_matches(const Route& route, const std::vector<std::string_view>& parts) {
+  if (route.segments.size() != parts.size()) return false;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& seg = route.segments[i];
+    if (seg.is_param) {
+      // Typed parameters are checked on the decoded value below.
+      if (parts[i].empty()) return false;
+    } else if (seg.text != parts[i]) {
+      return false;
+    }
+  }
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& seg = route.segments[i];
+    if (seg.is_param && seg.type != ParamType::string) {
+      auto decoded = percent_decode(parts[i]);
+      if (!decoded || !param_accepts(seg.type, *decoded)) return false;
+    }
+  }
+  return true;
+}
+
+std::ptrdiff_t literal_segments(const Route& route) {
+  return std::count_if(route.segments.begin(), route.segments.end(),
+                       [](const Route::Segment& s) { return !s.is_param; });
+}
+
+}  // namespace
+
+const Route* Router::find(Verb method, std::string_view path, RequestContext& ctx) const {
   thread_local std::vector<std::string_view> parts;
   split_path(path, parts);
   const Verb wanted = method == Verb::head ? Verb::get : method;
   const Route* found = nullptr;
-  std::vector<const Route*> path_matches;
+  const Route* first_path_match = nullptr;
   for (const Route& route : routes_) {
-    if (route.segments.size() != parts.size()) continue;
-    bool ok = true;
-    for (std::size_t i = 0; i < parts.size() && ok; ++i) {
-      const auto& seg = route.segments[i];
-      if (seg.is_param) {
-        // Typed parameters are checked on the decoded value below.
-        ok = !parts[i].empty();
-      } else {
-        ok = seg.text == parts[i];
-      }
-    }
-    if (!ok) continue;
+    if (!path_matches(route, parts)) continue;
+    if (first_path_match == nullptr) first_path_match = &route;
     // Literal segments win over parameters: "/users/me" before "/users/{user_id}".
-    bool typed_ok = true;
-    for (std::size_t i = 0; i < parts.size() && typed_ok; ++i) {
-      const auto& seg = route.segments[i];
-      if (seg.is_param && seg.type != ParamType::string) {
-        auto decoded = percent_decode(parts[i]);
-        typed_ok = decoded && param_accepts(seg.type, *decoded);
-      }
-    }
-    if (!typed_ok) continue;
-    path_matches.push_back(&route);
-    if (route.method == wanted) {
-      const bool more_literal =
-          found == nullptr ||
-          std::count_if(route.segments.begin(), route.segments.end(),
-                        [](const Route::Segment& s) { return !s.is_param; }) >
-              std::count_if(found->segments.begin(), found->segments.end(),
-                            [](const Route::Segment& s) { return !s.is_param; });
-      if (more_literal) found = &route;
+    if (route.method == wanted &&
+        (found == nullptr || literal_segments(route) > literal_segments(*found))) {
+      found = &route;
     }
   }
   if (found == nullptr) {
-    if (path_matches.empty()) throw errors::NotFound("Not found");
     // The path is known: logs and metrics name its template even though the method is wrong.
-    ctx.route = path_matches.front()->path;
-    std::vector<std::string> allowed;
-    for (const Route* r : path_matches) {
-      allowed.emplace_back(bhttp::to_string(r->method));
-      if (r->method == Verb::get) allowed.emplace_back("HEAD");
-    }
-    std::sort(allowed.begin(), allowed.end());
-    allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
-    std::string allow;
-    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-    throw errors::MethodNotAllowed(allow);
+    if (first_path_match != nullptr) ctx.route = first_path_match->path;
+    return nullptr;
   }
   ctx.route = found->path;
   ctx.route_info = &found->info;
+  ctx.matched_route = found;
   ctx.params.clear();
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const auto& seg = found->segments[i];
@@ -189,12 +187,40 @@ const Route& Router::match(Verb method, std::string_view path, RequestContext& c
     auto decoded = percent_decode(parts[i]);
     ctx.params.add(seg.text, decoded ? std::move(*decoded) : std::string(parts[i]));
   }
-  return *found;
+  return found;
 }
 
+const Route& Router::match(Verb method, std::string_view path, RequestContext& ctx) const {
+  if (const Route* found = find(method, path, ctx)) return *found;
+  std::vector<std::string_view> parts;
+  split_path(path, parts);
+  std::vector<std::string> allowed;
+  for (const Route& r : routes_) {
+    if (!path_matches(r, parts)) continue;
+    allowed.emplace_back(bhttp::to_string(r.method));
+    if (r.method == Verb::get) allowed.emplace_back("HEAD");
+  }
+  if (allowed.empty()) throw errors::NotFound("Not found");
+  std::sort(allowed.begin(), allowed.end());
+  allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+  std::string allow;
+  for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+  throw errors::MethodNotAllowed(allow);
+}
+
+// Not a coroutine: it returns the handler's own awaitable, so a request costs no extra frame
+// (issue 8). A NotFound / MethodNotAllowed is thrown to the caller, which awaits inside its
+// error handling like it awaits the handler.
 boost::asio::awaitable<Response> Router::dispatch(Request& req, RequestContext& ctx) const {
-  const Route& route = match(req.method(), target_path(req.target()), ctx);
-  co_return co_await route.handler(req, ctx);
+  // The rate-limit link may have matched the request already; its match stands when it came
+  // from this router's table (params and route are filled).
+  const Route* route = ctx.matched_route;
+  const std::less<const Route*> before;
+  if (route == nullptr || before(route, routes_.data()) ||
+      !before(route, routes_.data() + routes_.size())) {
+    route = &match(req.method(), target_path(req.target()), ctx);
+  }
+  return route->handler(req, ctx);
 }
 
 }  // namespace kit::http

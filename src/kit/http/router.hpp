@@ -48,6 +48,10 @@ class Router {
   // Finds the route for `method` and `path` (no query string), fills ctx.route, ctx.route_info
   // and ctx.params, and returns it. Throws NotFound or MethodNotAllowed.
   const Route& match(Verb method, std::string_view path, RequestContext& ctx) const;
+  // Like match() without throwing: null when no route takes `method` on `path` (ctx.route is
+  // then set when the path is known, as for a 405). Errors cost a stack unwind; a caller that
+  // only asks "which route?" (the rate limiter) should not pay it.
+  const Route* find(Verb method, std::string_view path, RequestContext& ctx) const;
 
   // The terminal handler of the middleware chain.
   boost::asio::awaitable<Response> dispatch(Request& req, RequestContext& ctx) const;

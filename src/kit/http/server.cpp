@@ -57,15 +57,16 @@ constexpr std::size_t kFirstReadBytes = 1024;
 // A buffer a large request grew beyond this is given back before the connection idles.
 constexpr std::size_t kIdleBufferLimit = 4096;
 
-// The status line and header fields of `res` as HTTP/1.1 wire bytes, like Beast's serializer
-// writes them for a Content-Length framed message. One contiguous buffer: Beast's serializer
-// walks a nested buffer sequence per write, which cost more than the copy (bench/, issue 8).
-std::string serialize_header(const Response& res) {
+// Writes into `out` the status line and header fields of `res` as HTTP/1.1 wire bytes, like Beast's
+// serializer writes them for a Content-Length framed message. One contiguous buffer: Beast's
+// serializer walks a nested buffer sequence per write, which cost more than the copy (bench/, issue
+// 8).
+void serialize_header(const Response& res, std::string& out) {
   std::string_view reason = res.reason();
   if (reason.empty()) reason = bhttp::obsolete_reason(res.result());
   std::size_t size = 17 + reason.size();
   for (const auto& f : res) size += f.name_string().size() + f.value().size() + 4;
-  std::string out;
+  out.clear();
   out.reserve(size);
   const unsigned version = res.version();
   const unsigned code = res.result_int();
@@ -92,7 +93,6 @@ std::string serialize_header(const Response& res) {
     out.append("\r\n");
   }
   out.append("\r\n");
-  return out;
 }
 
 // The terminal handler for protocol errors seen before routing: it raises the error so the
@@ -105,6 +105,8 @@ struct Reject {
   }
 };
 
+// The peer in canonical text (a mapped IPv4 address as IPv4): ClientIp keeps it as it is when
+// no proxy is trusted.
 std::string peer_address(const tcp::socket& socket) {
   boost::system::error_code ec;
   const auto ep = socket.remote_endpoint(ec);
@@ -144,6 +146,35 @@ std::optional<std::string> framing_problem(const bhttp::request_parser<bhttp::st
   if (h.count(Field::authorization) > 1) return "Repeated Authorization header";
   if (h.count(Field::content_type) > 1) return "Repeated Content-Type header";
   return std::nullopt;
+}
+
+using RequestParser = bhttp::request_parser<bhttp::string_body>;
+
+bool header_done(const RequestParser& p) {
+  return p.is_header_done();
+}
+bool message_done(const RequestParser& p) {
+  return p.is_done();
+}
+
+// Parses what `buffer` already holds until `done(parser)`, as Beast's async_read_header /
+// async_read do first, but without their composed operation and the post that completes it: a
+// kept-alive request usually arrives whole in the read that woke the connection (issue 8).
+// Returns whether the caller must still read from the socket; `ec` is then clear, else it holds
+// the parse error the asynchronous read would have reported.
+bool need_more_bytes(RequestParser& parser, beast::flat_buffer& buffer,
+                     boost::system::error_code& ec, bool (*done)(const RequestParser&)) {
+  while (!done(parser) && buffer.size() > 0) {
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      return true;
+    }
+    if (ec) return false;
+    if (used == 0) return true;
+  }
+  return !done(parser);
 }
 
 }  // namespace
@@ -357,13 +388,14 @@ asio::awaitable<Response> Server::answer_protocol_error(Request& req, const std:
 asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
+  socket.non_blocking(true, ec);  // serve_one() tries each response's write at once
   const std::string peer = peer_address(socket);
   Session self{&socket};
   worker.sessions.push_back(&self);
   beast::flat_buffer buffer;
 
   // This frame lives as long as the connection, so it holds only what an idle connection
-  // needs; a request's parser, context and response live in serve_one()'s frame while it runs.
+  // needs; a request's parser, context and response live in an Exchange while serve_one() runs.
   for (;;) {
     if (buffer.size() == 0) {
       if (shutting_down() && self.served_any) break;
@@ -386,7 +418,7 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
         ec = {};
       }
     }
-    const bool keep_alive = co_await serve_one(self, buffer, peer);
+    const bool keep_alive = co_await serve_one(worker, self, buffer, peer);
     self.served_any = true;
     if (!keep_alive) break;
   }
@@ -396,24 +428,82 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
   connections_.fetch_sub(1, std::memory_order_relaxed);
 }
 
+// What one request needs while it is read, handled and answered. Kept out of serve_one()'s
+// coroutine frame and reused per I/O thread: with it the frame was 2.2 KiB, beyond malloc's
+// per-thread cache, and cost a slow allocation and a free-list consolidation per request
+// (issue 8). The serialized header's buffer is reused too.
+struct Server::Exchange {
+  std::optional<RequestParser> parser;
+  Request req;
+  std::optional<RequestContext> ctx;
+  std::optional<Response> res;
+  std::optional<errors::AppError> protocol_error;
+  std::string header;
+};
+
+namespace {
+
+// A spare exchange comes back cleared; more than this many stay allocated per I/O thread only
+// while that many requests are under way.
+constexpr std::size_t kSpareExchanges = 64;
+constexpr std::size_t kKeptHeaderCapacity = 4096;
+
+}  // namespace
+
+// Takes an exchange from the worker's spares (or a new one) and gives it back cleared, also
+// when the coroutine holding it is destroyed (the worker's spares outlive its io_context).
+class Server::ExchangeLease {
+ public:
+  explicit ExchangeLease(Worker& worker) : worker_(worker) {
+    if (worker_.spare_exchanges.empty()) {
+      exchange_ = std::make_unique<Exchange>();
+    } else {
+      exchange_ = std::move(worker_.spare_exchanges.back());
+      worker_.spare_exchanges.pop_back();
+    }
+  }
+  ExchangeLease(const ExchangeLease&) = delete;
+  ExchangeLease& operator=(const ExchangeLease&) = delete;
+  ~ExchangeLease() {
+    if (worker_.spare_exchanges.size() >= kSpareExchanges) return;
+    Exchange& x = *exchange_;
+    x.parser.reset();
+    x.req = Request{};
+    x.ctx.reset();
+    x.res.reset();
+    x.protocol_error.reset();
+    x.header.clear();
+    if (x.header.capacity() > kKeptHeaderCapacity) x.header.shrink_to_fit();
+    worker_.spare_exchanges.push_back(std::move(exchange_));
+  }
+  Exchange& operator*() const noexcept { return *exchange_; }
+
+ private:
+  Worker& worker_;
+  std::unique_ptr<Exchange> exchange_;
+};
+
 // GCC 12 reports a false -Wmismatched-new-delete in this coroutine's ramp: Asio's frame
 // operator new (recycling allocator) is inlined, its matching operator delete is not recognized.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 // Reads one request (the first bytes are already in `buffer`), runs it through the middleware
 // chain and writes the response. Returns whether the connection stays open for another one.
-asio::awaitable<bool> Server::serve_one(Session& self, beast::flat_buffer& buffer,
+asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::flat_buffer& buffer,
                                         const std::string& peer) {
   tcp::socket& stream = *self.socket;
   boost::system::error_code ec;
-  std::optional<Response> res;
+  const ExchangeLease lease(worker);
+  Exchange& x = *lease;
   bool close_after = false;
-  bhttp::request_parser<bhttp::string_body> parser;
+  RequestParser& parser = x.parser.emplace();
   parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
   parser.body_limit(options_.max_body_bytes);
   self.expire_after(options_.request_timeout);  // reading the header and the body
-  co_await bhttp::async_read_header(stream, buffer, parser,
-                                    asio::redirect_error(asio::use_awaitable, ec));
+  if (need_more_bytes(parser, buffer, ec, &header_done)) {
+    co_await bhttp::async_read_header(stream, buffer, parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+  }
   std::optional<std::string> framing;
   if (!ec) framing = framing_problem(parser);
   if (!ec && !framing && !parser.is_done()) {
@@ -424,13 +514,13 @@ asio::awaitable<bool> Server::serve_one(Session& self, beast::flat_buffer& buffe
       co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
                                  asio::redirect_error(asio::use_awaitable, ec));
     }
-    if (!ec) {
+    if (!ec && need_more_bytes(parser, buffer, ec, &message_done)) {
       co_await bhttp::async_read(stream, buffer, parser,
                                  asio::redirect_error(asio::use_awaitable, ec));
     }
   }
-  Request req;
-  std::optional<errors::AppError> protocol_error;
+  Request& req = x.req;
+  std::optional<errors::AppError>& protocol_error = x.protocol_error;
   if (framing) {
     req = parser.release();  // the header is complete: keep its X-Request-ID
     protocol_error.emplace(errors::BadRequest(*framing));
@@ -446,13 +536,14 @@ asio::awaitable<bool> Server::serve_one(Session& self, beast::flat_buffer& buffe
     if (parser.is_header_done()) req = parser.release();
     protocol_error.emplace(errors::BadRequest("Malformed HTTP request: " + ec.message()));
   }
+  std::optional<Response>& res = x.res;
   if (protocol_error) {
     req.body().clear();
     close_after = true;
     res = co_await answer_protocol_error(req, peer, *protocol_error);
   } else {
     req = parser.release();
-    RequestContext ctx;
+    RequestContext& ctx = x.ctx.emplace();
     ctx.client_ip = peer;
     self.expire_never();  // the handler's time is bounded by its own deadlines
     try {
@@ -475,21 +566,43 @@ asio::awaitable<bool> Server::serve_one(Session& self, beast::flat_buffer& buffe
   const bool head_only = req.method() == Verb::head;
   if (res->chunked()) {
     // No handler asks for chunked framing today; Beast's serializer handles it if one does.
-    bhttp::response_serializer<bhttp::string_body> serializer(*res);
-    if (head_only) {
-      co_await bhttp::async_write_header(stream, serializer,
-                                         asio::redirect_error(asio::use_awaitable, ec));
-    } else {
-      co_await bhttp::async_write(stream, serializer,
-                                  asio::redirect_error(asio::use_awaitable, ec));
-    }
+    co_await write_chunked(stream, *res, head_only, ec);
   } else {
-    const std::string header = serialize_header(*res);
-    const std::array<asio::const_buffer, 2> wire{
-        asio::buffer(header), head_only ? asio::const_buffer{} : asio::buffer(res->body())};
-    co_await asio::async_write(stream, wire, asio::redirect_error(asio::use_awaitable, ec));
+    serialize_header(*res, x.header);
+    std::array<asio::const_buffer, 2> wire{
+        asio::buffer(x.header), head_only ? asio::const_buffer{} : asio::buffer(res->body())};
+    // A response usually fits the socket's send buffer: one non-blocking send now (the same
+    // sendmsg Asio's write would try first), and an asynchronous write only for what is left,
+    // which spares the completion Asio posts through the scheduler and the coroutine's resumption
+    // (issue 8).
+    std::size_t sent = stream.write_some(wire, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      sent = 0;
+    }
+    if (!ec && sent < wire[0].size() + wire[1].size()) {
+      if (sent >= wire[0].size()) {
+        wire[1] += sent - wire[0].size();
+        wire[0] = asio::const_buffer{};
+      } else {
+        wire[0] += sent;
+      }
+      co_await asio::async_write(stream, wire, asio::redirect_error(asio::use_awaitable, ec));
+    }
   }
   co_return !ec && keep_alive;
+}
+
+// In a frame of its own: Beast's serializer is large and no handler uses chunked framing today.
+asio::awaitable<void> Server::write_chunked(tcp::socket& stream, Response& res, bool head_only,
+                                            boost::system::error_code& ec) {
+  bhttp::response_serializer<bhttp::string_body> serializer(res);
+  if (head_only) {
+    co_await bhttp::async_write_header(stream, serializer,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+  } else {
+    co_await bhttp::async_write(stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
+  }
 }
 #pragma GCC diagnostic pop
 

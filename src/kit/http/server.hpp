@@ -71,7 +71,12 @@ class Server {
 
  private:
   struct Session;
+  struct Exchange;
+  class ExchangeLease;
   struct Worker {
+    // Before ctx: the io_context's destruction destroys suspended requests, which give their
+    // exchange back here.
+    std::vector<std::unique_ptr<Exchange>> spare_exchanges;
     boost::asio::io_context ctx{1};
     std::vector<Session*> sessions;  // touched only on this worker's thread
     // Closing connections read what the client still sends into here, to discard it.
@@ -81,8 +86,12 @@ class Server {
   boost::asio::awaitable<void> accept_loop();
   void drain_backlog();
   boost::asio::awaitable<void> session(Worker& worker, boost::asio::ip::tcp::socket socket);
-  boost::asio::awaitable<bool> serve_one(Session& self, boost::beast::flat_buffer& buffer,
+  boost::asio::awaitable<bool> serve_one(Worker& worker, Session& self,
+                                         boost::beast::flat_buffer& buffer,
                                          const std::string& peer);
+  static boost::asio::awaitable<void> write_chunked(boost::asio::ip::tcp::socket& stream,
+                                                    Response& res, bool head_only,
+                                                    boost::system::error_code& ec);
   boost::asio::awaitable<void> sweep_deadlines(Worker& worker);
   static boost::asio::awaitable<void> close_gracefully(Worker& worker, Session& self);
   boost::asio::awaitable<Response> answer_protocol_error(Request& req, const std::string& peer,

@@ -1,5 +1,6 @@
 #include "kit/json/writer.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -60,6 +61,19 @@ std::string sanitize_utf8(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// Bytes copied as they are: printable ASCII except '"' and '\\'. One table load per byte instead
+// of four comparisons: every log line and envelope passes each key and value through here
+// (~9,000 instructions per 401 response, issue 8).
+constexpr auto kPlainByte = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) plain[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return plain;
+}();
+
+}  // namespace
+
 void append_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
@@ -67,11 +81,7 @@ void append_string(std::string& out, std::string_view s) {
   while (i < s.size()) {
     // Copy the longest run of bytes that need no escaping in one go.
     std::size_t run = i;
-    while (run < s.size()) {
-      const auto c = static_cast<unsigned char>(s[run]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++run;
-    }
+    while (run < s.size() && kPlainByte[static_cast<unsigned char>(s[run])]) ++run;
     out.append(s.data() + i, run - i);
     i = run;
     if (i >= s.size()) break;

@@ -8,10 +8,10 @@
 
 namespace kit::middleware {
 
-class AccessLog final : public http::Middleware {
+class AccessLog final : public http::HookMiddleware {
  public:
-  boost::asio::awaitable<http::Response> handle(http::Request& req, http::RequestContext& ctx,
-                                                http::Next next) override;
+  std::optional<http::Response> before(http::Request& req, http::RequestContext& ctx) override;
+  void after(http::Request& req, http::RequestContext& ctx, http::Response& res) override;
 };
 
 }  // namespace kit::middleware

@@ -81,16 +81,17 @@ std::string resolve_client_ip(std::string_view peer,
   return canonical(client);
 }
 
-boost::asio::awaitable<http::Response> ClientIp::handle(http::Request& req,
-                                                        http::RequestContext& ctx,
-                                                        http::Next next) {
-  std::vector<std::string_view> lines;
+std::optional<http::Response> ClientIp::before(http::Request& req, http::RequestContext& ctx) {
+  // Without a trust list or an X-Forwarded-For line the answer is the peer, which the server
+  // already wrote in canonical form (mapped IPv4 as IPv4): parsing and printing it again per
+  // request cost ~3,000 instructions (issue 8).
   if (!trusted_.empty()) {
+    std::vector<std::string_view> lines;
     const auto [first, last] = req.equal_range("X-Forwarded-For");
     for (auto it = first; it != last; ++it) lines.push_back(it->value());
+    if (!lines.empty()) ctx.client_ip = resolve_client_ip(ctx.client_ip, lines, trusted_);
   }
-  ctx.client_ip = resolve_client_ip(ctx.client_ip, lines, trusted_);
-  co_return co_await next(req, ctx);
+  return std::nullopt;
 }
 
 }  // namespace kit::middleware

@@ -23,11 +23,10 @@ std::string resolve_client_ip(std::string_view peer,
                               std::span<const std::string_view> forwarded_for,
                               std::span<const net::Cidr> trusted);
 
-class ClientIp final : public http::Middleware {
+class ClientIp final : public http::HookMiddleware {
  public:
   explicit ClientIp(std::vector<net::Cidr> trusted) : trusted_(std::move(trusted)) {}
-  boost::asio::awaitable<http::Response> handle(http::Request& req, http::RequestContext& ctx,
-                                                http::Next next) override;
+  std::optional<http::Response> before(http::Request& req, http::RequestContext& ctx) override;
 
  private:
   std::vector<net::Cidr> trusted_;

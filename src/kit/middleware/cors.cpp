@@ -87,15 +87,16 @@ void Cors::decorate(const http::Request& req, http::Response& res) const {
   if (!expose_.empty()) res.set(http::Field::access_control_expose_headers, expose_);
 }
 
-boost::asio::awaitable<http::Response> Cors::handle(http::Request& req, http::RequestContext& ctx,
-                                                    http::Next next) {
+std::optional<http::Response> Cors::before(http::Request& req, http::RequestContext&) {
   if (req.method() == http::Verb::options && req.find(http::Field::origin) != req.end() &&
       req.find(http::Field::access_control_request_method) != req.end()) {
-    co_return preflight(req);
+    return preflight(req);
   }
-  http::Response res = co_await next(req, ctx);
+  return std::nullopt;
+}
+
+void Cors::after(http::Request& req, http::RequestContext&, http::Response& res) {
   decorate(req, res);
-  co_return res;
 }
 
 }  // namespace kit::middleware

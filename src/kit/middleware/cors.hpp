@@ -34,12 +34,13 @@ struct CorsOptions {
   std::chrono::seconds max_age{600};
 };
 
-class Cors final : public http::Middleware {
+class Cors final : public http::HookMiddleware {
  public:
   explicit Cors(CorsOptions options);
 
-  boost::asio::awaitable<http::Response> handle(http::Request& req, http::RequestContext& ctx,
-                                                http::Next next) override;
+  // A preflight is answered here; every other response is decorated.
+  std::optional<http::Response> before(http::Request& req, http::RequestContext& ctx) override;
+  void after(http::Request& req, http::RequestContext& ctx, http::Response& res) override;
 
   // Pure decisions, for tests.
   bool origin_allowed(std::string_view origin) const;

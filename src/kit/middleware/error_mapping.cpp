@@ -41,30 +41,30 @@ http::Response internal_error_response(const http::RequestContext& ctx, unsigned
       version);
 }
 
-boost::asio::awaitable<http::Response> ErrorMapping::handle(http::Request& req,
-                                                            http::RequestContext& ctx,
-                                                            http::Next next) {
-  // co_await is not allowed inside a handler block, so the outcome is captured here.
-  try {
-    co_return co_await next(req, ctx);
-  } catch (const kit::db::UnavailableError& e) {
-    ctx.log("http").warning("request_failed", {{"error", e.code()},
+// The exception's type is tested with dynamic_cast, in the order the catch clauses had: a
+// rethrow to match it by type cost a full stack unwind per error response (issue 8).
+std::optional<http::Response> ErrorMapping::on_error(http::Request& req, http::RequestContext& ctx,
+                                                     std::exception* error) {
+  if (const auto* e = dynamic_cast<const kit::db::UnavailableError*>(error)) {
+    ctx.log("http").warning("request_failed", {{"error", e->code()},
                                                {"exception", "kit::db::UnavailableError"},
-                                               {"reason", e.internal_reason()}});
-    co_return error_response(e, ctx, req.version());
-  } catch (const kit::errors::AppError& e) {
-    if (e.status() >= 500) {
-      ctx.log("http").warning("request_failed", {{"error", e.code()}, {"message", e.message()}});
+                                               {"reason", e->internal_reason()}});
+    return error_response(*e, ctx, req.version());
+  }
+  if (const auto* e = dynamic_cast<const kit::errors::AppError*>(error)) {
+    if (e->status() >= 500) {
+      ctx.log("http").warning("request_failed", {{"error", e->code()}, {"message", e->message()}});
     }
-    co_return error_response(e, ctx, req.version());
-  } catch (const std::exception& e) {
-    ctx.log("http").error("unhandled_exception",
-                          {{"exception", demangle(typeid(e).name())}, {"message", e.what()}});
-  } catch (...) {
+    return error_response(*e, ctx, req.version());
+  }
+  if (error != nullptr) {
+    ctx.log("http").error("unhandled_exception", {{"exception", demangle(typeid(*error).name())},
+                                                  {"message", error->what()}});
+  } else {
     ctx.log("http").error("unhandled_exception",
                           {{"exception", "unknown"}, {"message", "non-standard exception"}});
   }
-  co_return internal_error_response(ctx, req.version());
+  return internal_error_response(ctx, req.version());
 }
 
 }  // namespace kit::middleware

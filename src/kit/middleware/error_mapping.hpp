@@ -8,10 +8,10 @@
 
 namespace kit::middleware {
 
-class ErrorMapping final : public http::Middleware {
+class ErrorMapping final : public http::HookMiddleware {
  public:
-  boost::asio::awaitable<http::Response> handle(http::Request& req, http::RequestContext& ctx,
-                                                http::Next next) override;
+  std::optional<http::Response> on_error(http::Request& req, http::RequestContext& ctx,
+                                         std::exception* error) override;
 };
 
 // Renders `error` as an envelope response (used by ErrorMapping and by the server itself).

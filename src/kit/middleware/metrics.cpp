@@ -26,19 +26,6 @@ std::string_view method_label(http::Verb verb) noexcept {
   return verb == http::Verb::unknown ? std::string_view{"OTHER"} : http::bhttp::to_string(verb);
 }
 
-// Decrements the gauge however the request ends, also when the coroutine is destroyed
-// while suspended (server shutdown).
-class InFlight {
- public:
-  explicit InFlight(metrics::Gauge& gauge) : gauge_(gauge) { gauge_.inc(); }
-  InFlight(const InFlight&) = delete;
-  InFlight& operator=(const InFlight&) = delete;
-  ~InFlight() { gauge_.dec(); }
-
- private:
-  metrics::Gauge& gauge_;
-};
-
 }  // namespace
 
 std::string_view status_label(unsigned status) noexcept {
@@ -67,19 +54,23 @@ void Metrics::record(const http::Request& req, const http::RequestContext& ctx,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count());
 }
 
-boost::asio::awaitable<http::Response> Metrics::handle(http::Request& req,
-                                                       http::RequestContext& ctx, http::Next next) {
-  const InFlight in_flight(in_flight_);
-  http::Response res;
-  try {
-    res = co_await next(req, ctx);
-  } catch (...) {
-    // ErrorMapping renders errors further in; whatever still escapes becomes the server's 500.
-    record(req, ctx, 500);
-    throw;
-  }
+std::optional<http::Response> Metrics::before(http::Request&, http::RequestContext&) {
+  in_flight_.inc();
+  return std::nullopt;
+}
+
+void Metrics::after(http::Request& req, http::RequestContext& ctx, http::Response& res) {
   record(req, ctx, res.result_int());
-  co_return res;
+}
+
+std::optional<http::Response> Metrics::on_error(http::Request& req, http::RequestContext& ctx,
+                                                std::exception*) {
+  record(req, ctx, 500);
+  return std::nullopt;
+}
+
+void Metrics::finish(http::RequestContext&) noexcept {
+  in_flight_.dec();
 }
 
 }  // namespace kit::middleware

@@ -18,12 +18,18 @@ namespace kit::middleware {
 
 inline constexpr std::string_view kUnmatchedRoute = "<unmatched>";
 
-class Metrics final : public http::Middleware {
+class Metrics final : public http::HookMiddleware {
  public:
   explicit Metrics(metrics::Registry& registry);
 
-  boost::asio::awaitable<http::Response> handle(http::Request& req, http::RequestContext& ctx,
-                                                http::Next next) override;
+  std::optional<http::Response> before(http::Request& req, http::RequestContext& ctx) override;
+  void after(http::Request& req, http::RequestContext& ctx, http::Response& res) override;
+  // ErrorMapping renders errors further in; whatever still escapes becomes the server's 500.
+  std::optional<http::Response> on_error(http::Request& req, http::RequestContext& ctx,
+                                         std::exception* error) override;
+  // The in-flight gauge goes down however the request ends, also when its coroutine is
+  // destroyed while suspended (server shutdown).
+  void finish(http::RequestContext& ctx) noexcept override;
 
  private:
   void record(const http::Request& req, const http::RequestContext& ctx, unsigned status) const;

@@ -6,21 +6,21 @@
 namespace kit::middleware {
 
 bool RateLimit::limited(const http::Request& req, http::RequestContext& ctx) const {
-  if (ctx.route_info == nullptr) {
-    try {
-      router_.match(req.method(), http::target_path(req.target()), ctx);
-    } catch (const std::exception&) {
-      // 404 / 405: counted (see the header comment); the router throws them again later.
-      return true;
-    }
+  // 404 / 405 (no route found) are counted (see the header comment); the router throws them
+  // later.
+  if (ctx.route_info == nullptr &&
+      router_.find(req.method(), http::target_path(req.target()), ctx) == nullptr) {
+    return true;
   }
   return ctx.route_info == nullptr || ctx.route_info->rate_limited;
 }
 
-boost::asio::awaitable<http::Response> RateLimit::handle(http::Request& req,
-                                                         http::RequestContext& ctx,
-                                                         http::Next next) {
-  if (!limited(req, ctx)) co_return co_await next(req, ctx);
+bool RateLimit::needs_wait(http::Request& req, http::RequestContext& ctx) {
+  return limited(req, ctx);
+}
+
+boost::asio::awaitable<std::optional<http::Response>> RateLimit::wait(http::Request&,
+                                                                      http::RequestContext& ctx) {
   const ratelimit::Decision decision = co_await limiter_->hit(ctx.client_ip, policy_);
   if (!decision.allowed) {
     if (rejections_ != nullptr) rejections_->inc();
@@ -28,15 +28,23 @@ boost::asio::awaitable<http::Response> RateLimit::handle(http::Request& req,
     ratelimit::add_headers(error, policy_, decision);
     throw error;
   }
-  http::Response res;
-  try {
-    res = co_await next(req, ctx);
-  } catch (errors::AppError& error) {
-    ratelimit::add_headers(error, policy_, decision);
-    throw;
+  ctx.rate_limit = decision;
+  co_return std::nullopt;
+}
+
+void RateLimit::after(http::Request&, http::RequestContext& ctx, http::Response& res) {
+  if (ctx.rate_limit) ratelimit::add_headers(res, policy_, *ctx.rate_limit);
+}
+
+// Adds the fields to the error on its way out, as `catch (AppError& e) { ...; throw; }` did,
+// without the rethrow (a stack unwind per error response, issue 8).
+std::optional<http::Response> RateLimit::on_error(http::Request&, http::RequestContext& ctx,
+                                                  std::exception* error) {
+  auto* app_error = dynamic_cast<errors::AppError*>(error);
+  if (ctx.rate_limit && app_error != nullptr) {
+    ratelimit::add_headers(*app_error, policy_, *ctx.rate_limit);
   }
-  ratelimit::add_headers(res, policy_, decision);
-  co_return res;
+  return std::nullopt;
 }
 
 }  // namespace kit::middleware

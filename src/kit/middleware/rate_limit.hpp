@@ -19,7 +19,7 @@
 
 namespace kit::middleware {
 
-class RateLimit final : public http::Middleware {
+class RateLimit final : public http::HookMiddleware {
  public:
   // `metrics`: counts 429s in rate_limit_rejections_total{policy}; null = no metrics.
   RateLimit(std::shared_ptr<ratelimit::Limiter> limiter, ratelimit::Policy policy,
@@ -29,9 +29,14 @@ class RateLimit final : public http::Middleware {
         router_(router),
         rejections_(ratelimit::rejections_counter(metrics, policy_)) {}
 
-  boost::asio::awaitable<http::Response> handle(http::Request& req, http::RequestContext& ctx,
-                                                http::Next next) override;
-
+  // Limited requests wait for the limiter (a 429 is thrown from there); their response, or the
+  // application error thrown further in, gets RateLimit-Policy and RateLimit.
+  bool needs_wait(http::Request& req, http::RequestContext& ctx) override;
+  boost::asio::awaitable<std::optional<http::Response>> wait(http::Request& req,
+                                                             http::RequestContext& ctx) override;
+  void after(http::Request& req, http::RequestContext& ctx, http::Response& res) override;
+  std::optional<http::Response> on_error(http::Request& req, http::RequestContext& ctx,
+                                         std::exception* error) override;
   // Whether the request is subject to the policy (fills ctx.route_info when a route matches).
   bool limited(const http::Request& req, http::RequestContext& ctx) const;
 

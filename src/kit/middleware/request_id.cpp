@@ -11,13 +11,13 @@ void assign_correlation(const http::Request& req, http::RequestContext& ctx) {
   ctx.bind_log_context();
 }
 
-boost::asio::awaitable<http::Response> RequestId::handle(http::Request& req,
-                                                         http::RequestContext& ctx,
-                                                         http::Next next) {
+std::optional<http::Response> RequestId::before(http::Request& req, http::RequestContext& ctx) {
   assign_correlation(req, ctx);
-  http::Response res = co_await next(req, ctx);
+  return std::nullopt;
+}
+
+void RequestId::after(http::Request&, http::RequestContext& ctx, http::Response& res) {
   res.set("X-Request-ID", ctx.request_id);
-  co_return res;
 }
 
 }  // namespace kit::middleware

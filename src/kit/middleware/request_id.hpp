@@ -5,10 +5,10 @@
 
 namespace kit::middleware {
 
-class RequestId final : public http::Middleware {
+class RequestId final : public http::HookMiddleware {
  public:
-  boost::asio::awaitable<http::Response> handle(http::Request& req, http::RequestContext& ctx,
-                                                http::Next next) override;
+  std::optional<http::Response> before(http::Request& req, http::RequestContext& ctx) override;
+  void after(http::Request& req, http::RequestContext& ctx, http::Response& res) override;
 };
 
 // Fills ctx.request_id and ctx.trace from the request headers (also used by the server when it

@@ -5,11 +5,10 @@
 
 namespace kit::middleware {
 
-class SecurityHeaders final : public http::Middleware {
+class SecurityHeaders final : public http::HookMiddleware {
  public:
   explicit SecurityHeaders(bool hsts) : hsts_(hsts) {}
-  boost::asio::awaitable<http::Response> handle(http::Request& req, http::RequestContext& ctx,
-                                                http::Next next) override;
+  void after(http::Request& req, http::RequestContext& ctx, http::Response& res) override;
 
  private:
   bool hsts_;

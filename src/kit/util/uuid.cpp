@@ -13,15 +13,17 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
+// Formats into a stack buffer and builds the string once: appending char by char cost ~700
+// instructions per request id (issue 8).
 std::string format_uuid(const std::array<unsigned char, 16>& b) {
-  std::string out;
-  out.reserve(36);
+  char out[36];
+  std::size_t o = 0;
   for (std::size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[b[i] >> 4]);
-    out.push_back(kHex[b[i] & 0xF]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+    out[o++] = kHex[b[i] >> 4];
+    out[o++] = kHex[b[i] & 0xF];
   }
-  return out;
+  return std::string(out, sizeof out);
 }
 
 bool is_hex(char c) noexcept {
@@ -66,11 +68,12 @@ bool is_uuid(std::string_view s) noexcept {
 }
 
 std::string random_hex(std::size_t bytes) {
-  std::string out;
-  out.reserve(bytes * 2);
-  while (out.size() < bytes * 2) {
-    std::uint64_t r = fast_random();
-    for (int i = 0; i < 16 && out.size() < bytes * 2; ++i, r >>= 4) out.push_back(kHex[r & 0xF]);
+  // Low nibble first, 16 digits per random word; written in place rather than appended.
+  std::string out(bytes * 2, '\0');
+  std::uint64_t r = 0;
+  for (std::size_t i = 0; i < out.size(); ++i, r >>= 4) {
+    if (i % 16 == 0) r = fast_random();
+    out[i] = kHex[r & 0xF];
   }
   return out;
 }

@@ -73,6 +73,9 @@ TEST(MetricsConcurrency, HistogramCountsAreExactAndScrapesStayValid) {
       scrapes.fetch_add(1);
     }
   });
+  // On a loaded machine the writers could finish before the scraper ever ran (scrapes == 0):
+  // they start once it has scraped at least once, and its later scrapes overlap their updates.
+  while (scrapes.load() == 0) std::this_thread::yield();
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
