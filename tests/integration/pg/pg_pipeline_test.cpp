@@ -33,23 +33,11 @@ const Statement kSleepPid{"pipe_sleep", "SELECT pg_sleep($1::float8), pg_backend
 const Statement kCount{"pipe_count", "SELECT count(*) FROM pipe_items", true};
 const Statement kInsert{"pipe_insert", "INSERT INTO pipe_items (id) VALUES ($1::int)"};
 
+// The pool tests' options without the overflow connection: every test here counts backends.
 PoolOptions options_for(std::string application_name) {
-  PoolOptions o;
-  o.conninfo = server_url();
-  o.application_name = std::move(application_name);
-  o.size = 2;
+  PoolOptions o = test_pool_options(std::move(application_name));
   o.max_overflow = 0;
-  o.acquire_timeout = 2s;
-  o.connect_timeout = 5s;
-  o.statement_timeout = 5s;
   return o;
-}
-
-asio::awaitable<int> count_backends(kit::db::pg::Connection& monitor, const std::string& app) {
-  const Params p{app};
-  Result r = co_await monitor.query(
-      "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", p);
-  co_return std::stoi(std::string(r.get(0, 0).value_or("0")));
 }
 
 int as_int(const Result& r) {

@@ -33,26 +33,6 @@ const Statement kSleep{"test_sleep", "SELECT pg_sleep($1::float8), pg_backend_pi
 const Statement kPid{"test_pid", "SELECT pg_backend_pid()"};
 const Statement kEcho{"test_echo", "SELECT $1::text"};
 
-PoolOptions options_for(std::string application_name) {
-  PoolOptions o;
-  o.conninfo = server_url();
-  o.application_name = std::move(application_name);
-  o.size = 2;
-  o.max_overflow = 1;
-  o.acquire_timeout = 2s;
-  o.connect_timeout = 5s;
-  o.statement_timeout = 5s;
-  return o;
-}
-
-// Backends of one application_name, seen from a separate monitoring connection.
-asio::awaitable<int> count_backends(kit::db::pg::Connection& monitor, const std::string& app) {
-  const Params p{app};
-  Result r = co_await monitor.query(
-      "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", p);
-  co_return std::stoi(std::string(r.get(0, 0).value_or("0")));
-}
-
 asio::awaitable<void> terminate_backends(kit::db::pg::Connection& admin, const std::string& app) {
   const Params p{app};
   co_await admin.query(
@@ -67,7 +47,7 @@ asio::awaitable<void> terminate_backends(kit::db::pg::Connection& admin, const s
 TEST(PgPool, StartOpensSizeConnections) {
   asio::io_context ctx;
   const std::string app = unique_name("pool_start_");
-  Pool pool(ctx.get_executor(), options_for(app));
+  Pool pool(ctx.get_executor(), test_pool_options(app));
   run(ctx, pool.start());
   auto s = pool.stats();
   EXPECT_EQ(s.open, 2u);
@@ -81,7 +61,7 @@ TEST(PgPool, StartOpensSizeConnections) {
 TEST(PgPool, TwentyConcurrentOperationsNeverExceedSizePlusOverflow) {
   asio::io_context ctx;
   const std::string app = unique_name("pool_limit_");
-  auto options = options_for(app);
+  auto options = test_pool_options(app);
   options.idle_timeout = 300ms;
   options.pipelining = false;  // each operation needs a connection of its own: some must wait
   Pool pool(ctx.get_executor(), options);
@@ -133,7 +113,7 @@ TEST(PgPool, TwentyConcurrentOperationsNeverExceedSizePlusOverflow) {
 
 TEST(PgPool, WaitersAreServedInArrivalOrder) {
   asio::io_context ctx;
-  auto options = options_for(unique_name("pool_fifo_"));
+  auto options = test_pool_options(unique_name("pool_fifo_"));
   options.size = 1;
   options.max_overflow = 0;
   Pool pool(ctx.get_executor(), options);
@@ -160,7 +140,7 @@ TEST(PgPool, WaitersAreServedInArrivalOrder) {
 
 TEST(PgPool, AcquisitionTimeoutIsUnavailable) {
   asio::io_context ctx;
-  auto options = options_for(unique_name("pool_timeout_"));
+  auto options = test_pool_options(unique_name("pool_timeout_"));
   options.size = 1;
   options.max_overflow = 0;
   options.acquire_timeout = 200ms;
@@ -200,7 +180,7 @@ TEST(PgPool, AcquisitionTimeoutIsUnavailable) {
 // QueryError and reached clients as 500 INTERNAL_ERROR. The database is up but too slow: 503.
 TEST(PgPool, StatementTimeoutIsUnavailableAndNotRetried) {
   asio::io_context ctx;
-  auto options = options_for(unique_name("pool_stmt_timeout_"));
+  auto options = test_pool_options(unique_name("pool_stmt_timeout_"));
   options.statement_timeout = 100ms;
   Pool pool(ctx.get_executor(), options);
   run(ctx, pool.start());
@@ -229,7 +209,7 @@ TEST(PgPool, StatementTimeoutIsUnavailableAndNotRetried) {
 TEST(PgPool, KilledBackendIsReplacedAndSafeQueriesSucceed) {
   asio::io_context ctx;
   const std::string app = unique_name("pool_kill_");
-  auto options = options_for(app);
+  auto options = test_pool_options(app);
   options.size = 1;
   options.max_overflow = 0;
   Pool pool(ctx.get_executor(), options);
@@ -396,7 +376,7 @@ TEST(PgPool, UsableFromCoroutinesOnOtherIoContexts) {
   asio::io_context pool_ctx;
   auto guard = asio::make_work_guard(pool_ctx);
   std::thread pool_thread([&] { pool_ctx.run(); });
-  Pool pool(pool_ctx.get_executor(), options_for(unique_name("pool_threads_")));
+  Pool pool(pool_ctx.get_executor(), test_pool_options(unique_name("pool_threads_")));
 
   // The callers' io_contexts outlive the pool's thread: after resuming a caller, that thread
   // still releases its copy of the caller's executor (a work count inside the io_context).
@@ -442,7 +422,7 @@ TEST(PgPool, UsableFromCoroutinesOnOtherIoContexts) {
 
 TEST(PgPool, CloseWaitsForLeasedConnections) {
   asio::io_context ctx;
-  Pool pool(ctx.get_executor(), options_for(unique_name("pool_close_")));
+  Pool pool(ctx.get_executor(), test_pool_options(unique_name("pool_close_")));
   run(ctx, pool.start());
   bool query_done = false;
   asio::co_spawn(
@@ -469,7 +449,7 @@ namespace {
 TEST(PgReadiness, ReportsOkAndASafeMessageWhenDown) {
   using namespace pg_test;
   asio::io_context ctx;
-  kit::db::pg::Pool up(ctx.get_executor(), options_for(unique_name("ready_up_")));
+  kit::db::pg::Pool up(ctx.get_executor(), test_pool_options(unique_name("ready_up_")));
   kit::health::Registry registry;
   registry.add("database", kit::db::pg::readiness_check(up));
   auto results = run(ctx, registry.run());

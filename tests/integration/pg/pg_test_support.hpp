@@ -18,6 +18,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "kit/db/pg/connection.hpp"
+#include "kit/db/pg/pool.hpp"
 #include "kit/util/uuid.hpp"
 
 namespace pg_test {
@@ -98,6 +99,28 @@ inline asio::awaitable<std::unique_ptr<kit::db::pg::Connection>> connect(
   options.application_name = std::move(application_name);
   co_return co_await kit::db::pg::Connection::connect(co_await asio::this_coro::executor,
                                                       std::move(options));
+}
+
+// Pool options for the pool tests: two connections plus one overflow, generous timeouts.
+inline kit::db::pg::PoolOptions test_pool_options(std::string application_name) {
+  kit::db::pg::PoolOptions o;
+  o.conninfo = server_url();
+  o.application_name = std::move(application_name);
+  o.size = 2;
+  o.max_overflow = 1;
+  o.acquire_timeout = 2s;
+  o.connect_timeout = 5s;
+  o.statement_timeout = 5s;
+  return o;
+}
+
+// Backends of one application_name, seen from a separate monitoring connection.
+inline asio::awaitable<int> count_backends(kit::db::pg::Connection& monitor,
+                                           const std::string& app) {
+  const kit::db::pg::Params p{app};
+  kit::db::pg::Result r = co_await monitor.query(
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", p);
+  co_return std::stoi(std::string(r.get(0, 0).value_or("0")));
 }
 
 inline std::string unique_name(const std::string& prefix) {

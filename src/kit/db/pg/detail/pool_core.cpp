@@ -364,14 +364,19 @@ awaitable<Result> PoolCore::query(std::shared_ptr<PoolCore> self, Statement stat
     if (!self->should_retry(error, sent, retry, attempt, started, reason)) {
       std::rethrow_exception(cancelled_as_unavailable(error));
     }
-    const auto delay = self->backoff_.delay(attempt);
-    kit::log::warning("db", "db_query_retry",
-                      {{"statement", statement.name},
-                       {"attempt", attempt},
-                       {"delay_ms", delay.count()},
-                       {"error", reason}});
-    co_await sleep_for(self->executor_, delay);
+    co_await self->pause_before_retry(statement.name, attempt, reason);
   }
+}
+
+awaitable<void> PoolCore::pause_before_retry(const std::string& statement, int attempt,
+                                             const std::string& reason) {
+  const auto delay = backoff_.delay(attempt);
+  kit::log::warning("db", "db_query_retry",
+                    {{"statement", statement},
+                     {"attempt", attempt},
+                     {"delay_ms", delay.count()},
+                     {"error", reason}});
+  co_await sleep_for(executor_, delay);
 }
 
 // ---- pipeline mode ----
@@ -475,13 +480,7 @@ awaitable<Result> PoolCore::pipelined(std::shared_ptr<PoolCore> self, const Stat
     if (!self->should_retry(error, true, retry, attempt, started, reason)) {
       std::rethrow_exception(cancelled_as_unavailable(error));
     }
-    const auto delay = self->backoff_.delay(attempt);
-    kit::log::warning("db", "db_query_retry",
-                      {{"statement", statement.name},
-                       {"attempt", attempt},
-                       {"delay_ms", delay.count()},
-                       {"error", reason}});
-    co_await sleep_for(self->executor_, delay);
+    co_await self->pause_before_retry(statement.name, attempt, reason);
   }
 }
 

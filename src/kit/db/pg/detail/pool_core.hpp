@@ -110,6 +110,9 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
   void spawn_connects();
   void schedule_reaper();
   void record_wait(std::chrono::steady_clock::duration waited);
+  // Logs db_query_retry and waits out the backoff of `attempt` (the caller keeps the core alive).
+  boost::asio::awaitable<void> pause_before_retry(const std::string& statement, int attempt,
+                                                  const std::string& reason);
   bool should_retry(const std::exception_ptr& error, bool sent, Retry retry, int attempt,
                     std::chrono::steady_clock::time_point started, std::string& reason) const;
   ConnectOptions connect_options(std::chrono::milliseconds timeout) const;
