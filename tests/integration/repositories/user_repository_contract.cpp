@@ -154,6 +154,28 @@ TEST_P(UserRepositoryContract, FindByIdsReturnsEveryStoredUserAsAWhole) {
   });
 }
 
+// One, two and more ids may take different statements (PostgreSQL: `id = $1`, `IN ($1, $2)`,
+// `= ANY($1)`): each answers the same way, a repeated id included.
+TEST_P(UserRepositoryContract, FindByIdsAnswersAlikeForEveryNumberOfIds) {
+  const std::vector<std::vector<std::string>> asked{
+      {uuid(1)},          {uuid(1), uuid(2)},          {uuid(2), uuid(2)},
+      {uuid(1), uuid(9)}, {uuid(1), uuid(2), uuid(3)}, {uuid(3), uuid(9), uuid(3), uuid(1)}};
+  const std::vector<std::set<std::string>> expected{
+      {uuid(1)}, {uuid(1), uuid(2)},          {uuid(2)},
+      {uuid(1)}, {uuid(1), uuid(2), uuid(3)}, {uuid(1), uuid(3)}};
+  run([&]() -> asio::awaitable<void> {
+    for (int n = 1; n <= 3; ++n) {
+      const NewUser user = new_user(n, "user" + std::to_string(n) + "@example.io");
+      co_await repo().create(user);
+    }
+    for (std::size_t i = 0; i < asked.size(); ++i) {
+      const std::vector<User> found = co_await repo().find_by_ids(asked[i]);
+      EXPECT_EQ(found.size(), expected[i].size()) << "case " << i;
+      EXPECT_EQ(ids_of(found), expected[i]) << "case " << i;
+    }
+  });
+}
+
 TEST_P(UserRepositoryContract, FindByIdsLeavesOutUnknownAndNonUuidIdsAndRepeats) {
   const std::vector<std::string> mixed{uuid(404), uuid(1), "not-a-uuid",
                                        "",        uuid(1), "1'); DROP TABLE users; --"};
