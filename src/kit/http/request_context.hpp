@@ -51,6 +51,33 @@ struct RequestContext {
   // The default rate-limit policy's decision, when it covers this request (the RateLimit link
   // adds its header fields to the response or error that comes back).
   std::optional<ratelimit::Decision> rate_limit;
+  // Header lines in wire form ("Name: value\r\n"…, see http::header_lines) that the server
+  // writes after the response's own fields: constant fields every response carries (the
+  // security headers), without allocating and inserting a field per response (issue 8). They
+  // are not in the Response object; http::add_fixed_headers() puts them there. The bytes must
+  // outlive the request (static, or owned by a middleware).
+  std::string_view fixed_headers;
+
+  // Back to a fresh context for the next request, keeping the strings' and vectors' capacity:
+  // the server reuses one context per exchange, so ids are written without an allocation
+  // (issue 8).
+  void reset() noexcept {
+    request_id.clear();
+    trace.trace_id.clear();
+    trace.span_id.clear();
+    trace.flags.assign("00");
+    client_ip.clear();
+    route = {};
+    route_info = nullptr;
+    matched_route = nullptr;
+    params.clear();
+    started = std::chrono::steady_clock::now();
+    user.reset();
+    rate_limit.reset();
+    fixed_headers = {};
+    log_fields_ = {kit::log::Field{"", nullptr}, kit::log::Field{"", nullptr}};
+    bound_ = false;
+  }
 
   // Binds request_id and trace_id into every log line written through log().
   void bind_log_context() {

@@ -1,6 +1,9 @@
 #pragma once
 // Small helpers to build responses.
+#include <initializer_list>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "kit/http/types.hpp"
 
@@ -12,5 +15,12 @@ inline constexpr std::string_view kJsonContentType = "application/json; charset=
 Response json_response(Status status, std::string body, unsigned version = 11);
 // A response without a body (204, 304).
 Response empty_response(Status status, unsigned version = 11);
+
+// Header lines in wire form, "Name: value\r\n" each, for RequestContext::fixed_headers.
+std::string header_lines(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> fields);
+// Sets each field of such lines on `res` (for what needs the whole message as an object: the
+// chunked writer, tests).
+void add_fixed_headers(Response& res, std::string_view lines);
 
 }  // namespace kit::http

@@ -9,6 +9,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <charconv>
 #include <csignal>
 #include <cstdlib>
 #include <optional>
@@ -16,6 +17,7 @@
 #include <string_view>
 
 #include "kit/errors/app_error.hpp"
+#include "kit/http/response.hpp"
 #include "kit/log/log.hpp"
 #include "kit/middleware/error_mapping.hpp"
 #include "kit/middleware/request_id.hpp"
@@ -57,14 +59,29 @@ constexpr std::size_t kFirstReadBytes = 1024;
 // A buffer a large request grew beyond this is given back before the connection idles.
 constexpr std::size_t kIdleBufferLimit = 4096;
 
-// Writes into `out` the status line and header fields of `res` as HTTP/1.1 wire bytes, like Beast's
+// Whether the response already carries the Content-Length of its body (json_response() and the
+// other helpers set it) and nothing else frames it: then prepare_payload() would only replace
+// the field with the same value, a free and an allocation per response (issue 8).
+bool framed_by_content_length(const Response& res) {
+  const unsigned code = res.result_int();
+  if (code < 200 || code == 204 || code == 304) return false;
+  if (res.find(Field::transfer_encoding) != res.end()) return false;
+  const auto it = res.find(Field::content_length);
+  if (it == res.end()) return false;
+  char digits[20];
+  const auto [end, error] = std::to_chars(std::begin(digits), std::end(digits), res.body().size());
+  return error == std::errc{} && it->value() == std::string_view(digits, end - digits);
+}
+
+// Writes into `out` the status line and header fields of `res`, then `fixed_headers` (already in
+// wire form, see RequestContext), as HTTP/1.1 wire bytes, like Beast's
 // serializer writes them for a Content-Length framed message. One contiguous buffer: Beast's
 // serializer walks a nested buffer sequence per write, which cost more than the copy (bench/, issue
 // 8).
-void serialize_header(const Response& res, std::string& out) {
+void serialize_header(const Response& res, std::string_view fixed_headers, std::string& out) {
   std::string_view reason = res.reason();
   if (reason.empty()) reason = bhttp::obsolete_reason(res.result());
-  std::size_t size = 17 + reason.size();
+  std::size_t size = 17 + reason.size() + fixed_headers.size();
   for (const auto& f : res) size += f.name_string().size() + f.value().size() + 4;
   out.clear();
   out.reserve(size);
@@ -92,6 +109,7 @@ void serialize_header(const Response& res, std::string& out) {
     out.append(f.value());
     out.append("\r\n");
   }
+  out.append(fixed_headers);
   out.append("\r\n");
 }
 
@@ -377,10 +395,8 @@ asio::awaitable<void> Server::accept_loop() {
 
 // Answers a protocol error through the middleware chain so it gets the envelope, the request
 // id, the security headers and an access log line like any other response.
-asio::awaitable<Response> Server::answer_protocol_error(Request& req, const std::string& peer,
+asio::awaitable<Response> Server::answer_protocol_error(Request& req, RequestContext& ctx,
                                                         const errors::AppError& error) {
-  RequestContext ctx;
-  ctx.client_ip = peer;
   const Handler terminal = Reject{&error};
   co_return co_await pipeline_.handle(req, ctx, terminal);
 }
@@ -435,7 +451,7 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
 struct Server::Exchange {
   std::optional<RequestParser> parser;
   Request req;
-  std::optional<RequestContext> ctx;
+  RequestContext ctx;  // reset, not destroyed, between requests: its strings keep their capacity
   std::optional<Response> res;
   std::optional<errors::AppError> protocol_error;
   std::string header;
@@ -469,7 +485,7 @@ class Server::ExchangeLease {
     Exchange& x = *exchange_;
     x.parser.reset();
     x.req = Request{};
-    x.ctx.reset();
+    x.ctx.reset();  // RequestContext::reset(): cleared in place
     x.res.reset();
     x.protocol_error.reset();
     x.header.clear();
@@ -537,14 +553,15 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
     protocol_error.emplace(errors::BadRequest("Malformed HTTP request: " + ec.message()));
   }
   std::optional<Response>& res = x.res;
+  RequestContext& ctx = x.ctx;
+  ctx.client_ip = peer;
+  ctx.started = std::chrono::steady_clock::now();
   if (protocol_error) {
     req.body().clear();
     close_after = true;
-    res = co_await answer_protocol_error(req, peer, *protocol_error);
+    res = co_await answer_protocol_error(req, ctx, *protocol_error);
   } else {
     req = parser.release();
-    RequestContext& ctx = x.ctx.emplace();
-    ctx.client_ip = peer;
     self.expire_never();  // the handler's time is bounded by its own deadlines
     try {
       res = co_await pipeline_.handle(req, ctx, router_handler_);
@@ -561,14 +578,15 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
       !close_after && req.keep_alive() && (!shutting_down() || buffer.size() > 0);
   res->version(req.version() == 10 ? 10 : 11);
   res->keep_alive(keep_alive);
-  res->prepare_payload();
+  if (!framed_by_content_length(*res)) res->prepare_payload();
   self.expire_after(options_.request_timeout);  // writing the response
   const bool head_only = req.method() == Verb::head;
   if (res->chunked()) {
     // No handler asks for chunked framing today; Beast's serializer handles it if one does.
+    add_fixed_headers(*res, ctx.fixed_headers);
     co_await write_chunked(stream, *res, head_only, ec);
   } else {
-    serialize_header(*res, x.header);
+    serialize_header(*res, ctx.fixed_headers, x.header);
     std::array<asio::const_buffer, 2> wire{
         asio::buffer(x.header), head_only ? asio::const_buffer{} : asio::buffer(res->body())};
     // A response usually fits the socket's send buffer: one non-blocking send now (the same

@@ -94,7 +94,7 @@ class Server {
                                                     boost::system::error_code& ec);
   boost::asio::awaitable<void> sweep_deadlines(Worker& worker);
   static boost::asio::awaitable<void> close_gracefully(Worker& worker, Session& self);
-  boost::asio::awaitable<Response> answer_protocol_error(Request& req, const std::string& peer,
+  boost::asio::awaitable<Response> answer_protocol_error(Request& req, RequestContext& ctx,
                                                          const kit::errors::AppError& error);
   boost::asio::awaitable<void> drain_and_stop();
   void cancel_idle_sessions(bool include_new);

@@ -16,6 +16,29 @@ bool all_zero(std::string_view s) noexcept {
   return s.find_first_not_of('0') == std::string_view::npos;
 }
 
+std::string_view trim(std::string_view v) noexcept {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+// version "-" trace-id "-" parent-id "-" flags; version 00 is exactly 55 chars, a future
+// version may append "-"-separated fields which we ignore (spec §4.3 "versioning").
+bool is_valid_traceparent(std::string_view v) noexcept {
+  v = trim(v);
+  if (v.size() < 55) return false;
+  const std::string_view version = v.substr(0, 2);
+  if (!is_lower_hex(version) || version == "ff") return false;
+  if (version == "00" && v.size() != 55) return false;
+  if (v.size() > 55 && v[55] != '-') return false;
+  if (v[2] != '-' || v[35] != '-' || v[52] != '-') return false;
+  const std::string_view trace_id = v.substr(3, 32);
+  const std::string_view parent_id = v.substr(36, 16);
+  const std::string_view flags = v.substr(53, 2);
+  if (!is_lower_hex(trace_id) || !is_lower_hex(parent_id) || !is_lower_hex(flags)) return false;
+  return !all_zero(trace_id) && !all_zero(parent_id);
+}
+
 }  // namespace
 
 bool is_valid_request_id(std::string_view id) noexcept {
@@ -29,40 +52,33 @@ bool is_valid_request_id(std::string_view id) noexcept {
 }
 
 std::optional<TraceParent> parse_traceparent(std::string_view v) noexcept {
-  // version "-" trace-id "-" parent-id "-" flags; version 00 is exactly 55 chars, a future
-  // version may append "-"-separated fields which we ignore (spec §4.3 "versioning").
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  if (v.size() < 55) return std::nullopt;
-  const std::string_view version = v.substr(0, 2);
-  if (!is_lower_hex(version) || version == "ff") return std::nullopt;
-  if (version == "00" && v.size() != 55) return std::nullopt;
-  if (v.size() > 55 && v[55] != '-') return std::nullopt;
-  if (v[2] != '-' || v[35] != '-' || v[52] != '-') return std::nullopt;
-  const std::string_view trace_id = v.substr(3, 32);
-  const std::string_view parent_id = v.substr(36, 16);
-  const std::string_view flags = v.substr(53, 2);
-  if (!is_lower_hex(trace_id) || !is_lower_hex(parent_id) || !is_lower_hex(flags)) {
-    return std::nullopt;
-  }
-  if (all_zero(trace_id) || all_zero(parent_id)) return std::nullopt;
-  return TraceParent{std::string(trace_id), std::string(parent_id), std::string(flags)};
+  if (!is_valid_traceparent(v)) return std::nullopt;
+  v = trim(v);
+  return TraceParent{std::string(v.substr(3, 32)), std::string(v.substr(36, 16)),
+                     std::string(v.substr(53, 2))};
 }
 
 TraceContext make_trace_context(std::string_view incoming) {
   TraceContext ctx;
-  if (auto parent = parse_traceparent(incoming)) {
-    ctx.trace_id = std::move(parent->trace_id);
-    ctx.flags = std::move(parent->flags);
+  assign_trace_context(incoming, ctx);
+  return ctx;
+}
+
+void assign_trace_context(std::string_view incoming, TraceContext& out) {
+  if (is_valid_traceparent(incoming)) {
+    // Validated above: trim as parse_traceparent() does, then copy the fields in place.
+    const std::string_view v = trim(incoming);
+    out.trace_id.assign(v.substr(3, 32));
+    out.flags.assign(v.substr(53, 2));
   } else {
+    out.flags.assign("00");
     do {
-      ctx.trace_id = util::random_hex(16);
-    } while (all_zero(ctx.trace_id));
+      util::random_hex_into(16, out.trace_id);
+    } while (all_zero(out.trace_id));
   }
   do {
-    ctx.span_id = util::random_hex(8);
-  } while (all_zero(ctx.span_id));
-  return ctx;
+    util::random_hex_into(8, out.span_id);
+  } while (all_zero(out.span_id));
 }
 
 }  // namespace kit::http

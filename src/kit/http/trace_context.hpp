@@ -29,5 +29,8 @@ struct TraceContext {
 
 // Continues the incoming trace when `incoming` is valid, otherwise starts a new one.
 TraceContext make_trace_context(std::string_view incoming_traceparent);
+// The same into `out`, whose strings keep their capacity: no allocation per request once a
+// reused context held ids (issue 8).
+void assign_trace_context(std::string_view incoming_traceparent, TraceContext& out);
 
 }  // namespace kit::http

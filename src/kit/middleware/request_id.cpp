@@ -6,8 +6,12 @@ namespace kit::middleware {
 
 void assign_correlation(const http::Request& req, http::RequestContext& ctx) {
   const auto id = req["X-Request-ID"];
-  ctx.request_id = http::is_valid_request_id(id) ? std::string(id) : util::uuid_v4();
-  ctx.trace = http::make_trace_context(req["traceparent"]);
+  if (http::is_valid_request_id(id)) {
+    ctx.request_id.assign(id);
+  } else {
+    util::uuid_v4_into(ctx.request_id);
+  }
+  http::assign_trace_context(req["traceparent"], ctx.trace);
   ctx.bind_log_context();
 }
 

@@ -8,6 +8,8 @@ namespace kit::util {
 
 // Random UUID (version 4) from the fast per-thread generator: for request ids.
 std::string uuid_v4();
+// The same, written into `out` (its capacity reused: no allocation once it held an id).
+void uuid_v4_into(std::string& out);
 
 // Time-ordered UUID (version 7, RFC 9562): 48-bit Unix milliseconds then random bits, so new
 // rows land at the end of a B-tree index. Random bits come from the OS CSPRNG.
@@ -18,5 +20,7 @@ bool is_uuid(std::string_view s) noexcept;
 
 // Lowercase hex of `bytes` random bytes from the fast generator (trace and span ids).
 std::string random_hex(std::size_t bytes);
+// The same, written into `out` (its capacity reused).
+void random_hex_into(std::size_t bytes, std::string& out);
 
 }  // namespace kit::util

@@ -43,11 +43,20 @@ const std::regex kUuidV4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3
 constexpr std::string_view kCsp = "default-src 'none'; frame-ancestors 'none'";
 constexpr std::string_view kHsts = "max-age=63072000; includeSubDomains";
 
-Response run(const Pipeline& pipeline, Request& req, RequestContext& ctx, const Handler& terminal) {
+// The response object as the chain returns it.
+Response run_chain(const Pipeline& pipeline, Request& req, RequestContext& ctx,
+                   const Handler& terminal) {
   asio::io_context io;
   auto fut = asio::co_spawn(io, pipeline.handle(req, ctx, terminal), asio::use_future);
   io.run();
   return fut.get();
+}
+
+// The response as the client sees it: with the fields the server writes from the context.
+Response run(const Pipeline& pipeline, Request& req, RequestContext& ctx, const Handler& terminal) {
+  Response res = run_chain(pipeline, req, ctx, terminal);
+  kit::http::add_fixed_headers(res, ctx.fixed_headers);
+  return res;
 }
 
 Response run(const Pipeline& pipeline, Request req, const Handler& terminal) {
@@ -228,6 +237,30 @@ TEST_F(MiddlewareTest, SecurityHeadersKeepHandlerSetCspAndCacheControl) {
   EXPECT_EQ(std::distance(res.equal_range("Content-Security-Policy").first,
                           res.equal_range("Content-Security-Policy").second),
             1);
+}
+
+// The fields go to the server as wire lines (RequestContext::fixed_headers), so a value a
+// handler set must leave the response object, or the client would get the field twice.
+TEST_F(MiddlewareTest, SecurityHeadersReplaceFieldsAHandlerSet) {
+  Pipeline p;
+  p.use(std::make_shared<mw::SecurityHeaders>(true));
+  const Handler framed = [](Request&, RequestContext&) -> asio::awaitable<Response> {
+    Response res = kit::http::json_response(Status::ok, "{}");
+    res.set(Field::x_frame_options, "SAMEORIGIN");
+    res.set("Strict-Transport-Security", "max-age=1");
+    co_return res;
+  };
+  Request req = get();
+  RequestContext ctx;
+  const Response res = run_chain(p, req, ctx, framed);
+  EXPECT_EQ(res.count(Field::x_frame_options), 0u);
+  EXPECT_EQ(res.count(Field::strict_transport_security), 0u);
+  const std::string lines(ctx.fixed_headers);
+  EXPECT_EQ(lines,
+            "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"
+            "Referrer-Policy: no-referrer\r\nContent-Security-Policy: " +
+                std::string(kCsp) + "\r\nCache-Control: no-store\r\nStrict-Transport-Security: " +
+                std::string(kHsts) + "\r\n");
 }
 
 // --- ErrorMapping -------------------------------------------------------------------------------
