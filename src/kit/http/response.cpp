@@ -1,12 +1,33 @@
 #include "kit/http/response.hpp"
 
+#include <charconv>
+#include <iterator>
+
 namespace kit::http {
+
+namespace {
+
+// Content-Length for a body-carrying status, inserted once (prepare_payload() looks the field
+// up, erases and inserts it); the statuses without a body go through prepare_payload().
+void frame_body(Response& res) {
+  const unsigned code = res.result_int();
+  if (code < 200 || code == 204 || code == 304) {
+    res.prepare_payload();
+    return;
+  }
+  char digits[20];
+  const auto [end, error] = std::to_chars(std::begin(digits), std::end(digits), res.body().size());
+  res.insert(Field::content_length,
+             std::string_view(digits, static_cast<std::size_t>(end - digits)));
+}
+
+}  // namespace
 
 Response json_response(Status status, std::string body, unsigned version) {
   Response res{status, version};
-  res.set(Field::content_type, kJsonContentType);
+  res.insert(Field::content_type, kJsonContentType);  // a new response: nothing to replace
   res.body() = std::move(body);
-  res.prepare_payload();
+  frame_body(res);
   return res;
 }
 

@@ -10,12 +10,18 @@
 namespace kit::http {
 namespace {
 
+// The path without its leading slash and one trailing slash: "/x" and "/x/" are one route.
+std::string_view trim_slashes(std::string_view path) noexcept {
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  return path;
+}
+
 // Splits "/a/b/" into {"a","b"}; the root "/" is no segments. A single trailing slash is
 // ignored so "/x" and "/x/" match the same route.
 void split_path(std::string_view path, std::vector<std::string_view>& out) {
   out.clear();
-  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  if (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  path = trim_slashes(path);
   while (!path.empty()) {
     const auto slash = path.find('/');
     out.push_back(path.substr(0, slash));
@@ -123,7 +129,20 @@ void Router::add(Verb method, std::string path, Handler handler, RouteInfo info)
     }
     if (same) throw std::invalid_argument("duplicate route " + path);
   }
+  const bool literal = std::none_of(route.segments.begin(), route.segments.end(),
+                                    [](const Route::Segment& s) { return s.is_param; });
+  if (literal) {
+    static_routes_.push_back({method, std::string(trim_slashes(route.path)), routes_.size()});
+  }
   routes_.push_back(std::move(route));
+}
+
+const Route* Router::find_static(Verb method, std::string_view path) const noexcept {
+  const std::string_view key = trim_slashes(path);
+  for (const StaticRoute& r : static_routes_) {
+    if (r.method == method && r.key.size() == key.size() && r.key == key) return &routes_[r.index];
+  }
+  return nullptr;
 }
 
 namespace {
@@ -158,9 +177,16 @@ std::ptrdiff_t literal_segments(const Route& route) {
 }  // namespace
 
 const Route* Router::find(Verb method, std::string_view path, RequestContext& ctx) const {
+  const Verb wanted = method == Verb::head ? Verb::get : method;
+  if (const Route* literal = find_static(wanted, path)) {
+    ctx.route = literal->path;
+    ctx.route_info = &literal->info;
+    ctx.matched_route = literal;
+    ctx.params.clear();
+    return literal;
+  }
   thread_local std::vector<std::string_view> parts;
   split_path(path, parts);
-  const Verb wanted = method == Verb::head ? Verb::get : method;
   const Route* found = nullptr;
   const Route* first_path_match = nullptr;
   for (const Route& route : routes_) {

@@ -59,7 +59,18 @@ class Router {
   const std::vector<Route>& routes() const noexcept { return routes_; }
 
  private:
+  // Routes without parameters, by method and path (without the leading slash and one trailing
+  // slash, as split_path() reads it): matched by one comparison instead of a scan of every
+  // route's segments (issue 8). A literal route for the wanted method wins anyway.
+  struct StaticRoute {
+    Verb method;
+    std::string key;
+    std::size_t index;
+  };
+  const Route* find_static(Verb method, std::string_view path) const noexcept;
+
   std::vector<Route> routes_;
+  std::vector<StaticRoute> static_routes_;
 };
 
 // The path part of a request target ("/a/b?x=1" → "/a/b").

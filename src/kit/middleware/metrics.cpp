@@ -1,6 +1,8 @@
 #include "kit/middleware/metrics.hpp"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 
 namespace kit::middleware {
 
@@ -26,6 +28,22 @@ std::string_view method_label(http::Verb verb) noexcept {
   return verb == http::Verb::unknown ? std::string_view{"OTHER"} : http::bhttp::to_string(verb);
 }
 
+std::atomic<std::uint64_t> next_instance_id{1};
+
+// One remembered label set: (instance, method, status, route text) -> its cells. The route is
+// copied (route templates are short; longer ones are not remembered), so an entry never points
+// at a string that may be gone.
+struct CachedCells {
+  std::uint64_t owner = 0;       // 0: empty
+  const char* method = nullptr;  // Beast's static method names, or "OTHER"
+  unsigned status = 0;
+  std::uint8_t route_size = 0;
+  std::array<char, 62> route{};
+  void* requests = nullptr;
+  void* duration = nullptr;
+};
+constexpr std::size_t kCachedCells = 32;
+
 }  // namespace
 
 std::string_view status_label(unsigned status) noexcept {
@@ -42,16 +60,47 @@ Metrics::Metrics(metrics::Registry& registry)
           "Time from a complete request to its response, by method and route template.",
           {"method", "route"}, metrics::latency_buckets())),
       in_flight_(
-          registry.gauge("http_requests_in_flight", "HTTP requests being handled now.").labels()) {}
+          registry.gauge("http_requests_in_flight", "HTTP requests being handled now.").labels()),
+      id_(next_instance_id.fetch_add(1, std::memory_order_relaxed)) {}
+
+Metrics::Cells Metrics::cells_for(std::string_view method, std::string_view route,
+                                  unsigned status) const {
+  thread_local std::array<CachedCells, kCachedCells> cache;
+  // The slot comes from the route's address (route templates live in the router), the entry
+  // is checked against the route's text.
+  const std::size_t slot =
+      (reinterpret_cast<std::uintptr_t>(route.data()) / 8 + status * 7 + method.size()) %
+      kCachedCells;
+  CachedCells& entry = cache[slot];
+  const bool cacheable = route.size() <= entry.route.size();
+  if (cacheable && entry.owner == id_ && entry.method == method.data() && entry.status == status &&
+      entry.route_size == route.size() &&
+      std::equal(route.begin(), route.end(), entry.route.begin())) {
+    return {static_cast<metrics::Counter*>(entry.requests),
+            static_cast<metrics::Histogram*>(entry.duration)};
+  }
+  const Cells cells{&requests_.labels(method, route, status_label(status)),
+                    &duration_.labels(method, route)};
+  if (cacheable) {
+    entry.owner = id_;
+    entry.method = method.data();
+    entry.status = status;
+    entry.route_size = static_cast<std::uint8_t>(route.size());
+    std::copy(route.begin(), route.end(), entry.route.begin());
+    entry.requests = cells.requests;
+    entry.duration = cells.duration;
+  }
+  return cells;
+}
 
 void Metrics::record(const http::Request& req, const http::RequestContext& ctx,
                      unsigned status) const {
   const std::string_view method = method_label(req.method());
   const std::string_view route = ctx.route.empty() ? kUnmatchedRoute : ctx.route;
-  requests_.labels(method, route, status_label(status)).inc();
-  duration_.labels(method, route)
-      .observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count());
+  const Cells cells = cells_for(method, route, status);
+  cells.requests->inc();
+  cells.duration->observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count());
 }
 
 std::optional<http::Response> Metrics::before(http::Request&, http::RequestContext&) {

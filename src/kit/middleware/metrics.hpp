@@ -10,7 +10,11 @@
 // `method` is one of the methods Beast knows, else "OTHER", so clients cannot mint label values.
 //
 // Per request: two lock-free label lookups (the strings are views, nothing is allocated) and a
-// handful of relaxed atomic adds.
+// handful of relaxed atomic adds. The cells of the last label sets seen are remembered per
+// thread, so a repeated (method, route, status) skips the hashing (issue 8).
+#include <cstdint>
+#include <string_view>
+
 #include "kit/http/pipeline.hpp"
 #include "kit/metrics/registry.hpp"
 
@@ -34,9 +38,16 @@ class Metrics final : public http::HookMiddleware {
  private:
   void record(const http::Request& req, const http::RequestContext& ctx, unsigned status) const;
 
+  struct Cells {
+    metrics::Counter* requests;
+    metrics::Histogram* duration;
+  };
+  Cells cells_for(std::string_view method, std::string_view route, unsigned status) const;
+
   metrics::CounterFamily& requests_;
   metrics::HistogramFamily& duration_;
   metrics::Gauge& in_flight_;
+  const std::uint64_t id_;  // tells this instance's entries in the per-thread cache apart
 };
 
 // The status code as a label value ("200"); "other" outside 100–999. No allocation.

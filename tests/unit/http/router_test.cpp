@@ -146,6 +146,24 @@ TEST_F(RouterTest, LiteralWinsOverParamRegardlessOfOrder) {
   }
 }
 
+// Literal routes are looked up directly (issue 8): a literal path registered only for other
+// methods still reaches a parameter route of this method, and a literal match leaves no
+// parameters of an earlier match in a reused context.
+TEST_F(RouterTest, LiteralLookupKeepsMethodsAndContextStraight) {
+  Router r;
+  r.add(Verb::get, "/users/me", named("me"));
+  r.add(Verb::put, "/users/{id}", named("put_id"));
+  RequestContext ctx;
+  EXPECT_EQ(matched(r, Verb::put, "/users/me", &ctx), "/users/{id}");
+  EXPECT_EQ(ctx.params.get("id"), "me");
+  EXPECT_EQ(matched(r, Verb::get, "/users/me/", &ctx), "/users/me");
+  EXPECT_EQ(ctx.params.get("id"), "");
+  EXPECT_EQ(matched(r, Verb::head, "/users/me", &ctx), "/users/me");
+  EXPECT_EQ(allow_of(r, Verb::post, "/users/me"), "GET, HEAD, PUT");
+  RequestContext other;
+  EXPECT_THROW(router.match(Verb::get, "//health/live", other), kit::errors::NotFound);
+}
+
 TEST_F(RouterTest, IntParam) {
   RequestContext ctx;
   EXPECT_EQ(matched(router, Verb::get, "/items/0", &ctx), "/items/{id:int}");

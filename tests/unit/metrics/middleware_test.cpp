@@ -99,6 +99,25 @@ TEST(MetricsMiddleware, CountsByRouteTemplateAndFinalStatus) {
   EXPECT_EQ(e.value("http_requests_in_flight"), 0);
 }
 
+// The middleware remembers the cells of recent label sets per thread (issue 8): two instances
+// in one thread, and an instance made where a destroyed one was, each count only their own.
+TEST(MetricsMiddleware, EachInstanceCountsItsOwnRequests) {
+  const std::string route = "/api/v1/users/{user_id}";
+  const Labels ok{{"method", "GET"}, {"route", route}, {"status", "200"}};
+  for (int round = 0; round < 3; ++round) {
+    auto first = std::make_unique<App>();
+    auto second = std::make_unique<App>();
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(first->send(http::Verb::get, "/api/v1/users/1"), 200);
+    EXPECT_EQ(second->send(http::Verb::get, "/api/v1/users/2"), 200);
+    EXPECT_EQ(second->send(http::Verb::get, "/api/v1/users/missing"), 404);
+    EXPECT_EQ(requests(first->scrape(), ok), 3) << round;
+    EXPECT_EQ(requests(second->scrape(), ok), 1) << round;
+    EXPECT_EQ(requests(second->scrape(), {{"method", "GET"}, {"route", route}, {"status", "404"}}),
+              1)
+        << round;
+  }
+}
+
 TEST(MetricsMiddleware, UnknownMethodsShareOneLabel) {
   App app;
   http::Request req{http::Verb::unknown, "/x", 11};
