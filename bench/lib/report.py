@@ -79,6 +79,10 @@ def table(run):
         lines.append(f"reference {name}: {r['what']}: mean {r['rps']:.0f}/s ({runs}), worst "
                      f"p50 {_ms(lat['p50']):.2f} ms, p99 {_ms(lat['p99']):.2f} ms, p99.9 "
                      f"{_ms(lat['p99_9']):.2f} ms, errors {r['error_count']}{cpu}")
+        for alt in r.get("alternatives", []):
+            alt_runs = " + ".join(f"{x:.0f}" for x in alt["runs_rps"])
+            lines.append(f"  (slower, not the reference: {alt['what']}: mean {alt['rps']:.0f}/s "
+                         f"({alt_runs}))")
     mem = run.get("memory")
     if mem:
         lines.append(f"memory: idle RSS {mem['idle_rss_kib'] / MIB:.1f} MiB; with "

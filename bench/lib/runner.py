@@ -9,6 +9,12 @@ DURATION (seconds, default 10), CONNECTIONS (64), AUTH_CONNECTIONS (16), WARMUP 
 IDLE_CONNECTIONS (10000), STARTUP_RUNS (7), QUICK (1 = smoke run), SCENARIOS (comma list filter).
 Tuning knobs passed through to the service when set: WORKERS, DATABASE_POOL_SIZE,
 DATABASE_POOL_MAX_OVERFLOW.
+
+WORKERS defaults to 1 here (the service's own default is one I/O thread per core): on this
+machine's two cores, shared with wrk and PostgreSQL, one I/O thread measured best for every
+scenario (issue 8: live +20-30%, p99 lower in me and get_user, me/get_user within 3%). The nginx
+reference is measured both with one worker and with `auto` (one per core), and the faster of
+the two is the reference, so the service's best configuration meets nginx's best.
 """
 import concurrent.futures
 import datetime
@@ -61,6 +67,7 @@ PASSWORD = "bench-password-0001"  # every seeded user's; the hash is made by use
 JWT_SECRET = "bench-jwt-secret-bench-jwt-secret-bench-jwt-secret"
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"  # in Debian's postgresql-15 package
 PASS_THROUGH = ("WORKERS", "DATABASE_POOL_SIZE", "DATABASE_POOL_MAX_OVERFLOW")
+DEFAULT_WORKERS = "1"  # see the module comment
 
 
 def log(msg):
@@ -82,6 +89,7 @@ def service_env(**extra):
         "RATE_LIMIT_ENABLED": "true",
         "RATE_LIMIT_PER_MINUTE": "1000000",
         "LOGIN_RATE_LIMIT_PER_MINUTE": "1000000",
+        "WORKERS": DEFAULT_WORKERS,
     }
     for name in PASS_THROUGH:
         if os.environ.get(name):
@@ -207,16 +215,18 @@ def measure(scenario, svc, connections, args=()):
 
 class Nginx:
     """nginx answering `return 200` with the same body as /health/live: the HTTP limit. It runs
-    as our child on 127.0.0.1 with a temporary prefix, as many workers as CPUs."""
+    as our child on 127.0.0.1 with a temporary prefix, with `workers` worker processes ("auto":
+    as many as CPUs)."""
 
-    def __init__(self):
-        prefix = os.path.join(WORK, "nginx")
+    def __init__(self, workers="auto"):
+        self.workers = workers
+        prefix = os.path.join(WORK, f"nginx-{workers}")
         os.makedirs(prefix, exist_ok=True)
         self.port = procs.free_port()
         conf = os.path.join(prefix, "nginx.conf")
         with open(conf, "w") as f:
             f.write(f"""
-worker_processes auto;
+worker_processes {workers};
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log;
 events {{ worker_connections 4096; }}
@@ -397,17 +407,26 @@ def main():
     try:
         write_tokens(svc.port, emails, data)
         if want("live"):
-            nginx = Nginx()
+            nginxes = [Nginx("auto"), Nginx(1)]
             try:
-                log("reference: nginx, before and after live")
-                before = nginx.measure(CONNECTIONS)
+                log("reference: nginx (worker_processes auto and 1), before and after live")
+                before = [n.measure(CONNECTIONS) for n in nginxes]
                 record("live", measure("live", svc, CONNECTIONS), "nginx")
-                after = nginx.measure(CONNECTIONS)
+                after = [n.measure(CONNECTIONS) for n in nginxes]
             finally:
-                nginx.stop()
-            refs["nginx"] = bracketed("nginx return 200 (worker_processes auto), before and "
-                                      "after live", before, after)
-            log(f"nginx: {refs['nginx']['runs_rps']} req/s")
+                for n in nginxes:
+                    n.stop()
+            candidates = [
+                bracketed(f"nginx return 200 (worker_processes {n.workers}), before and after live",
+                          b, a)
+                for n, b, a in zip(nginxes, before, after)]
+            # The faster configuration is the limit of this machine; the other is kept beside it.
+            refs["nginx"] = max(candidates, key=lambda r: r["rps"])
+            refs["nginx"]["alternatives"] = [
+                {"what": c["what"], "rps": c["rps"], "runs_rps": c["runs_rps"]}
+                for c in candidates if c is not refs["nginx"]]
+            for c in candidates:
+                log(f"{c['what']}: {c['runs_rps']} req/s")
         if want("ready"):
             record("ready", measure("ready", svc, CONNECTIONS))
         db_scenarios = [n for n in ("get_user", "me", "not_found") if want(n)]
@@ -457,7 +476,7 @@ def main():
                  "kernel": os.uname().release},
         "config": {"duration_s": DURATION, "warmup_s": WARMUP, "connections": CONNECTIONS,
                    "auth_connections": AUTH_CONNECTIONS, "quick": QUICK,
-                   "workers": os.environ.get("WORKERS", "default (cores)"),
+                   "workers": os.environ.get("WORKERS", DEFAULT_WORKERS),
                    "service": "ENVIRONMENT=production, PostgreSQL (+ Redis for mixed), "
                               "rate limits on at 1,000,000/min, LOG_LEVEL=info to a file"},
         "references": refs,
