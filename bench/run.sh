@@ -13,8 +13,9 @@
 # WARMUP (s, 3), IDLE_CONNECTIONS (10000), STARTUP_RUNS (7), SCENARIOS (comma list: live, ready,
 # get_user, me, not_found, login, register, mixed, memory, startup), QUICK=1 (a smoke run: 3 s
 # each, 1,000 idle connections, 3 start-ups; results go to *-quick.*, never latest.*),
-# BUILD_DIR (build), WORKERS / DATABASE_POOL_SIZE / DATABASE_POOL_MAX_OVERFLOW (passed to the
-# service), BENCH_PG_STATE / BENCH_REDIS_STATE (test-server state dirs).
+# BUILD_DIR (build), WORKERS (1 unless set: see bench/lib/runner.py) / DATABASE_POOL_SIZE /
+# DATABASE_POOL_MAX_OVERFLOW (passed to the service), BENCH_PG_STATE / BENCH_REDIS_STATE
+# (test-server state dirs).
 # Absolute numbers on a shared machine are noise; the ratios to the references are the result.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
