@@ -5,23 +5,22 @@
 
 namespace kit::http {
 
-namespace {
-
-// Content-Length for a body-carrying status, inserted once (prepare_payload() looks the field
-// up, erases and inserts it); the statuses without a body go through prepare_payload().
 void frame_body(Response& res) {
   const unsigned code = res.result_int();
-  if (code < 200 || code == 204 || code == 304) {
+  if (code < 200 || code == 204 || code == 304 || res.find(Field::transfer_encoding) != res.end()) {
     res.prepare_payload();
     return;
   }
   char digits[20];
   const auto [end, error] = std::to_chars(std::begin(digits), std::end(digits), res.body().size());
-  res.insert(Field::content_length,
-             std::string_view(digits, static_cast<std::size_t>(end - digits)));
+  const std::string_view length(digits, static_cast<std::size_t>(end - digits));
+  const auto it = res.find(Field::content_length);
+  if (it == res.end()) {
+    res.insert(Field::content_length, length);
+  } else if (it->value() != length) {
+    res.prepare_payload();  // replaces the wrong value (and any duplicate) at once
+  }
 }
-
-}  // namespace
 
 Response json_response(Status status, std::string body, unsigned version) {
   Response res{status, version};

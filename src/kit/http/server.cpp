@@ -9,7 +9,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <charconv>
 #include <csignal>
 #include <cstdlib>
 #include <optional>
@@ -58,20 +57,6 @@ constexpr std::chrono::milliseconds kCloseWait{2000};
 constexpr std::size_t kFirstReadBytes = 1024;
 // A buffer a large request grew beyond this is given back before the connection idles.
 constexpr std::size_t kIdleBufferLimit = 4096;
-
-// Whether the response already carries the Content-Length of its body (json_response() and the
-// other helpers set it) and nothing else frames it: then prepare_payload() would only replace
-// the field with the same value, a free and an allocation per response (issue 8).
-bool framed_by_content_length(const Response& res) {
-  const unsigned code = res.result_int();
-  if (code < 200 || code == 204 || code == 304) return false;
-  if (res.find(Field::transfer_encoding) != res.end()) return false;
-  const auto it = res.find(Field::content_length);
-  if (it == res.end()) return false;
-  char digits[20];
-  const auto [end, error] = std::to_chars(std::begin(digits), std::end(digits), res.body().size());
-  return error == std::errc{} && it->value() == std::string_view(digits, end - digits);
-}
 
 // Writes into `out` the status line and header fields of `res`, then `fixed_headers` (already in
 // wire form, see RequestContext), as HTTP/1.1 wire bytes, like Beast's
@@ -578,7 +563,7 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
       !close_after && req.keep_alive() && (!shutting_down() || buffer.size() > 0);
   res->version(req.version() == 10 ? 10 : 11);
   res->keep_alive(keep_alive);
-  if (!framed_by_content_length(*res)) res->prepare_payload();
+  frame_body(*res);
   self.expire_after(options_.request_timeout);  // writing the response
   const bool head_only = req.method() == Verb::head;
   if (res->chunked()) {

@@ -44,6 +44,21 @@ int as_int(const Result& r) {
   return std::stoi(std::string(r.get(0, 0).value_or("-1")));
 }
 
+// Starts `body(i)` for i in [0, n) as concurrent coroutines (so their statements share batches);
+// each adds one to `completed` when it ends.
+template <class Body>
+void spawn_each(asio::io_context& ctx, int n, int& completed, Body body) {
+  for (int i = 0; i < n; ++i) {
+    asio::co_spawn(
+        ctx,
+        [&completed, body, i]() -> asio::awaitable<void> {
+          co_await body(i);
+          ++completed;
+        },
+        asio::detached);
+  }
+}
+
 TEST(PgPipeline, TwoHundredConcurrentReadsEachGetTheirOwnAnswerOnTwoConnections) {
   asio::io_context ctx;
   const std::string app = unique_name("pipe_many_");
@@ -52,16 +67,10 @@ TEST(PgPipeline, TwoHundredConcurrentReadsEachGetTheirOwnAnswerOnTwoConnections)
   constexpr int kReads = 200;
   std::vector<int> answers(kReads, -1);
   int completed = 0;
-  for (int i = 0; i < kReads; ++i) {
-    asio::co_spawn(
-        ctx,
-        [&, i]() -> asio::awaitable<void> {
-          const Params p{std::to_string(i)};
-          answers[i] = as_int(co_await pool.query(kPlusOne, p));
-          ++completed;
-        },
-        asio::detached);
-  }
+  spawn_each(ctx, kReads, completed, [&](int i) -> asio::awaitable<void> {
+    const Params p{std::to_string(i)};
+    answers[i] = as_int(co_await pool.query(kPlusOne, p));
+  });
   int max_backends = 0;
   run(ctx, [&]() -> asio::awaitable<void> {
     auto monitor = co_await connect(server_url(), "pipe-monitor");
@@ -86,21 +95,15 @@ TEST(PgPipeline, AFailingReadFailsAloneAndTheRestOfItsBatchIsAnswered) {
   constexpr int kReads = 40;
   std::vector<std::string> outcome(kReads);
   int completed = 0;
-  for (int i = 0; i < kReads; ++i) {
-    asio::co_spawn(
-        ctx,
-        [&, i]() -> asio::awaitable<void> {
-          // Every tenth divides by zero; all of them land in one batch on the one connection.
-          const Params p{std::to_string(i % 10 == 5 ? 0 : i + 1)};
-          try {
-            outcome[i] = std::to_string(as_int(co_await pool.query(kDivide, p)));
-          } catch (const QueryError& e) {
-            outcome[i] = "error " + e.sqlstate();
-          }
-          ++completed;
-        },
-        asio::detached);
-  }
+  spawn_each(ctx, kReads, completed, [&](int i) -> asio::awaitable<void> {
+    // Every tenth divides by zero; all of them land in one batch on the one connection.
+    const Params p{std::to_string(i % 10 == 5 ? 0 : i + 1)};
+    try {
+      outcome[i] = std::to_string(as_int(co_await pool.query(kDivide, p)));
+    } catch (const QueryError& e) {
+      outcome[i] = "error " + e.sqlstate();
+    }
+  });
   run(ctx, [&]() -> asio::awaitable<void> {
     for (int i = 0; i < 1000 && completed < kReads; ++i) co_await sleep_for(2ms);
   }());
@@ -152,32 +155,23 @@ TEST(PgPipeline, WritesAreIsolatedFromTheReadsAroundThem) {
   }());
   int completed = 0;
   std::vector<std::string> writes(3);
+  const auto read = [&](int) -> asio::awaitable<void> {
+    const Params p{"1"};
+    EXPECT_EQ(as_int(co_await pool.query(kPlusOne, p)), 2);
+  };
   for (int i = 0; i < 3; ++i) {
-    asio::co_spawn(
-        ctx,
-        [&, i]() -> asio::awaitable<void> {
-          // 1 exists already; 2 and 3 are new. A failing write must not take the others or
-          // the reads queued with it down.
-          const Params p{std::to_string(i + 1)};
-          try {
-            co_await pool.query(kInsert, p, Retry::never);
-            writes[i] = "ok";
-          } catch (const UniqueViolation&) {
-            writes[i] = "duplicate";
-          }
-          ++completed;
-        },
-        asio::detached);
-    for (int j = 0; j < 5; ++j) {
-      asio::co_spawn(
-          ctx,
-          [&]() -> asio::awaitable<void> {
-            const Params p{"1"};
-            EXPECT_EQ(as_int(co_await pool.query(kPlusOne, p)), 2);
-            ++completed;
-          },
-          asio::detached);
-    }
+    spawn_each(ctx, 1, completed, [&, i](int) -> asio::awaitable<void> {
+      // 1 exists already; 2 and 3 are new. A failing write must not take the others or the
+      // reads queued with it down.
+      const Params p{std::to_string(i + 1)};
+      try {
+        co_await pool.query(kInsert, p, Retry::never);
+        writes[i] = "ok";
+      } catch (const UniqueViolation&) {
+        writes[i] = "duplicate";
+      }
+    });
+    spawn_each(ctx, 5, completed, read);
   }
   run(ctx, [&]() -> asio::awaitable<void> {
     for (int i = 0; i < 1000 && completed < 18; ++i) co_await sleep_for(2ms);
@@ -199,23 +193,19 @@ TEST(PgPipeline, StatementsQueuedBehindAStuckOneGetUnavailableAtTheQueueTimeout)
   run(ctx, pool.start());
   int ok = 0;
   int unavailable = 0;
-  for (int i = 0; i < 5; ++i) {
-    asio::co_spawn(
-        ctx,
-        [&, i]() -> asio::awaitable<void> {
-          // The first sleeps 1.5 s at the head of the pipeline; the others wait behind it.
-          const Params p{i == 0 ? "1.5" : "0"};
-          try {
-            co_await pool.query(kSleepPid, p);
-            ++ok;
-          } catch (const UnavailableError&) {
-            ++unavailable;
-          }
-        },
-        asio::detached);
-  }
+  int completed = 0;
+  spawn_each(ctx, 5, completed, [&](int i) -> asio::awaitable<void> {
+    // The first sleeps 1.5 s at the head of the pipeline; the others wait behind it.
+    const Params p{i == 0 ? "1.5" : "0"};
+    try {
+      co_await pool.query(kSleepPid, p);
+      ++ok;
+    } catch (const UnavailableError&) {
+      ++unavailable;
+    }
+  });
   run(ctx, [&]() -> asio::awaitable<void> {
-    for (int i = 0; i < 1000 && ok + unavailable < 5; ++i) co_await sleep_for(5ms);
+    for (int i = 0; i < 1000 && completed < 5; ++i) co_await sleep_for(5ms);
   }());
   EXPECT_EQ(ok, 1);
   EXPECT_EQ(unavailable, 4);
@@ -237,22 +227,16 @@ TEST(PgPipeline, ReadsOnAKilledBackendAreAnsweredFromANewConnection) {
   constexpr int kReads = 20;
   std::vector<std::string> pids(kReads);
   int completed = 0;
-  for (int i = 0; i < kReads; ++i) {
-    asio::co_spawn(
-        ctx,
-        [&, i]() -> asio::awaitable<void> {
-          // One batch: the first sleeps at its head when the backend is killed.
-          const Params p{i == 0 ? "0.3" : "0"};
-          try {
-            Result r = co_await pool.query(kSleepPid, p, Retry::safe);
-            pids[i] = std::string(r.get(0, 1).value_or(""));
-          } catch (const std::exception& e) {
-            pids[i] = std::string("error: ") + e.what();
-          }
-          ++completed;
-        },
-        asio::detached);
-  }
+  spawn_each(ctx, kReads, completed, [&](int i) -> asio::awaitable<void> {
+    // One batch: the first sleeps at its head when the backend is killed.
+    const Params p{i == 0 ? "0.3" : "0"};
+    try {
+      Result r = co_await pool.query(kSleepPid, p, Retry::safe);
+      pids[i] = std::string(r.get(0, 1).value_or(""));
+    } catch (const std::exception& e) {
+      pids[i] = std::string("error: ") + e.what();
+    }
+  });
   std::string killed;
   run(ctx, [&]() -> asio::awaitable<void> {
     auto admin = co_await connect(server_url(), "pipe-admin");
