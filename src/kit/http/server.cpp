@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "kit/errors/app_error.hpp"
+#include "kit/http/request_reader.hpp"
 #include "kit/http/response.hpp"
 #include "kit/log/log.hpp"
 #include "kit/middleware/error_mapping.hpp"
@@ -126,58 +127,6 @@ bool is_disconnect(const boost::system::error_code& ec) {
          ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
          ec == asio::error::eof || ec == asio::error::broken_pipe ||
          ec == bhttp::error::partial_message;
-}
-
-// RFC 9112 §6.1 and §3.2: a request whose framing a proxy in front of us could read
-// differently is refused, and the connection closed, since the rest of the stream might be a
-// smuggled request. Beast already rejects Content-Length with Transfer-Encoding, conflicting
-// Content-Lengths and malformed chunks; it reads any other Transfer-Encoding (xchunked,
-// "chunked, identity", gzip) as "no body" and would parse that body as the next request.
-// Host: HTTP/1.1 requires exactly one, HTTP/1.0 at most one. Authorization and Content-Type
-// are singletons that decide who the caller is and how the body is read: with two copies a
-// proxy or filter in front could act on the other one than we do (we would take the first).
-std::optional<std::string> framing_problem(const bhttp::request_parser<bhttp::string_body>& p) {
-  const auto& h = p.get();
-  if (h.count(Field::transfer_encoding) > 0) {
-    std::string_view te = h[Field::transfer_encoding];
-    while (!te.empty() && (te.front() == ' ' || te.front() == '\t')) te.remove_prefix(1);
-    while (!te.empty() && (te.back() == ' ' || te.back() == '\t')) te.remove_suffix(1);
-    if (!beast::iequals(te, "chunked")) return "Unsupported Transfer-Encoding";
-  }
-  const auto hosts = h.count(Field::host);
-  if (hosts > 1 || (hosts == 0 && h.version() >= 11)) return "Missing or repeated Host header";
-  if (h.count(Field::authorization) > 1) return "Repeated Authorization header";
-  if (h.count(Field::content_type) > 1) return "Repeated Content-Type header";
-  return std::nullopt;
-}
-
-using RequestParser = bhttp::request_parser<bhttp::string_body>;
-
-bool header_done(const RequestParser& p) {
-  return p.is_header_done();
-}
-bool message_done(const RequestParser& p) {
-  return p.is_done();
-}
-
-// Parses what `buffer` already holds until `done(parser)`, as Beast's async_read_header /
-// async_read do first, but without their composed operation and the post that completes it: a
-// kept-alive request usually arrives whole in the read that woke the connection (issue 8).
-// Returns whether the caller must still read from the socket; `ec` is then clear, else it holds
-// the parse error the asynchronous read would have reported.
-bool need_more_bytes(RequestParser& parser, beast::flat_buffer& buffer,
-                     boost::system::error_code& ec, bool (*done)(const RequestParser&)) {
-  while (!done(parser) && buffer.size() > 0) {
-    const std::size_t used = parser.put(buffer.data(), ec);
-    buffer.consume(used);
-    if (ec == bhttp::error::need_more) {
-      ec = {};
-      return true;
-    }
-    if (ec) return false;
-    if (used == 0) return true;
-  }
-  return !done(parser);
 }
 
 }  // namespace
@@ -497,13 +446,12 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
   const ExchangeLease lease(worker);
   Exchange& x = *lease;
   bool close_after = false;
-  RequestParser& parser = x.parser.emplace();
-  parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-  parser.body_limit(options_.max_body_bytes);
+  RequestParser& parser = x.parser.emplace(options_.max_header_bytes, options_.max_body_bytes);
+  // No request makes the connection buffer more than this (request_reader.hpp).
+  buffer.max_size(options_.max_header_bytes + options_.max_body_bytes);
   self.expire_after(options_.request_timeout);  // reading the header and the body
-  if (need_more_bytes(parser, buffer, ec, &header_done)) {
-    co_await bhttp::async_read_header(stream, buffer, parser,
-                                      asio::redirect_error(asio::use_awaitable, ec));
+  if (need_more_bytes(parser, buffer, ec, ReadUntil::header)) {
+    co_await read_request(stream, buffer, parser, ReadUntil::header, ec);
   }
   std::optional<std::string> framing;
   if (!ec) framing = framing_problem(parser);
@@ -515,9 +463,8 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
       co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
                                  asio::redirect_error(asio::use_awaitable, ec));
     }
-    if (!ec && need_more_bytes(parser, buffer, ec, &message_done)) {
-      co_await bhttp::async_read(stream, buffer, parser,
-                                 asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && need_more_bytes(parser, buffer, ec, ReadUntil::message)) {
+      co_await read_request(stream, buffer, parser, ReadUntil::message, ec);
     }
   }
   Request& req = x.req;
@@ -525,7 +472,12 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
   if (framing) {
     req = parser.release();  // the header is complete: keep its X-Request-ID
     protocol_error.emplace(errors::BadRequest(*framing));
+  } else if (parser.trailer_refused()) {
+    req = parser.release();  // the header's fields only: the trailer was not merged
+    protocol_error.emplace(errors::BadRequest("Trailer fields are not accepted"));
   } else if (ec == bhttp::error::header_limit) {
+    // The header, or its chunk extensions and trailer section with it, passed the limit.
+    if (parser.is_header_done()) req = parser.release();
     protocol_error.emplace(errors::HeadersTooLarge());
   } else if (ec == bhttp::error::body_limit) {
     req = parser.release();  // the header is complete: keep its X-Request-ID
