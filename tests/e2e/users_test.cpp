@@ -439,6 +439,74 @@ TEST_P(Users, ListRejectsBadLimitAndCursor) {
   expect_error(c().call("GET", "/api/v1/users?cursor=%zz", admin), 400, "BAD_REQUEST");
 }
 
+// A `\udc00` escape decodes to ED B0 80, which is not UTF-8: PostgreSQL refused it with a 500
+// and SQLite stored it. It is a malformed body (400) on every route that reads JSON.
+TEST_P(Users, EscapedLoneSurrogatesAre400NeverA500) {
+  const std::string password = unique_password();
+  const std::string email = unique_email("surrogate");
+  c().remember_password(password);
+  const auto reg =
+      c().post_json("/api/v1/users/", R"({"email":")" + email +
+                                          R"(","name":"x\udc00y","password":")" + password + "\"}");
+  expect_error(reg, 400, "BAD_REQUEST");
+  expect_error(c().post_json("/api/v1/auth/token",
+                             R"({"username":"a\udc00@x.io","password":")" + password + "\"}"),
+               400, "BAD_REQUEST");
+  // A valid pair (U+1F600) is stored and returned as the character.
+  const auto ok = c().post_json(
+      "/api/v1/users/",
+      R"({"email":")" + email + R"(","name":"smile \ud83d\ude00","password":")" + password + "\"}");
+  ASSERT_EQ(ok.result_int(), 201) << ok.body();
+  EXPECT_EQ(Json(ok.body())["name"], "smile \xF0\x9F\x98\x80");
+  const std::string token = c().login(email, password);
+  expect_error(c().call("PATCH", "/api/v1/users/me", token, R"({"name":"\udfff"})"), 400,
+               "BAD_REQUEST");
+  expect_error(c().call("PATCH", "/api/v1/users/me", token, "{\"\\udc00\":\"k\"}"), 400,
+               "BAD_REQUEST");
+  const auto me = c().call("GET", "/api/v1/users/me", token);
+  EXPECT_EQ(Json(me.body())["name"], "smile \xF0\x9F\x98\x80");
+}
+
+// A cursor is client input: a time no database holds (year 0000) was a 500 on PostgreSQL and a
+// 200 on SQLite; it is a 422 on both. Both ends of the accepted range still work.
+TEST_P(Users, ACursorOutsideTheStorableRangeIs422OnEveryBackend) {
+  const std::string admin = admin_token();
+  const std::string id = "00000000-0000-4000-8000-000000000000";
+  for (const char* time : {"0000-01-01T00:00:00Z", "0000-12-31T23:59:59.999999Z"}) {
+    const std::string cursor = kit::security::base64url_encode(std::string(time) + "|" + id);
+    const auto res = c().call("GET", "/api/v1/users?cursor=" + cursor, admin);
+    expect_error(res, 422, "VALIDATION_ERROR");
+    EXPECT_EQ(details(res)["cursor"], "invalid_value") << time;
+  }
+  for (const char* time : {"0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z"}) {
+    const std::string cursor = kit::security::base64url_encode(std::string(time) + "|" + id);
+    EXPECT_EQ(c().call("GET", "/api/v1/users?cursor=" + cursor, admin).result_int(), 200) << time;
+  }
+}
+
+// One normalization on every backend: ASCII letters fold, others are kept as sent.
+TEST_P(Users, EmailCaseFoldsAsciiOnlyOnEveryBackend) {
+  const std::string unique = unique_email("u");
+  const std::string local = unique.substr(0, unique.find('@'));
+  const std::string upper = local + "\xC3\x9CN\xC3\x8F@x.io";  // ...ÜNÏ@x.io
+  const std::string lower = local + "\xC3\xBCn\xC3\xAF@x.io";  // ...ünï@x.io
+  const std::string p1 = unique_password();
+  const std::string p2 = unique_password();
+  const auto a = c().register_user(upper, "Upper", p1);
+  ASSERT_EQ(a.result_int(), 201) << a.body();
+  EXPECT_EQ(Json(a.body())["email"], local + "\xC3\x9Cn\xC3\x8F@x.io");
+  const auto b = c().register_user(lower, "Lower", p2);
+  ASSERT_EQ(b.result_int(), 201) << b.body() << " (a second account, not a conflict)";
+  EXPECT_NE(Json(a.body())["id"], Json(b.body())["id"]);
+  // Login in any ASCII case reaches the right one of the two.
+  EXPECT_EQ(c().token_form(local + "\xC3\x9Cn\xC3\x8F@X.IO", p1).result_int(), 200);
+  EXPECT_EQ(c().token_form(lower, p2).result_int(), 200);
+  EXPECT_EQ(c().token_form(lower, p1).result_int(), 401);
+  // ASCII case alone is still one account.
+  expect_error(c().register_user(local + "\xC3\xBCN\xC3\xAF@X.io", "Again", unique_password()), 409,
+               "CONFLICT");
+}
+
 TEST_P(Users, TwentyConcurrentRegistrationsOfOneEmailGiveOne201) {
   const std::string email = unique_email("race");
   const std::string body = user_json(email, "Racer", unique_password());

@@ -8,6 +8,8 @@
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
+#include "kit/json/writer.hpp"
+
 namespace kit::security {
 namespace {
 
@@ -27,7 +29,11 @@ class StrictHandler {
   bool RawNumber(const char* str, rapidjson::SizeType length, bool copy) {
     return doc_.RawNumber(str, length, copy);
   }
+  // RapidJSON validates the raw bytes but not what a `\u` escape decodes to: a lone surrogate
+  // such as `\udc00` comes out as ED B0 80, which no UTF-8 consumer (PostgreSQL, a log
+  // reader) accepts. Every decoded string and key is checked again here.
   bool String(const char* str, rapidjson::SizeType length, bool copy) {
+    if (!kit::json::is_valid_utf8(std::string_view(str, length))) return false;
     return doc_.String(str, length, copy);
   }
 
@@ -37,6 +43,7 @@ class StrictHandler {
     return doc_.StartObject();
   }
   bool Key(const char* str, rapidjson::SizeType length, bool copy) {
+    if (!kit::json::is_valid_utf8(std::string_view(str, length))) return false;
     if (!keys_.back().emplace(str, length).second) return false;  // duplicate key
     return doc_.Key(str, length, copy);
   }

@@ -2,7 +2,8 @@
 // Strict JSON parsing for untrusted security input (JWT headers and payloads).
 //
 // On top of RapidJSON's grammar this refuses what a lenient parser would let through and what
-// could make two parties read one document differently: invalid UTF-8, duplicate object keys
+// could make two parties read one document differently: invalid UTF-8 (in the raw bytes and in
+// what `\u` escapes decode to: a lone surrogate is refused), duplicate object keys
 // (which member wins differs between parsers), a raw NUL byte (RapidJSON would stop reading
 // there), nesting beyond a depth limit and input beyond a size limit.
 #include <cstddef>

@@ -9,6 +9,8 @@
 #include "kit/db/errors.hpp"
 #include "kit/db/pg/timestamp.hpp"
 #include "kit/util/uuid.hpp"
+#include "service/repositories/timestamps.hpp"
+#include "service/schemas/validation.hpp"
 
 namespace user_service::repositories {
 namespace {
@@ -36,10 +38,11 @@ const Statement kFindByTwoIds{"users_find_by_two_ids",
 // Any other number: one uuid[] parameter, one prepared statement, primary-key lookups.
 const Statement kFindByIds{"users_find_by_ids",
                            "SELECT " USER_COLUMNS " FROM users WHERE id = ANY($1::uuid[])", true};
-// lower(email) matches the unique index users_email_key, so this is an index lookup.
+// Emails are stored and looked up in their normalized form (schemas::normalize_email) and
+// compared exactly: the unique index users_email_key is on the plain column, so this is an
+// index lookup, and no lower() folds differently from the application (or from SQLite).
 const Statement kFindByEmail{"users_find_by_email",
-                             "SELECT " USER_COLUMNS " FROM users WHERE lower(email) = lower($1)",
-                             true};
+                             "SELECT " USER_COLUMNS " FROM users WHERE email = $1", true};
 // Absent fields are NULL parameters and keep their value: one statement, one round trip.
 const Statement kUpdate{"users_update",
                         "UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), "
@@ -101,7 +104,7 @@ std::optional<domain::User> first_user(const Result& r) {
 // Retry::safe and a lost acknowledgement does not turn into a spurious 503 or 409.
 awaitable<domain::User> PgUserRepository::create(const NewUser& user) {
   Params params{user.id,
-                user.email,
+                schemas::normalize_email(user.email),
                 user.name,
                 user.password_hash,
                 std::string(domain::to_string(user.role)),
@@ -114,7 +117,9 @@ awaitable<domain::User> PgUserRepository::create(const NewUser& user) {
     violation = e;
   }
   auto existing = co_await find_by_id(user.id);
-  if (existing && existing->email == user.email) co_return *existing;  // our own replay
+  if (existing && existing->email == schemas::normalize_email(user.email)) {
+    co_return *existing;  // our own replay
+  }
   if (violation->constraint() == "users_email_key") throw EmailTaken();
   // Another row has this id: not an email conflict, and not something to hide.
   throw *violation;
@@ -165,7 +170,7 @@ awaitable<std::vector<domain::User>> PgUserRepository::find_by_ids(
 }
 
 awaitable<std::optional<domain::User>> PgUserRepository::find_by_email(std::string_view email) {
-  Params params{std::string(email)};
+  Params params{schemas::normalize_email(email)};
   Result r = co_await pool_.query(kFindByEmail, std::move(params), Retry::safe);
   co_return first_user(r);
 }
@@ -176,7 +181,8 @@ awaitable<std::optional<domain::User>> PgUserRepository::update(std::string_view
   if (!kit::util::is_uuid(id)) co_return std::nullopt;
   Params params{
       std::string(id),
-      update.email,
+      update.email ? std::optional<std::string>(schemas::normalize_email(*update.email))
+                   : std::nullopt,
       update.name,
       update.password_hash,
       update.role ? std::optional<std::string>(domain::to_string(*update.role)) : std::nullopt,
@@ -207,6 +213,7 @@ awaitable<Page> PgUserRepository::list(std::size_t limit, std::optional<PageCurs
   Result r;
   if (after) {
     if (!kit::util::is_uuid(after->id)) throw std::invalid_argument("page cursor id is not a UUID");
+    if (!is_storable(after->created_at)) throw std::out_of_range("page cursor time out of range");
     Params params{kit::db::pg::format_timestamp(after->created_at), after->id, fetch};
     r = co_await pool_.query(kListAfter, std::move(params), Retry::safe);
   } else {

@@ -4,6 +4,7 @@
 
 #include "kit/db/errors.hpp"
 #include "service/repositories/timestamps.hpp"
+#include "service/schemas/validation.hpp"
 
 namespace user_service::repositories {
 namespace {
@@ -12,9 +13,10 @@ using kit::db::sqlite::Row;
 using kit::db::sqlite::Rows;
 using kit::db::sqlite::Value;
 
-// The unique index on lower(email) (migrations/sqlite/0001_create_users.sql). A clash on the
-// primary key is a different failure and must not be reported as a taken email.
-constexpr std::string_view kEmailIndex = "users_email_key";
+// The unique index users_email_key on the plain email column (migrations/sqlite/0002_*.sql):
+// SQLite names a column index's clash by its column. A clash on the primary key is a different
+// failure and must not be reported as a taken email.
+constexpr std::string_view kEmailIndex = "users.email";
 
 #define USER_COLUMNS "id, email, name, password_hash, role, created_at, updated_at"
 
@@ -22,9 +24,9 @@ constexpr const char* kInsert = "INSERT INTO users (" USER_COLUMNS ") VALUES (?,
 constexpr const char* kSelectById = "SELECT " USER_COLUMNS " FROM users WHERE id = ?";
 // Completed with one `?` per id and `)`; the executor caches one statement per id count.
 constexpr const char* kSelectByIdsPrefix = "SELECT " USER_COLUMNS " FROM users WHERE id IN (?";
-// lower(email) matches the expression of the unique index, so the index serves the lookup.
-constexpr const char* kSelectByEmail =
-    "SELECT " USER_COLUMNS " FROM users WHERE lower(email) = lower(?)";
+// Emails are stored and looked up in their normalized form (schemas::normalize_email) and
+// compared exactly, so the unique index serves the lookup and no lower() folds them.
+constexpr const char* kSelectByEmail = "SELECT " USER_COLUMNS " FROM users WHERE email = ?";
 constexpr const char* kUpdate =
     "UPDATE users SET email = coalesce(?, email), name = coalesce(?, name),"
     " password_hash = coalesce(?, password_hash), role = coalesce(?, role), updated_at = ?"
@@ -83,15 +85,16 @@ Value optional_text(const std::optional<T>& v) {
 boost::asio::awaitable<domain::User> SqliteUserRepository::create(const NewUser& user) {
   const std::string created = format_timestamp(user.created_at);
   // Parameters are built outside the co_await: GCC 12 miscompiles braced lists inside one.
+  const std::string email = schemas::normalize_email(user.email);
   std::vector<Value> params{
-      user.id, user.email, user.name, user.password_hash, std::string(domain::to_string(user.role)),
+      user.id, email,  user.name, user.password_hash, std::string(domain::to_string(user.role)),
       created, created};
   try {
     co_await db_.execute(kInsert, std::move(params));
   } catch (const kit::db::UniqueViolation& e) {
     rethrow_unique(e);
   }
-  co_return domain::User{user.id,   user.email,      user.name,      user.password_hash,
+  co_return domain::User{user.id,   email,           user.name,      user.password_hash,
                          user.role, user.created_at, user.created_at};
 }
 
@@ -118,15 +121,21 @@ boost::asio::awaitable<std::vector<domain::User>> SqliteUserRepository::find_by_
 
 boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::find_by_email(
     std::string_view email) {
-  std::vector<Value> params{std::string(email)};
+  std::vector<Value> params{schemas::normalize_email(email)};
   co_return first_user(co_await db_.query(kSelectByEmail, std::move(params)));
 }
 
 boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::update(
     std::string_view id, const UserUpdate& update) {
-  std::vector<Value> params{optional_text(update.email),         optional_text(update.name),
-                            optional_text(update.password_hash), optional_text(update.role),
-                            format_timestamp(update.updated_at), std::string(id)};
+  const std::optional<std::string> email =
+      update.email ? std::optional<std::string>(schemas::normalize_email(*update.email))
+                   : std::nullopt;
+  std::vector<Value> params{optional_text(email),
+                            optional_text(update.name),
+                            optional_text(update.password_hash),
+                            optional_text(update.role),
+                            format_timestamp(update.updated_at),
+                            std::string(id)};
   Rows rows;
   try {
     rows = co_await db_.execute_returning(kUpdate, std::move(params));
@@ -148,6 +157,7 @@ boost::asio::awaitable<Page> SqliteUserRepository::list(std::size_t limit,
   const auto fetch = static_cast<std::int64_t>(limit) + 1;
   std::vector<Value> params;
   if (after) {
+    if (!is_storable(after->created_at)) throw std::out_of_range("page cursor time out of range");
     params = {format_timestamp(after->created_at), after->id, fetch};
   } else {
     params = {fetch};

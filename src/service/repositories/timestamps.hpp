@@ -23,6 +23,18 @@ TimestampText timestamp_text(domain::Timestamp ts);
 // without a temporary string.
 void append_timestamp(std::string& out, domain::Timestamp ts);
 
+// The instants every backend stores and compares alike: 0001-01-01T00:00:00Z through
+// 9999-12-31T23:59:59.999999Z. RFC 3339 text has four-digit years, and PostgreSQL has no year
+// 0 (it refuses "0000-01-01"), so a client-supplied time outside this range must be refused
+// before it reaches a database (an admin-list cursor: 422), never passed on to fail there.
+inline constexpr domain::Timestamp kEarliestStorable{
+    std::chrono::sys_days{std::chrono::year{1} / 1 / 1}};
+inline constexpr domain::Timestamp kLatestStorable{
+    std::chrono::sys_days{std::chrono::year{10000} / 1 / 1} - std::chrono::microseconds{1}};
+constexpr bool is_storable(domain::Timestamp ts) noexcept {
+  return ts >= kEarliestStorable && ts <= kLatestStorable;
+}
+
 // Strict: "YYYY-MM-DDTHH:MM:SS[.f…]Z" with 0–6 fractional digits, an upper-case T and Z, a real
 // calendar date, no leap second, no offset other than Z. Returns nullopt otherwise.
 std::optional<domain::Timestamp> parse_timestamp(std::string_view text) noexcept;

@@ -23,7 +23,7 @@ struct EmailTaken : std::runtime_error {
 
 struct NewUser {
   std::string id;
-  std::string email;  // normalized by the caller
+  std::string email;  // stored as schemas::normalize_email() of it (trimmed, ASCII lowercase)
   std::string name;
   std::string password_hash;
   domain::Role role = domain::Role::user;
@@ -57,7 +57,10 @@ class UserRepository {
  public:
   virtual ~UserRepository() = default;
 
-  // Throws EmailTaken when the (case-insensitive) email exists.
+  // Emails go in and are looked up as schemas::normalize_email() of what the caller passes, and
+  // are compared exactly in that form: "A@x.io" and "a@x.io" are one address, "Ü@x.io" and
+  // "ü@x.io" two, on every backend.
+  // Throws EmailTaken when the normalized email exists.
   virtual boost::asio::awaitable<domain::User> create(const NewUser& user) = 0;
   virtual boost::asio::awaitable<std::optional<domain::User>> find_by_id(std::string_view id) = 0;
   // The users with these ids, in ONE statement (one database round trip), in no particular
@@ -66,7 +69,7 @@ class UserRepository {
   // the target with it.
   virtual boost::asio::awaitable<std::vector<domain::User>> find_by_ids(
       std::span<const std::string> ids) = 0;
-  // Case-insensitive.
+  // By the normalized email.
   virtual boost::asio::awaitable<std::optional<domain::User>> find_by_email(
       std::string_view email) = 0;
   // Returns the updated user, or nullopt when it no longer exists. Throws EmailTaken.
@@ -74,7 +77,8 @@ class UserRepository {
                                                                      const UserUpdate& update) = 0;
   // Returns false when no such user existed.
   virtual boost::asio::awaitable<bool> remove(std::string_view id) = 0;
-  // Newest first; `limit` is 1..100 (checked by the caller).
+  // Newest first; `limit` is 1..100 (checked by the caller). A cursor whose time is not
+  // is_storable() (timestamps.hpp) throws std::out_of_range on every backend, before any query.
   virtual boost::asio::awaitable<Page> list(std::size_t limit, std::optional<PageCursor> after) = 0;
 };
 

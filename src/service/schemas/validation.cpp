@@ -146,6 +146,10 @@ std::string ascii_lowercase(std::string_view s) {
   return out;
 }
 
+std::string normalize_email(std::string_view email) {
+  return ascii_lowercase(trim_unicode(email));
+}
+
 void Validator::add(std::string code, std::string message, std::string_view field) {
   details_.push_back(Detail{std::move(code), std::move(message), std::string(field)});
 }
@@ -182,7 +186,7 @@ std::optional<std::string> Validator::check_string(std::string_view value, const
       add("invalid_email", "Value is not a valid email address", spec.name);
       return std::nullopt;
     }
-    return ascii_lowercase(v);
+    return normalize_email(v);
   }
   return std::string(v);
 }

@@ -30,6 +30,11 @@ bool has_control_characters(std::string_view s) noexcept;
 bool is_valid_email(std::string_view email) noexcept;
 // ASCII lowercase.
 std::string ascii_lowercase(std::string_view s);
+// THE email normalization (docs: README "Email addresses"): trimmed, ASCII letters lowercased,
+// every other character kept as sent ("ÜNÏ@x.io" stays distinct from "ünï@x.io"). Storage,
+// lookup, uniqueness and the `auth` rate-limit key all compare this form exactly, on every
+// backend: no database-side lower(), whose folding differs between PostgreSQL and SQLite.
+std::string normalize_email(std::string_view email);
 
 class Validator {
  public:
@@ -41,7 +46,7 @@ class Validator {
   std::optional<std::int64_t> integer(const kit::http::FormFields& fields, const FieldSpec& spec);
 
   // Checks a present string value against `spec` and returns it normalized (trimmed; emails
-  // lowercased), or nullopt after recording the failure.
+  // by normalize_email), or nullopt after recording the failure.
   std::optional<std::string> check_string(std::string_view value, const FieldSpec& spec);
 
   void add(std::string code, std::string message, std::string_view field);

@@ -10,8 +10,11 @@ AuthService::AuthService(UserRepositoryProvider users, kit::security::PasswordHa
     : users_(std::move(users)), hasher_(hasher), jwt_(jwt), clock_(std::move(clock)) {}
 
 boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std::string password) {
-  const std::string email = schemas::ascii_lowercase(schemas::trim_unicode(username));
-  std::optional<domain::User> user = co_await users_().find_by_email(email);
+  const std::string email = schemas::normalize_email(username);
+  // Only well-formed addresses are ever stored, so anything else (a control character, a NUL
+  // that libpq would cut the parameter at) matches no one and never reaches the database.
+  std::optional<domain::User> user;
+  if (schemas::is_valid_email(email)) user = co_await users_().find_by_email(email);
   if (!user) {
     co_await hasher_.verify_dummy(std::move(password));
     throw kit::errors::InvalidCredentials();

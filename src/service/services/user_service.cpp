@@ -31,7 +31,10 @@ std::optional<repositories::PageCursor> decode_cursor(std::string_view text) {
   if (bar == std::string::npos) return std::nullopt;
   const auto created_at = repositories::parse_timestamp(std::string_view(*raw).substr(0, bar));
   std::string id = raw->substr(bar + 1);
-  if (!created_at || !kit::util::is_uuid(id)) return std::nullopt;
+  // A well-formed time can still be one no database holds (year 0000): refused here, 422.
+  if (!created_at || !repositories::is_storable(*created_at) || !kit::util::is_uuid(id)) {
+    return std::nullopt;
+  }
   return repositories::PageCursor{*created_at, std::move(id)};
 }
 

@@ -25,7 +25,8 @@ using Clock = std::function<std::chrono::system_clock::time_point()>;
 
 // next_cursor text: base64url of "<created_at>|<id>"; opaque to clients.
 std::string encode_cursor(const repositories::PageCursor& cursor);
-// nullopt for anything encode_cursor could not have produced.
+// nullopt for anything encode_cursor could not have produced, including a time outside
+// repositories::is_storable().
 std::optional<repositories::PageCursor> decode_cursor(std::string_view text);
 
 // GET /users/{id}: the caller (the token's subject) and the requested user, loaded together.

@@ -72,6 +72,12 @@ TEST(JsonBody, MalformedInputIs400) {
       << "too deep";
 }
 
+TEST(JsonBody, EscapedLoneSurrogateIs400LikeRawInvalidBytes) {
+  EXPECT_EQ(status_of_json("application/json", R"({"name":"\udc00"})"), 400u);
+  EXPECT_EQ(status_of_json("application/json", R"({"\udc00":"x"})"), 400u);
+  EXPECT_EQ(status_of_json("application/json", R"({"name":"\ud83d\ude00"})"), 200u);
+}
+
 TEST(JsonBody, MalformedMessageDoesNotEchoInput) {
   const Request req = with_body("application/json", R"({"password":"hunter2hunter2",})");
   rapidjson::Document doc;
@@ -106,6 +112,20 @@ TEST(Urlencoded, RefusesMalformedEscapesAndInvalidUtf8) {
   EXPECT_FALSE(parse_urlencoded("a=%zz"));
   EXPECT_FALSE(parse_urlencoded("a=%FF"));
   EXPECT_FALSE(parse_urlencoded("%C3=1"));
+}
+
+// Percent-decoded bytes are held to the same rule as JSON strings: no surrogate code points
+// (ED A0 80..ED BF BF), no overlongs, nothing past U+10FFFF.
+TEST(Urlencoded, RefusesDecodedSurrogatesAndOverlongs) {
+  EXPECT_FALSE(parse_urlencoded("name=%ED%B0%80")) << "U+DC00";
+  EXPECT_FALSE(parse_urlencoded("%ED%A0%80=x")) << "U+D800 in a name";
+  EXPECT_FALSE(parse_urlencoded("a=%C0%AF")) << "overlong '/'";
+  EXPECT_FALSE(parse_urlencoded("a=%E0%80%AF")) << "overlong, three bytes";
+  EXPECT_FALSE(parse_urlencoded("a=%F4%90%80%80")) << "past U+10FFFF";
+  const auto f = parse_urlencoded("a=%F0%9F%98%80&b=%ED%9F%BF");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->get("a"), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(f->get("b"), "\xED\x9F\xBF") << "U+D7FF, the last code point before them";
 }
 
 TEST(Urlencoded, BoundsFieldsAndOptionallyRefusesDuplicates) {

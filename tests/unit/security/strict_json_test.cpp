@@ -39,6 +39,26 @@ TEST(StrictJson, RejectsInvalidUtf8) {
   EXPECT_TRUE(parses("{\"a\":\"\xC3\xA9\"}"));
 }
 
+// RapidJSON checks the raw bytes only: a `\u` escape of a lone surrogate decodes to ED B0 80
+// (or ED A0 80...), which is not UTF-8. Strings and keys are both checked after decoding.
+TEST(StrictJson, RejectsEscapesThatDecodeToALoneSurrogate) {
+  EXPECT_FALSE(parses(R"({"name":"\udc00"})")) << "lone low surrogate";
+  EXPECT_FALSE(parses(R"({"name":"ab\udfffcd"})")) << "lone low surrogate inside text";
+  EXPECT_FALSE(parses(R"({"\udc00":1})")) << "in a key";
+  EXPECT_FALSE(parses(R"({"a":["x",{"b":"\udc80"}]})")) << "nested";
+  EXPECT_FALSE(parses(R"({"a":"\ude00\ud83d"})")) << "a pair in the wrong order";
+  EXPECT_FALSE(parses(R"({"a":"\ud800"})")) << "lone high surrogate";
+  EXPECT_FALSE(parses(R"({"a":"\ud800\u0041"})")) << "high surrogate without its low half";
+}
+
+TEST(StrictJson, AcceptsSurrogatePairsAndOtherEscapes) {
+  rapidjson::Document doc;
+  ASSERT_TRUE(parse_strict_json(R"({"a":"\ud83d\ude00","\u00e9":"\u20ac\uffff"})", doc));
+  EXPECT_STREQ(doc["a"].GetString(), "\xF0\x9F\x98\x80");  // U+1F600
+  EXPECT_STREQ(doc["\xC3\xA9"].GetString(), "\xE2\x82\xAC\xEF\xBF\xBF");
+  EXPECT_TRUE(parses(R"({"a":"\ud7ff\ue000"})")) << "just outside the surrogate range";
+}
+
 TEST(StrictJson, EnforcesTheDepthLimit) {
   const StrictJsonLimits limits{.max_bytes = 1024, .max_depth = 3};
   EXPECT_TRUE(parses(R"({"a":{"b":[1]}})", limits));
