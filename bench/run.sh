@@ -5,15 +5,18 @@
 # test-server scripts, then bench/lib/runner.py starts the service (ENVIRONMENT=production, on
 # PostgreSQL; on PostgreSQL + Redis for the `mixed` production scenario), seeds 1,000 users and
 # runs each wrk scenario of bench/scenarios after a warm-up, beside its reference measured in the
-# same run: nginx `return 200` for live, `pgbench -S -M prepared` for the database reads. Then
-# memory (idle, and with 10,000 idle keep-alive connections) and start-up time.
+# same run: nginx `return 200` for live; for the database reads `pgbench -S -M prepared` and the
+# same read as `me`, 8 per pipeline (pgbench `\startpipeline`). Then memory (idle, and with
+# 10,000 idle keep-alive connections) and start-up time. SCENARIOS=scale (not in the default run)
+# grows the database to 1,000,000 users (PostgreSQL, then SQLite) and measures the reads again.
 # Writes bench/results/<timestamp>.json, latest.json and latest.png, and prints the table.
 #
 # Environment: DURATION (s, 10), CONNECTIONS (64), AUTH_CONNECTIONS (16, login/register),
 # WARMUP (s, 3), IDLE_CONNECTIONS (10000), STARTUP_RUNS (7), SCENARIOS (comma list: live, ready,
-# get_user, me, not_found, login, register, mixed, memory, startup), QUICK=1 (a smoke run: 3 s
+# get_user, me, get_missing, login, register, mixed, memory, startup; scale), QUICK=1 (a smoke run: 3 s
 # each, 1,000 idle connections, 3 start-ups; results go to *-quick.*, never latest.*),
-# BUILD_DIR (build), WORKERS (1 unless set: see bench/lib/runner.py) / DATABASE_POOL_SIZE /
+# BUILD_DIR (build), SCALE_USERS (1000000), WORKERS (the service's default, one I/O thread per
+# core, unless set) / DATABASE_POOL_SIZE /
 # DATABASE_POOL_MAX_OVERFLOW (passed to the service), BENCH_PG_STATE / BENCH_REDIS_STATE
 # (test-server state dirs).
 # Absolute numbers on a shared machine are noise; the ratios to the references are the result.

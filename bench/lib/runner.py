@@ -6,27 +6,30 @@ and writes bench/results/<timestamp>.json, latest.json and latest.png.
 
 Environment (set by run.sh): BENCH_BIN, BENCH_PG_URL, BENCH_REDIS_URL, BENCH_WORK, BENCH_OUT,
 DURATION (seconds, default 10), CONNECTIONS (64), AUTH_CONNECTIONS (16), WARMUP (3),
-IDLE_CONNECTIONS (10000), STARTUP_RUNS (7), QUICK (1 = smoke run), SCENARIOS (comma list filter).
+IDLE_CONNECTIONS (10000), STARTUP_RUNS (7), QUICK (1 = smoke run), SCENARIOS (comma list filter;
+`scale` adds the 1,000,000-user phase, which the default run leaves out), SCALE_USERS (1000000).
 Tuning knobs passed through to the service when set: WORKERS, DATABASE_POOL_SIZE,
 DATABASE_POOL_MAX_OVERFLOW.
 
-WORKERS defaults to 1 here (the service's own default is one I/O thread per core): on this
-machine's two cores, shared with wrk and PostgreSQL, one I/O thread measured best for every
-scenario (issue 8: live +20-30%, p99 lower in me and get_user, me/get_user within 3%). The nginx
-reference is measured both with one worker and with `auto` (one per core), and the faster of
-the two is the reference, so the service's best configuration meets nginx's best.
+The service runs at its DEFAULT settings unless those are set: one I/O thread per core, which is
+what users run. The nginx reference is measured with one worker and with `auto` (one per core);
+the one with the service's number of workers is the reference, the other is printed beside it.
 """
 import concurrent.futures
+import base64
 import datetime
+import hashlib
 import json
 import os
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import idle_connections  # noqa: E402
@@ -61,13 +64,18 @@ STARTUP_RUNS = env_int("STARTUP_RUNS", 7, 3)
 SEED_USERS = 1000
 TOKEN_USERS = 100  # distinct bearer tokens the `me` scenario cycles through
 ONLY = {s for s in os.environ.get("SCENARIOS", "").split(",") if s}
+SCALE_USERS = env_int("SCALE_USERS", 1_000_000)
+PIPELINE_DEPTH = 8  # reads per pipeline in the pipelined pgbench reference
 
 ADMIN_EMAIL = "admin@bench.example.com"
 PASSWORD = "bench-password-0001"  # every seeded user's; the hash is made by user-service itself
 JWT_SECRET = "bench-jwt-secret-bench-jwt-secret-bench-jwt-secret"
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"  # in Debian's postgresql-15 package
 PASS_THROUGH = ("WORKERS", "DATABASE_POOL_SIZE", "DATABASE_POOL_MAX_OVERFLOW")
-DEFAULT_WORKERS = "1"  # see the module comment
+# Seeded users' creation times count back from here, one second apart (keyset pagination over
+# distinct times, the same rows on PostgreSQL and SQLite).
+SEED_EPOCH = "2026-01-01 00:00:00+00"
+USER_COLUMNS = "id, email, name, password_hash, role, created_at, updated_at"
 
 
 def log(msg):
@@ -89,7 +97,6 @@ def service_env(**extra):
         "RATE_LIMIT_ENABLED": "true",
         "RATE_LIMIT_PER_MINUTE": "1000000",
         "LOGIN_RATE_LIMIT_PER_MINUTE": "1000000",
-        "WORKERS": DEFAULT_WORKERS,
     }
     for name in PASS_THROUGH:
         if os.environ.get(name):
@@ -134,6 +141,40 @@ def psql(url, sql):
     return out.stdout
 
 
+def seed_user_id(i):
+    """The id of seeded user i: md5('bench-user-' || i) as a UUID, so that the pipelined pgbench
+    reference can compute the id of a random user in SQL (and SQLite gets the same ids)."""
+    return str(uuid.UUID(hashlib.md5(f"bench-user-{i}".encode()).hexdigest()))
+
+
+def seed_users_sql(first, last):
+    """Users first..last (user<i>@bench.example.com), all with the admin's argon2id hash: one
+    INSERT ... SELECT FROM generate_series, index maintenance included."""
+    return f"""
+        INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at)
+        SELECT md5('bench-user-' || i)::uuid, 'user' || i || '@bench.example.com',
+               'Bench User ' || i,
+               (SELECT password_hash FROM users WHERE email = '{ADMIN_EMAIL}'), 'user',
+               timestamptz '{SEED_EPOCH}' - i * interval '1 second',
+               timestamptz '{SEED_EPOCH}' - i * interval '1 second'
+        FROM generate_series({first}, {last}) AS i
+        ON CONFLICT DO NOTHING"""
+
+
+def write_data(data_dir, numbers):
+    """user_ids.txt and emails.txt of the seeded users `numbers`, in that order (line i of
+    tokens.txt will be the token of line i of user_ids.txt), and password.txt."""
+    os.makedirs(data_dir, exist_ok=True)
+    with open(os.path.join(data_dir, "user_ids.txt"), "w") as f:
+        f.write("\n".join(seed_user_id(i) for i in numbers) + "\n")
+    emails = [f"user{i}@bench.example.com" for i in numbers]
+    with open(os.path.join(data_dir, "emails.txt"), "w") as f:
+        f.write("\n".join(emails) + "\n")
+    with open(os.path.join(data_dir, "password.txt"), "w") as f:
+        f.write(PASSWORD + "\n")
+    return emails
+
+
 def seed(data_dir):
     """1,000 users with a real argon2id hash at the default cost, made by user-service itself
     (create-admin), copied by SQL: seeding through the API would cost 1,000 hashes."""
@@ -142,25 +183,11 @@ def seed(data_dir):
     subprocess.run([BIN, "create-admin", "--email", ADMIN_EMAIL, "--name", "Bench Admin"],
                    env=dict(env, ADMIN_PASSWORD=PASSWORD), check=True, capture_output=True,
                    timeout=120)
-    psql(PG_URL, f"""
-        INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at)
-        SELECT gen_random_uuid(), 'user' || i || '@bench.example.com', 'Bench User ' || i,
-               (SELECT password_hash FROM users WHERE email = '{ADMIN_EMAIL}'), 'user',
-               now() - i * interval '1 second', now()
-        FROM generate_series(1, {SEED_USERS}) AS i
-        ON CONFLICT DO NOTHING""")
-    rows = psql(PG_URL, "SELECT id, email FROM users WHERE role = 'user' AND email LIKE "
-                        "'user%@bench.example.com' ORDER BY created_at DESC").split()
-    ids = [r.split("|")[0] for r in rows]
-    emails = [r.split("|")[1] for r in rows]
-    assert len(ids) >= SEED_USERS, f"seeded {len(ids)} users"
-    with open(os.path.join(data_dir, "user_ids.txt"), "w") as f:
-        f.write("\n".join(ids) + "\n")
-    with open(os.path.join(data_dir, "emails.txt"), "w") as f:
-        f.write("\n".join(emails) + "\n")
-    with open(os.path.join(data_dir, "password.txt"), "w") as f:
-        f.write(PASSWORD + "\n")
-    return emails
+    psql(PG_URL, seed_users_sql(1, SEED_USERS))
+    count = int(psql(PG_URL, "SELECT count(*) FROM users WHERE email LIKE "
+                             "'user%@bench.example.com'"))
+    assert count >= SEED_USERS, f"seeded {count} users"
+    return write_data(data_dir, range(1, SEED_USERS + 1))
 
 
 def login(port, email):
@@ -173,6 +200,7 @@ def login(port, email):
 
 
 def write_tokens(port, emails, data_dir):
+    """tokens.txt: the tokens of the first TOKEN_USERS emails, in their order; admin_token.txt."""
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         tokens = list(pool.map(lambda e: login(port, e), emails[:TOKEN_USERS]))
     with open(os.path.join(data_dir, "tokens.txt"), "w") as f:
@@ -294,19 +322,49 @@ def pgbench_setup():
                    capture_output=True, timeout=300)
 
 
-def pgbench(clients):
-    """`pgbench -S -M prepared`: one primary-key read per transaction, the database's limit."""
-    url = pgbench_url()
-    base = [PGBENCH, "-n", "-S", "-M", "prepared", "-c", str(clients), "-j", "1"]
+def pipeline_script(users):
+    """The pgbench script of the pipelined reference: PIPELINE_DEPTH copies of the read behind
+    `me` (the repository's users_find_by_id: the user's columns by primary key) of random seeded
+    users, sent as one pipeline. The id is computed in SQL from the user's number (see
+    seed_user_id), an md5 of a few bytes per read."""
+    path = os.path.join(WORK, f"pipeline-{users}.sql")
+    lines = [f"\\set u{k} random(1, {users})" for k in range(PIPELINE_DEPTH)]
+    lines.append("\\startpipeline")
+    lines += [f"SELECT {USER_COLUMNS} FROM users WHERE id = md5('bench-user-' || :u{k})::uuid;"
+              for k in range(PIPELINE_DEPTH)]
+    lines.append("\\endpipeline")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def pgbench_pipelined(clients, users):
+    """PIPELINE_DEPTH reads per pipeline (`\\startpipeline` ... `\\endpipeline`, which needs the
+    extended protocol: -M prepared) on the service's own database: the limit of a client that
+    pipelines like the service's pool does. Its rps is reads/s (transactions/s x depth)."""
+    r = pgbench(clients, ["-f", pipeline_script(users)], PG_URL)
+    r["tps"] = r["rps"]
+    r["rps"] = r["rps"] * PIPELINE_DEPTH
+    return r
+
+
+def pgbench(clients, script=("-S",), url=None):
+    """`pgbench -S -M prepared`: one primary-key read per transaction, the database's limit
+    without pipelining (or another `script`, e.g. ["-f", file], against `url`)."""
+    url = url or pgbench_url()
+    base = [PGBENCH, "-n", *script, "-M", "prepared", "-c", str(clients), "-j", "1"]
     subprocess.run(base + ["-T", str(WARMUP), url], check=True, capture_output=True,
                    timeout=WARMUP + 120)
     log_dir = os.path.join(WORK, "pgbench-log")
     shutil.rmtree(log_dir, ignore_errors=True)
     os.makedirs(log_dir)
-    out = subprocess.run(base + ["-T", str(DURATION), "-l", "--log-prefix",
+    # -T counts the connections too, and 64 scram logins and backend forks took up to 8 s on a
+    # loaded machine (a 3 s run then processed nothing); tps excludes that time.
+    seconds = DURATION + 10
+    out = subprocess.run(base + ["-T", str(seconds), "-l", "--log-prefix",
                                  os.path.join(log_dir, "tx"), url],
                          check=True, capture_output=True, text=True, cwd=log_dir,
-                         timeout=DURATION + 120)
+                         timeout=seconds + 120)
     m = re.search(r"tps = ([0-9.]+) \(without initial", out.stdout)
     if not m:
         raise RuntimeError(f"pgbench printed no tps: {out.stdout}{out.stderr}")
@@ -378,6 +436,135 @@ def startup(kind):
             "measure": "exec to the first 200 from GET /health/ready (polled every 1 ms)"}
 
 
+# ---- cost as data grows (SCENARIOS=scale) ----
+
+LIST_LIMIT = 50
+DEEP_PAGE = min(10_000, SCALE_USERS // LIST_LIMIT // 2)  # 10,000 at 1,000,000 users
+PG_TIMESTAMP = """to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
+def page_cursor(created_at, user_id):
+    """The list's cursor after a row, as the service encodes it: base64url of
+    "<created_at RFC 3339 with microseconds>|<id>", no padding."""
+    raw = f"{created_at}|{user_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def write_deep_cursor(data_dir, row, port):
+    """cursor.txt: the cursor of page DEEP_PAGE (the row before it, `row`, read from the
+    database), checked against the service: 200 and a full page."""
+    cursor = page_cursor(*row)
+    with open(os.path.join(data_dir, "cursor.txt"), "w") as f:
+        f.write(cursor + "\n")
+    token = open(os.path.join(data_dir, "admin_token.txt")).readline().strip()
+    status, body = procs.http_get(port, f"/api/v1/users?limit={LIST_LIMIT}&cursor={cursor}",
+                                  {"Authorization": "Bearer " + token}, timeout=30)
+    items = json.loads(body).get("items", []) if status == 200 else []
+    if len(items) != LIST_LIMIT:
+        raise RuntimeError(f"page {DEEP_PAGE} answered {status} with {len(items)} users: "
+                           f"{body[:200]!r}")
+
+
+def scale_set(db, size, env, data_dir, record, deep_row=None):
+    """me, get_user and the list's page 1 (and page DEEP_PAGE with `deep_row`) on a fresh
+    service; each 1,000,000-user figure is compared with the same scenario at 1,000 users."""
+    svc = Service(f"scale-{db}-{size}", env)
+    try:
+        if not os.path.exists(os.path.join(data_dir, "tokens.txt")):
+            write_tokens(svc.port, open(os.path.join(data_dir, "emails.txt")).read().split(),
+                         data_dir)
+        if deep_row is not None:
+            write_deep_cursor(data_dir, deep_row, svc.port)
+        for name, args in (("me", [data_dir]), ("get_user", [data_dir]), ("list", [data_dir])):
+            label = "list_page1" if name == "list" else name
+            reference = f"scenario:{label}@1k/{db}" if size != "1k" else None
+            record(f"{label}@{size}/{db}", measure(name, svc, CONNECTIONS, args), reference,
+                   f"{db} {size} users")
+        if deep_row is not None:
+            deep = measure("list", svc, CONNECTIONS,
+                           [data_dir, os.path.join(data_dir, "cursor.txt")])
+            record(f"list_page{DEEP_PAGE}@{size}/{db}", deep, f"scenario:list_page1@{size}/{db}",
+                   f"{db} {size} users")
+    finally:
+        svc.stop()
+
+
+def sqlite_rows(first, last, password_hash):
+    epoch = datetime.datetime.fromisoformat(SEED_EPOCH)
+    for i in range(first, last + 1):
+        at = (epoch - datetime.timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        yield (seed_user_id(i), f"user{i}@bench.example.com", f"Bench User {i}", password_hash,
+               "user", at, at)
+
+
+def sqlite_insert(path, rows):
+    db = sqlite3.connect(path)
+    try:
+        # Random ids land all over the primary-key index: a 512 MiB page cache (the default is
+        # 2 MiB) keeps it in memory while seeding.
+        db.execute("PRAGMA cache_size = -524288")
+        with db:
+            db.executemany(f"INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        db.execute("ANALYZE")
+    finally:
+        db.close()
+
+
+def size_label(users):
+    return f"{users // 1_000_000}M" if users % 1_000_000 == 0 else f"{users // 1000}k"
+
+
+def scale(data, record, refs):
+    """The same reads at 1,000 and at SCALE_USERS users, on PostgreSQL, then on SQLite (a file
+    the service migrates, seeded by Python's sqlite3 with the same rows). Tokens at the larger
+    size belong to TOKEN_USERS users spread evenly over the table, and the cursor of page
+    DEEP_PAGE is built from the row before it."""
+    big = os.path.join(WORK, "data-scale")
+    numbers = [1 + k * (SCALE_USERS // TOKEN_USERS) for k in range(TOKEN_USERS)]
+    write_data(big, numbers)
+    shutil.copy(os.path.join(data, "admin_token.txt"), big)
+    offset = (DEEP_PAGE - 1) * LIST_LIMIT - 1
+
+    # PostgreSQL: only the seeded users and the admin (not those `register` created).
+    psql(PG_URL, "DELETE FROM users WHERE email NOT LIKE 'user%@bench.example.com' "
+                 f"AND email <> '{ADMIN_EMAIL}'")
+    psql(PG_URL, "VACUUM ANALYZE users")
+    scale_set("pg", "1k", service_env(), data, record)
+    t0 = time.monotonic()
+    psql(PG_URL, seed_users_sql(SEED_USERS + 1, SCALE_USERS))
+    psql(PG_URL, "VACUUM ANALYZE users")
+    log(f"seeded PostgreSQL to {SCALE_USERS} users in {time.monotonic() - t0:.0f} s")
+    row = psql(PG_URL, f"SELECT {PG_TIMESTAMP}, id FROM users ORDER BY created_at DESC, id DESC "
+                       f"OFFSET {offset} LIMIT 1").strip().split("|")
+    size = size_label(SCALE_USERS)
+    scale_set("pg", size, service_env(), big, record, row)
+    refs[f"pgbench_pipeline_{size}"] = pipelined = pgbench_pipelined(CONNECTIONS, SCALE_USERS)
+    pipelined["what"] = (
+        f"pgbench -M prepared -c {CONNECTIONS} -j 1, {PIPELINE_DEPTH} reads of `me` per pipeline "
+        f"({SCALE_USERS} users), reads/s")
+
+    # SQLite: the schema from the service's migrations, then the rows.
+    path = os.path.join(WORK, "scale", "users.db")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    env = service_env(DATABASE_URL="sqlite:///" + path)
+    subprocess.run([BIN, "migrate"], env=env, check=True, capture_output=True, timeout=120)
+    admin = psql(PG_URL, f"SELECT id, email, name, password_hash, role, {PG_TIMESTAMP}, "
+                         f"{PG_TIMESTAMP.replace('created_at', 'updated_at')} FROM users "
+                         f"WHERE email = '{ADMIN_EMAIL}'").strip().split("|")
+    sqlite_insert(path, [tuple(admin), *sqlite_rows(1, SEED_USERS, admin[3])])
+    scale_set("sqlite", "1k", env, data, record)
+    t0 = time.monotonic()
+    sqlite_insert(path, sqlite_rows(SEED_USERS + 1, SCALE_USERS, admin[3]))
+    log(f"seeded SQLite to {SCALE_USERS} users in {time.monotonic() - t0:.0f} s")
+    db = sqlite3.connect(path)
+    try:
+        row = db.execute("SELECT created_at, id FROM users ORDER BY created_at DESC, id DESC "
+                         "LIMIT 1 OFFSET ?", (offset,)).fetchone()
+    finally:
+        db.close()
+    scale_set("sqlite", size, env, big, record, row)
+
+
 # ---- the run ----
 
 def want(name):
@@ -420,8 +607,9 @@ def main():
                 bracketed(f"nginx return 200 (worker_processes {n.workers}), before and after live",
                           b, a)
                 for n, b, a in zip(nginxes, before, after)]
-            # The faster configuration is the limit of this machine; the other is kept beside it.
-            refs["nginx"] = max(candidates, key=lambda r: r["rps"])
+            # The reference has the service's number of workers; the other is kept beside it.
+            same = 1 if os.environ.get("WORKERS") == "1" else "auto"
+            refs["nginx"] = next(c for n, c in zip(nginxes, candidates) if n.workers == same)
             refs["nginx"]["alternatives"] = [
                 {"what": c["what"], "rps": c["rps"], "runs_rps": c["runs_rps"]}
                 for c in candidates if c is not refs["nginx"]]
@@ -429,18 +617,25 @@ def main():
                 log(f"{c['what']}: {c['runs_rps']} req/s")
         if want("ready"):
             record("ready", measure("ready", svc, CONNECTIONS))
-        db_scenarios = [n for n in ("get_user", "me", "not_found") if want(n)]
+        db_scenarios = [n for n in ("get_user", "me", "get_missing") if want(n)]
         if db_scenarios:
-            log("reference: pgbench, before and after the database scenarios")
+            log("references: pgbench -S and pipelined, before and after the database scenarios")
             pgbench_setup()
-            before = pgbench(CONNECTIONS)
+            before = [pgbench(CONNECTIONS), pgbench_pipelined(CONNECTIONS, SEED_USERS)]
             for name in db_scenarios:
-                record(name, measure(name, svc, CONNECTIONS, [data]), "pgbench")
-            after = pgbench(CONNECTIONS)
+                r = measure(name, svc, CONNECTIONS, [data])
+                r["other_references"] = ["pgbench"]
+                record(name, r, "pgbench_pipeline")
+            after = [pgbench(CONNECTIONS), pgbench_pipelined(CONNECTIONS, SEED_USERS)]
+            which = ", ".join(db_scenarios)
+            refs["pgbench_pipeline"] = bracketed(
+                f"pgbench -M prepared -c {CONNECTIONS} -j 1, {PIPELINE_DEPTH} reads of `me` per "
+                f"pipeline ({SEED_USERS} users), reads/s, before and after {which}",
+                before[1], after[1])
             refs["pgbench"] = bracketed(f"pgbench -S -M prepared -c {CONNECTIONS} -j 1 (scale 1), "
-                                        f"before and after {', '.join(db_scenarios)}",
-                                        before, after)
-            log(f"pgbench: {refs['pgbench']['runs_rps']} tps")
+                                        f"before and after {which}", before[0], after[0])
+            log(f"pgbench: {refs['pgbench']['runs_rps']} tps; pipelined: "
+                f"{refs['pgbench_pipeline']['runs_rps']} reads/s")
         if want("login"):
             record("login", measure("login", svc, AUTH_CONNECTIONS, [data]))
         if want("register"):
@@ -467,6 +662,12 @@ def main():
         start = {kind: startup(kind) for kind in ("sqlite", "postgres")}
         log(f"start-up: {start}")
 
+    # Last: it grows the database to SCALE_USERS users.
+    if "scale" in ONLY:
+        t0 = time.monotonic()
+        scale(data, record, refs)
+        log(f"scale phase: {time.monotonic() - t0:.0f} s")
+
     load_after = open("/proc/loadavg").read().split()[:3]
     run = {
         "started": started.isoformat(timespec="seconds"),
@@ -476,7 +677,7 @@ def main():
                  "kernel": os.uname().release},
         "config": {"duration_s": DURATION, "warmup_s": WARMUP, "connections": CONNECTIONS,
                    "auth_connections": AUTH_CONNECTIONS, "quick": QUICK,
-                   "workers": os.environ.get("WORKERS", DEFAULT_WORKERS),
+                   "workers": os.environ.get("WORKERS") or "the service's default (one per core)",
                    "service": "ENVIRONMENT=production, PostgreSQL (+ Redis for mixed), "
                               "rate limits on at 1,000,000/min, LOG_LEVEL=info to a file"},
         "references": refs,

@@ -5,7 +5,7 @@
 --
 -- Errors: socket errors (connect, read, write, timeout) always count. Scenarios whose intended
 -- answer is 2xx rely on wrk's own status counter (every status > 399). Scenarios that call
--- expect(code) count every answer other than `code` themselves (not_found expects 404, so wrk's
+-- expect(code) count every answer other than `code` themselves (get_missing expects 404, so wrk's
 -- status counter is not an error count there); this costs wrk a Lua call per response, so only
 -- those scenarios pay it.
 local common = {}
@@ -79,6 +79,32 @@ function common.me_requests(dir)
   local built = {}
   for _, token in ipairs(common.lines(dir .. "/tokens.txt")) do
     table.insert(built, wrk.format("GET", "/api/v1/users/me", {["Authorization"] = "Bearer " .. token}))
+  end
+  return built
+end
+
+-- GET /api/v1/users/{id} by a user for itself: line i of tokens.txt is the token of the user on
+-- line i of user_ids.txt (the runner writes them so). The first `n` users.
+function common.own_requests(dir, n)
+  local ids = common.lines(dir .. "/user_ids.txt")
+  local tokens = common.lines(dir .. "/tokens.txt")
+  local built = {}
+  for i = 1, math.min(n, #tokens) do
+    table.insert(built, wrk.format("GET", "/api/v1/users/" .. ids[i],
+                                   {["Authorization"] = "Bearer " .. tokens[i]}))
+  end
+  return built
+end
+
+-- GET /api/v1/users/{id} for `count` random ids that exist nowhere, each with the token of one
+-- of the first `n` users (valid credentials: the answer is the 404, never a 401).
+function common.missing_requests(dir, n, count)
+  local tokens = common.lines(dir .. "/tokens.txt")
+  local built = {}
+  for i = 1, count do
+    local token = tokens[(i - 1) % math.min(n, #tokens) + 1]
+    table.insert(built, wrk.format("GET", "/api/v1/users/" .. common.uuid4(),
+                                   {["Authorization"] = "Bearer " .. token}))
   end
   return built
 end

@@ -1,12 +1,11 @@
--- GET /api/v1/users/{id} as an admin, over the seeded users' ids: JWT verification, the admin's
--- row, then the target row. Argument: the data folder.
+-- GET /api/v1/users/{id} by a user reading itself, across 50 seeded users (each with its own
+-- bearer token): JWT verification, then one primary-key read. Argument: the data folder.
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")
 local next_request
 
 function init(args)
-  local ids = common.lines(args[1] .. "/user_ids.txt")
-  next_request = common.cycle(common.get_user_requests(args[1], ids))
+  next_request = common.cycle(common.own_requests(args[1], 50))
 end
 
 function request()

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "kit/errors/app_error.hpp"
+#include "kit/errors/envelope.hpp"
 #include "kit/util/uuid.hpp"
 
 namespace kit::http {
@@ -216,8 +217,7 @@ const Route* Router::find(Verb method, std::string_view path, RequestContext& ct
   return found;
 }
 
-const Route& Router::match(Verb method, std::string_view path, RequestContext& ctx) const {
-  if (const Route* found = find(method, path, ctx)) return *found;
+std::string Router::allowed_methods(std::string_view path) const {
   std::vector<std::string_view> parts;
   split_path(path, parts);
   std::vector<std::string> allowed;
@@ -226,17 +226,31 @@ const Route& Router::match(Verb method, std::string_view path, RequestContext& c
     allowed.emplace_back(bhttp::to_string(r.method));
     if (r.method == Verb::get) allowed.emplace_back("HEAD");
   }
-  if (allowed.empty()) throw errors::NotFound("Not found");
   std::sort(allowed.begin(), allowed.end());
   allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
   std::string allow;
   for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-  throw errors::MethodNotAllowed(allow);
+  return allow;
 }
 
+const Route& Router::match(Verb method, std::string_view path, RequestContext& ctx) const {
+  if (const Route* found = find(method, path, ctx)) return *found;
+  std::string allow = allowed_methods(path);
+  if (allow.empty()) throw errors::NotFound("Not found");
+  throw errors::MethodNotAllowed(std::move(allow));
+}
+
+namespace {
+
+boost::asio::awaitable<Response> answer(Response res) {
+  co_return res;
+}
+
+}  // namespace
+
 // Not a coroutine: it returns the handler's own awaitable, so a request costs no extra frame
-// (issue 8). A NotFound / MethodNotAllowed is thrown to the caller, which awaits inside its
-// error handling like it awaits the handler.
+// (issue 8). An unknown path (404) or method (405) is answered with the error envelope, not
+// thrown: a throw costs a stack unwind through the callers' coroutine frames.
 boost::asio::awaitable<Response> Router::dispatch(Request& req, RequestContext& ctx) const {
   // The rate-limit link may have matched the request already; its match stands when it came
   // from this router's table (params and route are filled).
@@ -244,7 +258,17 @@ boost::asio::awaitable<Response> Router::dispatch(Request& req, RequestContext& 
   const std::less<const Route*> before;
   if (route == nullptr || before(route, routes_.data()) ||
       !before(route, routes_.data() + routes_.size())) {
-    route = &match(req.method(), target_path(req.target()), ctx);
+    const std::string_view path = target_path(req.target());
+    route = find(req.method(), path, ctx);
+    if (route == nullptr) {
+      std::string allow = allowed_methods(path);
+      if (allow.empty()) {
+        return answer(
+            errors::error_response(errors::NotFound("Not found"), ctx.request_id, req.version()));
+      }
+      return answer(errors::error_response(errors::MethodNotAllowed(std::move(allow)),
+                                           ctx.request_id, req.version()));
+    }
   }
   return route->handler(req, ctx);
 }

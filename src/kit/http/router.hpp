@@ -1,8 +1,9 @@
 #pragma once
 // Method + path-template routing (`/api/v1/users/{user_id}`, typed as `{id:int}` or
-// `{id:uuid}`). A trailing slash is accepted either way without a redirect. Unknown paths throw
-// NotFound, a known path with the wrong method throws MethodNotAllowed with `Allow`. HEAD is
-// served by the GET handler. The route table is also what the OpenAPI generator reads.
+// `{id:uuid}`). A trailing slash is accepted either way without a redirect. An unknown path is
+// a 404 NotFound, a known path with the wrong method a 405 MethodNotAllowed with `Allow`
+// (match() throws them, dispatch() answers with their envelope). HEAD is served by the GET
+// handler. The route table is also what the OpenAPI generator reads.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,7 +54,8 @@ class Router {
   // only asks "which route?" (the rate limiter) should not pay it.
   const Route* find(Verb method, std::string_view path, RequestContext& ctx) const;
 
-  // The terminal handler of the middleware chain.
+  // The terminal handler of the middleware chain: the route's handler, or the 404/405 envelope
+  // (returned, not thrown).
   boost::asio::awaitable<Response> dispatch(Request& req, RequestContext& ctx) const;
 
   const std::vector<Route>& routes() const noexcept { return routes_; }
@@ -68,6 +70,8 @@ class Router {
     std::size_t index;
   };
   const Route* find_static(Verb method, std::string_view path) const noexcept;
+  // The `Allow` value for a path no route of the wanted method takes ("" when none takes it).
+  std::string allowed_methods(std::string_view path) const;
 
   std::vector<Route> routes_;
   std::vector<StaticRoute> static_routes_;

@@ -22,17 +22,6 @@ std::string demangle(const char* name) {
 
 }  // namespace
 
-http::Response error_response(const kit::errors::AppError& error, const http::RequestContext& ctx,
-                              unsigned version) {
-  http::Response res = http::json_response(
-      static_cast<http::Status>(error.status()),
-      kit::errors::render_envelope(error.code(), error.message(), error.details(), ctx.request_id),
-      version);
-  // Appended, not replaced: a field may repeat (one RateLimit entry per policy that applied).
-  for (const auto& [name, value] : error.headers()) res.insert(name, value);
-  return res;
-}
-
 http::Response internal_error_response(const http::RequestContext& ctx, unsigned version) {
   return http::json_response(
       http::Status::internal_server_error,
@@ -49,13 +38,13 @@ std::optional<http::Response> ErrorMapping::on_error(http::Request& req, http::R
     ctx.log("http").warning("request_failed", {{"error", e->code()},
                                                {"exception", "kit::db::UnavailableError"},
                                                {"reason", e->internal_reason()}});
-    return error_response(*e, ctx, req.version());
+    return kit::errors::error_response(*e, ctx.request_id, req.version());
   }
   if (const auto* e = dynamic_cast<const kit::errors::AppError*>(error)) {
     if (e->status() >= 500) {
       ctx.log("http").warning("request_failed", {{"error", e->code()}, {"message", e->message()}});
     }
-    return error_response(*e, ctx, req.version());
+    return kit::errors::error_response(*e, ctx.request_id, req.version());
   }
   if (error != nullptr) {
     ctx.log("http").error("unhandled_exception", {{"exception", demangle(typeid(*error).name())},

@@ -14,9 +14,8 @@ class ErrorMapping final : public http::HookMiddleware {
                                          std::exception* error) override;
 };
 
-// Renders `error` as an envelope response (used by ErrorMapping and by the server itself).
-http::Response error_response(const kit::errors::AppError& error, const http::RequestContext& ctx,
-                              unsigned version);
+// The 500 envelope (used by ErrorMapping and by the server itself); an AppError is rendered by
+// kit::errors::error_response().
 http::Response internal_error_response(const http::RequestContext& ctx, unsigned version);
 
 }  // namespace kit::middleware

@@ -233,8 +233,14 @@ TEST_F(RouterTest, DispatchRunsTheMatchedHandlerAndIgnoresTheQuery) {
   EXPECT_EQ(dispatch(router, Verb::get, "/api/v1/users/42?limit=5").body(), "\"get_user\"");
   EXPECT_EQ(dispatch(router, Verb::patch, "/api/v1/users/me/").body(), "\"patch_me\"");
   EXPECT_EQ(dispatch(router, Verb::get, "/?q").body(), "\"root\"");
-  EXPECT_THROW(dispatch(router, Verb::get, "/missing?x=1"), kit::errors::NotFound);
-  EXPECT_THROW(dispatch(router, Verb::post, "/health/live"), kit::errors::MethodNotAllowed);
+  // No route: the envelope is returned, not thrown.
+  const Response missing = dispatch(router, Verb::get, "/missing?x=1");
+  EXPECT_EQ(missing.result(), Status::not_found);
+  EXPECT_NE(missing.body().find(R"("error":"NOT_FOUND")"), std::string::npos) << missing.body();
+  const Response wrong_method = dispatch(router, Verb::post, "/health/live");
+  EXPECT_EQ(wrong_method.result(), Status::method_not_allowed);
+  EXPECT_EQ(wrong_method[kit::http::Field::allow], "GET, HEAD");
+  EXPECT_NE(wrong_method.body().find(R"("error":"METHOD_NOT_ALLOWED")"), std::string::npos);
 }
 
 TEST(RouterAdd, DuplicatesThrow) {
