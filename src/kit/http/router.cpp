@@ -249,7 +249,7 @@ boost::asio::awaitable<Response> answer(Response res) {
 }  // namespace
 
 // Not a coroutine: it returns the handler's own awaitable, so a request costs no extra frame
-// (issue 8). An unknown path (404) or method (405) is answered with the error envelope, not
+// (see bench/). An unknown path (404) or method (405) is answered with the error envelope, not
 // thrown: a throw costs a stack unwind through the callers' coroutine frames.
 boost::asio::awaitable<Response> Router::dispatch(Request& req, RequestContext& ctx) const {
   // The rate-limit link may have matched the request already; its match stands when it came
