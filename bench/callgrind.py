@@ -7,7 +7,8 @@ the cost of one request, free of the fixed costs (start-up, warm-up, shutdown).
 
 Usage: bench/callgrind.py BINARY [KIND...]   (kinds: live, me, get_user, get_missing,
 unknown_route; all by default). Environment: N1 (200), N2 (1000), PG_TEST_STATE (a throwaway
-cluster is started in a temporary folder unless BENCH_PG_URL is set).
+cluster is started in a temporary folder unless BENCH_PG_URL is set), CALLGRIND_SCOPE (`all`:
+count every instruction of the process, not only inside coroutines).
 """
 import json
 import os
@@ -96,11 +97,15 @@ def instructions(binary, url, work, kind, n, tok, user_id):
     out = os.path.join(work, f"callgrind.{kind}.{n}")
     port = procs.free_port()
     with open(os.path.join(work, f"service.{kind}.{n}.log"), "ab") as log:
-        proc = procs.spawn(["valgrind", "--tool=callgrind",
-                            # Only while coroutines run (every request's work, wherever it
-                            # suspends): not the idle loop, timers' wake-ups or the log thread,
-                            # which grow with the run's wall time, slow under valgrind.
-                            "--toggle-collect=*awaitable_thread*pump*", f"--callgrind-out-file={out}", binary, "serve"],
+        # By default only while coroutines run (every request's work, wherever it suspends): not
+        # the idle loop, timers' wake-ups or the log thread, which grow with the run's wall time,
+        # slow under valgrind. A coroutine started inside another one (co_spawn dispatching at
+        # once) toggles collection off for its run, so CALLGRIND_SCOPE=all counts everything,
+        # for comparing binaries that spawn differently.
+        scope = [] if os.environ.get("CALLGRIND_SCOPE") == "all" else [
+            "--toggle-collect=*awaitable_thread*pump*"]
+        proc = procs.spawn(["valgrind", "--tool=callgrind", *scope,
+                            f"--callgrind-out-file={out}", binary, "serve"],
                            env=dict(env(url), PORT=str(port)), stdout=log, stderr=log)
     try:
         procs.wait_ready(port, proc, timeout=300, interval=0.2)

@@ -389,6 +389,26 @@ struct Server::Exchange {
   std::optional<Response> res;
   std::optional<errors::AppError> protocol_error;
   std::string header;
+  // The route's handler of this request, racing the request timeout (handle_bounded()).
+  std::shared_ptr<HandlerRun> run;
+  // The terminal handler given to the pipeline: handle_bounded() for this exchange. Made once
+  // per exchange, not per request.
+  Handler bounded;
+};
+
+// A handler running in a coroutine of its own, so that the request can be answered when its
+// deadline passes while the handler still waits (for a database, a lock, a worker). The
+// handler's coroutine holds the run, and the run holds the exchange once the request gave up
+// on it: the handler's Request and RequestContext stay alive until it returns.
+struct Server::HandlerRun {
+  explicit HandlerRun(const asio::any_io_executor& executor) : timer(executor) {}
+  asio::steady_timer timer;  // expires at the deadline; cancelled when the handler returns
+  std::optional<Response> response;
+  std::exception_ptr error;
+  bool done = false;
+  bool abandoned = false;  // answered 503: what the handler returns is dropped
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::unique_ptr<Exchange> orphan;  // the exchange, after the request was answered without it
 };
 
 namespace {
@@ -415,6 +435,12 @@ class Server::ExchangeLease {
   ExchangeLease(const ExchangeLease&) = delete;
   ExchangeLease& operator=(const ExchangeLease&) = delete;
   ~ExchangeLease() {
+    if (std::shared_ptr<HandlerRun> run = std::move(exchange_->run); run && !run->done) {
+      // The request timed out and its handler still runs on the exchange's request and
+      // context: the handler's run keeps the exchange until the handler returns.
+      run->orphan = std::move(exchange_);
+      return;
+    }
     if (worker_.spare_exchanges.size() >= kSpareExchanges) return;
     Exchange& x = *exchange_;
     x.parser.reset();
@@ -445,6 +471,11 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
   boost::system::error_code ec;
   const ExchangeLease lease(worker);
   Exchange& x = *lease;
+  if (!x.bounded) {
+    x.bounded = [this, &worker, &x](Request&, RequestContext&) {
+      return handle_bounded(worker, x);
+    };
+  }
   bool close_after = false;
   RequestParser& parser = x.parser.emplace(options_.max_header_bytes, options_.max_body_bytes);
   // No request makes the connection buffer more than this (request_reader.hpp).
@@ -499,14 +530,16 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
     res = co_await answer_protocol_error(req, ctx, *protocol_error);
   } else {
     req = parser.release();
-    self.expire_never();  // the handler's time is bounded by its own deadlines
+    self.expire_never();  // the handler races its own deadline (handle_bounded)
     try {
-      res = co_await pipeline_.handle(req, ctx, router_handler_);
+      res = co_await pipeline_.handle(req, ctx, x.bounded);
     } catch (const std::exception& e) {
       // The chain renders every error itself; this is the last line of defence.
       kit::log::error("server", "unhandled_exception", {{"message", e.what()}});
       res = middleware::internal_error_response(ctx, req.version());
     }
+    // A handler past its deadline still runs: this client gets no more of this connection.
+    if (x.run && x.run->abandoned) close_after = true;
   }
 
   // While draining, requests the client already pipelined into our buffer are still served;
@@ -546,6 +579,48 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
     }
   }
   co_return !ec && keep_alive;
+}
+
+// The route's handler, bounded by the request timeout: it runs in a coroutine of its own
+// while this one waits for it or for the deadline, whichever comes first. Past the deadline the
+// request is answered 503 with Retry-After (through the chain, like any error) and the
+// connection closes; the handler goes on to its next suspension point and what it returns is
+// dropped and logged (handler_finished_after_timeout).
+asio::awaitable<Response> Server::handle_bounded(Worker& worker, Exchange& x) {
+  auto run = std::make_shared<HandlerRun>(worker.ctx.get_executor());
+  x.run = run;
+  run->timer.expires_after(options_.request_timeout);
+  asio::co_spawn(worker.ctx, run_handler(run, x.req, x.ctx), asio::detached);
+  boost::system::error_code ec;
+  co_await run->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (run->done) {
+    if (run->error) std::rethrow_exception(run->error);
+    co_return std::move(*run->response);
+  }
+  run->abandoned = true;
+  x.ctx.log("server").warning(
+      "request_timed_out",
+      {{"timeout_ms", static_cast<std::int64_t>(options_.request_timeout.count())}});
+  throw errors::ServiceUnavailable("The request took longer than the server allows");
+}
+
+asio::awaitable<void> Server::run_handler(std::shared_ptr<HandlerRun> run, Request& req,
+                                          RequestContext& ctx) {
+  try {
+    run->response.emplace(co_await router_handler_(req, ctx));
+  } catch (...) {
+    run->error = std::current_exception();
+  }
+  run->done = true;
+  if (!run->abandoned) {
+    run->timer.cancel();  // wakes handle_bounded()
+    co_return;
+  }
+  const auto took = std::chrono::steady_clock::now() - run->started;
+  ctx.log("server").warning(
+      "handler_finished_after_timeout",
+      {{"duration_ms", static_cast<std::int64_t>(
+                           std::chrono::duration_cast<std::chrono::milliseconds>(took).count())}});
 }
 
 // In a frame of its own: Beast's serializer is large and no handler uses chunked framing today.

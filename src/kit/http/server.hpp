@@ -1,9 +1,10 @@
 #pragma once
 // The HTTP/1.1 server: one io_context per I/O thread (thread-per-core), a coroutine per
 // connection, keep-alive and pipelining (answered in order), HEAD, defensive limits on every
-// read, and a graceful drain on SIGTERM/SIGINT (SPEC §6): the listener closes, idle keep-alive
-// connections are closed, in-flight requests finish and get `Connection: close`, then the
-// before-stop hook (pools) runs and the threads stop. A second signal exits at once.
+// read, a deadline on every handler, and a graceful drain on SIGTERM/SIGINT (SPEC §6): the listener
+// closes, idle keep-alive connections are closed, in-flight requests finish and get `Connection:
+// close`, then the before-stop hook (pools) runs and the threads stop. A second signal exits at
+// once.
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -31,6 +32,8 @@ struct ServerOptions {
   unsigned threads = 1;
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
+  // Bounds reading a request, its handler (past it: 503 with Retry-After, see handle_bounded)
+  // and writing its response, each on its own.
   std::chrono::milliseconds request_timeout{30'000};
   std::chrono::milliseconds keepalive_timeout{75'000};
   std::size_t max_connections = 10'000;
@@ -73,6 +76,7 @@ class Server {
   struct Session;
   struct Exchange;
   class ExchangeLease;
+  struct HandlerRun;
   struct Worker {
     // Before ctx: the io_context's destruction destroys suspended requests, which give their
     // exchange back here.
@@ -89,6 +93,9 @@ class Server {
   boost::asio::awaitable<bool> serve_one(Worker& worker, Session& self,
                                          boost::beast::flat_buffer& buffer,
                                          const std::string& peer);
+  boost::asio::awaitable<Response> handle_bounded(Worker& worker, Exchange& x);
+  boost::asio::awaitable<void> run_handler(std::shared_ptr<HandlerRun> run, Request& req,
+                                           RequestContext& ctx);
   static boost::asio::awaitable<void> write_chunked(boost::asio::ip::tcp::socket& stream,
                                                     Response& res, bool head_only,
                                                     boost::system::error_code& ec);
