@@ -15,6 +15,7 @@
 #include "kit/errors/app_error.hpp"
 #include "kit/errors/envelope.hpp"
 #include "kit/http/body.hpp"
+#include "kit/json/writer.hpp"
 #include "kit/security/strict_json.hpp"
 #include "service/schemas/auth.hpp"
 #include "service/schemas/users.hpp"
@@ -38,7 +39,9 @@ void check_refusal(const kit::errors::AppError& e) {
   FUZZ_CHECK(kit::security::parse_strict_json(envelope, doc) && doc.IsObject());
 }
 
+// Every accepted string is valid UTF-8 (a decoded lone surrogate is refused) and within bounds.
 bool within(std::string_view s, std::size_t min, std::size_t max) {
+  FUZZ_CHECK(kit::json::is_valid_utf8(s));
   const auto n = schemas::code_points(s);
   return n >= min && n <= max;
 }
@@ -49,7 +52,8 @@ bool trimmed(std::string_view s) {
 
 void check_email(const std::string& email) {
   FUZZ_CHECK(email.size() <= 254 && schemas::is_valid_email(email));
-  FUZZ_CHECK(email == schemas::ascii_lowercase(email) && trimmed(email));
+  FUZZ_CHECK(kit::json::is_valid_utf8(email));
+  FUZZ_CHECK(email == schemas::normalize_email(email));
 }
 
 void check_name(const std::string& name) {
