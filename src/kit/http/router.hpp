@@ -19,9 +19,13 @@ namespace kit::http {
 struct RouteInfo {
   std::string summary = {};  // `= {}`: designated initializers may skip it (GCC 12 warns else)
   std::vector<std::string> tags = {};
-  bool rate_limited = true;         // false: health, metrics, docs (SPEC §3)
-  bool quiet = false;               // true: access log at debug level (health, metrics)
-  bool include_in_schema = true;    // false: docs pages themselves
+  bool rate_limited = true;       // false: health, metrics, docs (SPEC §3)
+  bool quiet = false;             // true: access log at debug level (health, metrics)
+  bool include_in_schema = true;  // false: docs pages themselves
+  // false: the handler answers from memory and never waits (liveness, metrics, docs), so the
+  // server does not race it against REQUEST_TIMEOUT_SECONDS: that race costs a coroutine and a
+  // timer per request (server.cpp, handle_bounded).
+  bool waits = true;
   openapi::Operation openapi = {};  // parameters, bodies and responses for the document
 };
 

@@ -134,6 +134,7 @@ bool is_disconnect(const boost::system::error_code& ec) {
 Server::Server(ServerOptions options, const Pipeline& pipeline, const Router& router)
     : options_(std::move(options)),
       pipeline_(pipeline),
+      router_(router),
       router_handler_(
           [&router](Request& req, RequestContext& ctx) { return router.dispatch(req, ctx); }),
       signals_([&]() -> asio::io_context& {
@@ -472,7 +473,11 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
   const ExchangeLease lease(worker);
   Exchange& x = *lease;
   if (!x.bounded) {
-    x.bounded = [this, &worker, &x](Request&, RequestContext&) {
+    x.bounded = [this, &worker, &x](Request& req, RequestContext& ctx) {
+      // A route that never waits (RouteInfo::waits), or no route (404, 405), runs without the
+      // race; the match is kept in ctx, so the router does not repeat it.
+      if (ctx.matched_route == nullptr) router_.find(req.method(), target_path(req.target()), ctx);
+      if (ctx.route_info == nullptr || !ctx.route_info->waits) return router_handler_(req, ctx);
       return handle_bounded(worker, x);
     };
   }

@@ -110,6 +110,7 @@ class Server {
 
   ServerOptions options_;
   const Pipeline& pipeline_;
+  const Router& router_;
   Handler router_handler_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;

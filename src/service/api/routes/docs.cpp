@@ -36,7 +36,8 @@ void register_docs_routes(http::Router& router, const Settings& settings) {
                              .tags = {"docs"},
                              .rate_limited = false,
                              .quiet = false,
-                             .include_in_schema = false};
+                             .include_in_schema = false,
+                             .waits = false};
 
   http::RouteInfo info = docs;
   info.summary = "The OpenAPI 3.1 document";

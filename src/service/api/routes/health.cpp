@@ -21,6 +21,7 @@ void register_health_routes(http::Router& router, const kit::health::Registry& c
   // Liveness touches no dependency: it answers as long as the process serves HTTP.
   http::RouteInfo live = probe;
   live.summary = "Liveness probe";
+  live.waits = false;
   live.openapi = {.operation_id = "liveness",
                   .responses = {{200, "The process serves HTTP", "LivenessResponse"}}};
   router.add(

@@ -9,7 +9,8 @@ void register_metrics_routes(http::Router& router, const kit::metrics::Registry&
                              .tags = {"metrics"},
                              .rate_limited = false,
                              .quiet = true,
-                             .include_in_schema = false};
+                             .include_in_schema = false,
+                             .waits = false};
   router.add(
       http::Verb::get, "/metrics",
       [&registry](http::Request& req,
