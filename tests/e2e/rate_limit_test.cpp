@@ -139,6 +139,31 @@ HttpResponse register_from(unsigned short port, const std::string& client_ip,
                          user_json(email, "Rate Limited", "correct horse battery")});
 }
 
+// The access token of a successful sign-in.
+std::string token_of(const HttpResponse& login) {
+  return str(parse_json(login.body()), "access_token");
+}
+
+// PATCH /api/v1/users/me with `body`, from `client_ip` (via a trusted X-Forwarded-For).
+HttpResponse patch_me_from(unsigned short port, const std::string& client_ip,
+                           const std::string& token, const std::string& body) {
+  return request(port, Request{"PATCH",
+                               "/api/v1/users/me",
+                               {{"Content-Type", "application/json"},
+                                {"Authorization", "Bearer " + token},
+                                {"X-Forwarded-For", client_ip}},
+                               body});
+}
+
+// password_hash_seconds_count{operation="verify"}: how many argon2id verifications ran.
+long verifications(unsigned short port) {
+  const std::string text = get(port, "/metrics").body();
+  const std::string prefix = R"(password_hash_seconds_count{operation="verify"} )";
+  const auto at = text.find("\n" + prefix);
+  if (at == std::string::npos) return -1;
+  return std::stol(text.substr(at + 1 + prefix.size()));
+}
+
 long rss_kib(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -318,6 +343,106 @@ TEST(RateLimit, RegistrationIsLimitedPerClientAddress) {
       login_from(svc.port(), "192.0.2.1", "r1@example.com", "correct horse battery").result_int(),
       200);
   EXPECT_EQ(register_from(svc.port(), "192.0.2.2", "r4@example.com").result_int(), 201);
+}
+
+// A client is an IPv4 address or an IPv6 /64 (README "Rate limiting"): a host holding a /64
+// cannot pick a fresh address per request for a fresh budget.
+TEST(RateLimit, Ipv6ClientsOfOneSlash64ShareTheDefaultBudget) {
+  ServiceProcess svc(
+      test_env({{"RATE_LIMIT_PER_MINUTE", "2"}, {"TRUSTED_PROXIES", "127.0.0.1/32"}}));
+  EXPECT_EQ(get(svc.port(), "/nope", {{"X-Forwarded-For", "2001:db8:1:2::1"}}).result_int(), 404);
+  EXPECT_EQ(
+      get(svc.port(), "/nope", {{"X-Forwarded-For", "2001:db8:1:2:aa:bb:cc:dd"}}).result_int(),
+      404);
+  const auto limited = get(svc.port(), "/nope", {{"X-Forwarded-For", "2001:db8:1:2::ffff"}});
+  EXPECT_EQ(limited.result_int(), 429) << limited.body();
+  // The neighbouring /64 is another client, and so is an IPv4 address.
+  EXPECT_EQ(get(svc.port(), "/nope", {{"X-Forwarded-For", "2001:db8:1:3::1"}}).result_int(), 404);
+  EXPECT_EQ(get(svc.port(), "/nope", {{"X-Forwarded-For", "198.51.100.77"}}).result_int(), 404);
+}
+
+TEST(RateLimit, AuthPolicyKeysIpv6ClientsByTheirSlash64) {
+  ServiceProcess svc(
+      test_env({{"LOGIN_RATE_LIMIT_PER_MINUTE", "3"}, {"TRUSTED_PROXIES", "127.0.0.1/32"}}));
+  for (int i = 0; i < 3; ++i) {
+    const auto res = login_from(svc.port(), "2001:db8:5:6::" + std::to_string(i + 1),
+                                "guess" + std::to_string(i) + "@example.com", "password123");
+    EXPECT_EQ(res.result_int(), 401) << res.body();
+  }
+  const auto limited =
+      login_from(svc.port(), "2001:db8:5:6:1:2:3:4", "guess9@example.com", "password123");
+  EXPECT_EQ(limited.result_int(), 429) << limited.body();
+  EXPECT_EQ(
+      login_from(svc.port(), "2001:db8:5:7::1", "guess9@example.com", "password123").result_int(),
+      401);
+}
+
+// A wrong current_password is a password guess: the `auth` policy per account counts it, from
+// any client address, and refuses it before any argon2id verification runs.
+TEST(RateLimit, PatchWithCurrentPasswordIsLimitedPerAccount) {
+  ServiceProcess svc(
+      test_env({{"LOGIN_RATE_LIMIT_PER_MINUTE", "4"}, {"TRUSTED_PROXIES", "127.0.0.1/32"}}));
+  ASSERT_EQ(register_from(svc.port(), "198.51.100.30", "patch@example.com").result_int(), 201);
+  const auto login =
+      login_from(svc.port(), "198.51.100.31", "patch@example.com", "correct horse battery");
+  ASSERT_EQ(login.result_int(), 200) << login.body();  // the account's first check
+  const std::string token = token_of(login);
+  for (int i = 0; i < 3; ++i) {
+    const auto res =
+        patch_me_from(svc.port(), "198.51.100." + std::to_string(40 + i), token,
+                      R"({"password":"a new password 1","current_password":"wrong guess )" +
+                          std::to_string(i) + R"("})");
+    EXPECT_EQ(res.result_int(), 403) << res.body();
+    EXPECT_TRUE(has_value(res, "RateLimit-Policy", R"("auth";q=4;w=60)"));
+    EXPECT_EQ(parse_ratelimit(auth_status(res)).first, 2 - i) << auth_status(res);
+  }
+  const long verified = verifications(svc.port());
+  const auto limited =
+      patch_me_from(svc.port(), "198.51.100.50", token,
+                    R"({"email":"new@example.com","current_password":"correct horse battery"})");
+  ASSERT_EQ(limited.result_int(), 429) << limited.body();
+  EXPECT_EQ(str(parse_json(limited.body()), "error"), "RATE_LIMITED");
+  EXPECT_FALSE(limited["Retry-After"].empty());
+  EXPECT_EQ(verifications(svc.port()), verified) << "a refused guess runs no argon2id";
+}
+
+// The token route and PATCH spend one budget per account: guesses cannot move between them.
+TEST(RateLimit, PatchAndSignInShareThePasswordBudget) {
+  ServiceProcess svc(
+      test_env({{"LOGIN_RATE_LIMIT_PER_MINUTE", "3"}, {"TRUSTED_PROXIES", "127.0.0.1/32"}}));
+  ASSERT_EQ(register_from(svc.port(), "198.51.100.60", "shared@example.com").result_int(), 201);
+  const auto login =
+      login_from(svc.port(), "198.51.100.61", "shared@example.com", "correct horse battery");
+  ASSERT_EQ(login.result_int(), 200) << login.body();
+  const std::string token = token_of(login);
+  for (int i = 0; i < 2; ++i) {
+    const auto res = patch_me_from(svc.port(), "198.51.100." + std::to_string(62 + i), token,
+                                   R"({"password":"a new password 1","current_password":"no"})");
+    EXPECT_EQ(res.result_int(), 403) << res.body();
+  }
+  const auto limited =
+      login_from(svc.port(), "198.51.100.70", "SHARED@example.com", "correct horse battery");
+  EXPECT_EQ(limited.result_int(), 429) << limited.body();
+}
+
+// A PATCH that verifies no password (a name change) is not a password check.
+TEST(RateLimit, PatchWithoutCurrentPasswordIsNotCountedByTheAuthPolicy) {
+  ServiceProcess svc(
+      test_env({{"LOGIN_RATE_LIMIT_PER_MINUTE", "2"}, {"TRUSTED_PROXIES", "127.0.0.1/32"}}));
+  ASSERT_EQ(register_from(svc.port(), "198.51.100.80", "names@example.com").result_int(), 201);
+  const auto login =
+      login_from(svc.port(), "198.51.100.81", "names@example.com", "correct horse battery");
+  ASSERT_EQ(login.result_int(), 200) << login.body();
+  const std::string token = token_of(login);
+  for (int i = 0; i < 4; ++i) {
+    const auto res = patch_me_from(svc.port(), "198.51.100.81", token,
+                                   R"({"name":"Name )" + std::to_string(i) + R"("})");
+    EXPECT_EQ(res.result_int(), 200) << res.body();
+    EXPECT_EQ(auth_status(res), "<missing>");
+  }
+  EXPECT_EQ(login_from(svc.port(), "198.51.100.81", "names@example.com", "correct horse battery")
+                .result_int(),
+            200);
 }
 
 TEST(RateLimit, AuthPolicyOffWhenRateLimitingIsDisabled) {

@@ -1,6 +1,7 @@
 #include "kit/middleware/rate_limit.hpp"
 
 #include "kit/errors/app_error.hpp"
+#include "kit/net/client_key.hpp"
 #include "kit/ratelimit/guard.hpp"
 
 namespace kit::middleware {
@@ -21,7 +22,8 @@ bool RateLimit::needs_wait(http::Request& req, http::RequestContext& ctx) {
 
 boost::asio::awaitable<std::optional<http::Response>> RateLimit::wait(http::Request&,
                                                                       http::RequestContext& ctx) {
-  const ratelimit::Decision decision = co_await limiter_->hit(ctx.client_ip, policy_);
+  const ratelimit::Decision decision =
+      co_await limiter_->hit(net::client_key(ctx.client_ip), policy_);
   if (!decision.allowed) {
     if (rejections_ != nullptr) rejections_->inc();
     errors::RateLimited error(std::chrono::seconds{decision.retry_after_seconds});

@@ -1,9 +1,9 @@
 #pragma once
-// The `default` rate-limit policy (SPEC §2 RATE_LIMIT_PER_MINUTE, §3): one budget per client IP
-// (ctx.client_ip, so ClientIp must run first) for every route whose RouteInfo::rate_limited is
-// true — all but health, metrics and docs. Requests that match no route (404) or use a wrong
-// method (405) count too: they are not health routes, and scanning unknown paths must cost
-// budget like anything else.
+// The `default` rate-limit policy (README "Rate limiting"): one budget per client, keyed by
+// net::client_key(ctx.client_ip) (an IPv6 client's /64; ClientIp must run first) for every route
+// whose RouteInfo::rate_limited is true — all but health, metrics and docs. Requests that match no
+// route (404) or use a wrong method (405) count too: they are not health routes, and scanning
+// unknown paths must cost budget like anything else.
 //
 // The route is looked up here (the router runs later, inside this link); the router repeats the
 // lookup cheaply. Responses of limited routes carry RateLimit-Policy and RateLimit; over the

@@ -6,10 +6,10 @@
 // and on 429 Retry-After (never earlier than t). A response limited by two policies (the
 // `default` middleware and a handler's `auth` guard) carries one entry of each, appended.
 //
-// Guard is what the auth routes use for the `auth` policy, e.g. on the token route:
-//   const auto by_ip = co_await guard.check("token-ip:" + ctx.client_ip);  // 429 when over
-//   const auto by_user = co_await guard.check("token-user:" + username);
-//   const auto& shown = Guard::stricter(by_ip, by_user);
+// Guard is what handlers use for a policy of their own, e.g. per client and per account:
+//   const auto by_client = co_await guard.check("login-client:" + net::client_key(ip));  // 429
+//   const auto by_account = co_await guard.check("login-account:" + account);
+//   const auto& shown = Guard::stricter(by_client, by_account);
 //   try { ...; guard.apply_headers(res, shown); }
 //   catch (kit::errors::AppError& e) { guard.apply_headers(e, shown); throw; }
 // A disabled guard (RATE_LIMIT_ENABLED=false: no limiter) allows everything and adds nothing.

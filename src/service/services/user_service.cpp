@@ -91,6 +91,11 @@ boost::asio::awaitable<UserRead> UserService::read_user(std::string_view caller_
   co_return std::move(read);
 }
 
+bool UserService::checks_password(const domain::User& me, const schemas::UserUpdate& change) {
+  const bool new_email = change.email && *change.email != me.email;
+  return (new_email || change.password) && change.current_password;
+}
+
 boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& me,
                                                             schemas::UserUpdate change) {
   const bool new_email = change.email && *change.email != me.email;

@@ -67,6 +67,9 @@ class UserService {
   // missing → 422, wrong → 403 Forbidden. Email taken → 409. User gone meanwhile → 401.
   boost::asio::awaitable<domain::User> update_me(const domain::User& me,
                                                  schemas::UserUpdate change);
+  // Whether update_me(me, change) verifies current_password (a new email or password, with
+  // current_password sent): the routes count such a request as a password check.
+  static bool checks_password(const domain::User& me, const schemas::UserUpdate& change);
   boost::asio::awaitable<void> delete_me(const domain::User& me);
   // Newest first. A malformed cursor → 422 invalid_value on `cursor`.
   boost::asio::awaitable<schemas::UserListResponse> list(const schemas::ListUsersQuery& query);

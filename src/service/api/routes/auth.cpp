@@ -4,6 +4,7 @@
 
 #include "kit/http/body.hpp"
 #include "kit/http/response.hpp"
+#include "service/api/password_budget.hpp"
 #include "service/schemas/auth.hpp"
 #include "service/schemas/validation.hpp"
 
@@ -27,12 +28,6 @@ schemas::TokenRequest read_token_request(const http::Request& req) {
   // which answers 415 for other media types.
   return schemas::TokenRequest::from_form(
       http::read_form_body(req, http::FormLimits{.max_fields = 16, .reject_duplicates = true}));
-}
-
-// The username as the `auth` policy counts it: the email the lookup uses (trimmed, lowercased),
-// so "A@x.io " and "a@x.io" share one budget.
-std::string username_key(std::string_view username) {
-  return "token-user:" + schemas::ascii_lowercase(schemas::trim_unicode(username));
 }
 
 awaitable<http::Response> issue_token(services::AuthService& auth,
@@ -69,24 +64,25 @@ void register_auth_routes(http::Router& router, services::AuthService& auth,
                           const kit::ratelimit::Guard& guard) {
   router.add(
       http::Verb::post, "/api/v1/auth/token",
-      [&auth, &guard](http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
-        // SPEC §3: the `auth` policy per client IP and per username. Every attempt counts,
-        // malformed ones included, so the IP is checked before the body is read.
-        std::string ip_key = "token-ip:" + ctx.client_ip;
-        const kit::ratelimit::Decision by_ip = co_await guard.check(std::move(ip_key));
-        kit::ratelimit::Decision shown = by_ip;
+      [&auth, budget = PasswordBudget(guard)](
+          http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
+        // The password budgets (README "Rate limiting"): per client and per account. Every
+        // attempt counts, malformed ones included, so the client is counted before the body is
+        // read.
+        const kit::ratelimit::Decision by_client = co_await budget.check_client(ctx.client_ip);
+        kit::ratelimit::Decision shown = by_client;
         try {
           schemas::TokenRequest credentials = read_token_request(req);
-          std::string user_key = username_key(credentials.username);
-          const kit::ratelimit::Decision by_user = co_await guard.check(std::move(user_key));
-          shown = kit::ratelimit::Guard::stricter(by_ip, by_user);
+          const kit::ratelimit::Decision by_account =
+              co_await budget.check_account(credentials.username);
+          shown = kit::ratelimit::Guard::stricter(by_client, by_account);
           http::Response res = co_await issue_token(auth, credentials, req, ctx);
-          guard.apply_headers(res, shown);
+          budget.guard().apply_headers(res, shown);
           co_return res;
         } catch (const kit::errors::RateLimited&) {
-          throw;  // the 429 carries the fields of the key that ran out
+          throw;  // the 429 carries the fields of the budget that ran out
         } catch (kit::errors::AppError& error) {
-          guard.apply_headers(error, shown);  // a 401 or 422 still shows the budget
+          budget.guard().apply_headers(error, shown);  // a 401 or 422 still shows the budget
           throw;
         }
       },

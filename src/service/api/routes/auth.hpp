@@ -6,7 +6,8 @@
 
 namespace user_service::api {
 
-// `guard` applies the `auth` policy (LOGIN_RATE_LIMIT_PER_MINUTE) per client IP and per username.
+// `guard` applies the `auth` policy (LOGIN_RATE_LIMIT_PER_MINUTE) through PasswordBudget: per
+// client and per account, budgets shared with PATCH /api/v1/users/me.
 void register_auth_routes(kit::http::Router& router, services::AuthService& auth,
                           const kit::ratelimit::Guard& guard);
 

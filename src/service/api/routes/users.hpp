@@ -7,7 +7,8 @@
 
 namespace user_service::api {
 
-// `guard` applies the `auth` policy (LOGIN_RATE_LIMIT_PER_MINUTE) per client IP on registration.
+// `guard` applies the `auth` policy (LOGIN_RATE_LIMIT_PER_MINUTE): per client on registration, and
+// through PasswordBudget on PATCH /api/v1/users/me when it verifies current_password.
 void register_user_routes(kit::http::Router& router, services::UserService& users,
                           const CurrentUser& current, const kit::ratelimit::Guard& guard);
 
