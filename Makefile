@@ -14,7 +14,7 @@ test:
 # The fault-injection scripts alone (they also run in `make test`, ctest label "fault").
 fault: build
 	bash scripts/install-deps.sh test
-	for s in hostile_input slow_clients overload redis_kill pg_kill; do \
+	for s in hostile_input slow_clients overload redis_kill pg_kill memory_bound stalled_stdout; do \
 	  python3 tests/fault/$$s.py ./$(BUILD_DIR)/user-service || exit 1; done
 
 # The soak: 10 minutes of mixed load on PostgreSQL + Redis with RSS/fd sampling (not in CI).

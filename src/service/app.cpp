@@ -91,6 +91,10 @@ void App::build_metrics() {
       .labels(settings_.app_version)
       .set(1);
   metric_callbacks_ = kit::metrics::register_process_metrics(*metrics_);
+  metric_callbacks_.push_back(metrics_->callback(
+      "log_lines_dropped_total", "Log lines dropped because stdout did not keep up.",
+      kit::metrics::Type::counter, {},
+      [](kit::metrics::Sink& s) { s.add(static_cast<double>(kit::log::dropped_lines())); }));
 }
 
 // ---- rate limiting (issue 5) ----

@@ -122,6 +122,7 @@ TEST_P(Metrics, EverySpecMetricIsThereWithItsType) {
       {"password_hash_seconds", "histogram"},   {"process_resident_memory_bytes", "gauge"},
       {"process_cpu_seconds_total", "counter"}, {"process_open_fds", "gauge"},
       {"process_start_time_seconds", "gauge"},  {"build_info", "gauge"},
+      {"log_lines_dropped_total", "counter"},
   };
   for (const auto& [name, type] : expected) {
     ASSERT_TRUE(e.has(name)) << name;
@@ -129,7 +130,8 @@ TEST_P(Metrics, EverySpecMetricIsThereWithItsType) {
     EXPECT_FALSE(e.family(name).help.empty()) << name;
   }
   EXPECT_GT(*e.value("process_resident_memory_bytes"), 1024 * 1024);
-  EXPECT_GT(*e.value("process_open_fds"), 3);  // listener, sockets, the database
+  EXPECT_GT(*e.value("process_open_fds"), 3);        // listener, sockets, the database
+  EXPECT_EQ(e.value("log_lines_dropped_total"), 0);  // stdout keeps up in tests
   // The rejection counters of both policies exist from the start, at 0.
   EXPECT_EQ(e.value("rate_limit_rejections_total", {{"policy", "default"}}), 0);
   EXPECT_EQ(e.value("rate_limit_rejections_total", {{"policy", "auth"}}), 0);

@@ -200,9 +200,12 @@ class Service:
         self.pid = self.proc.pid
         self.port = None
         started = threading.Event()
+        self._reading = threading.Event()  # cleared by pause_stdout(): the pipe fills up
+        self._reading.set()
 
         def pump_out():
             for line in self.proc.stdout:
+                self._reading.wait()
                 with self._lock:
                     self.lines.append(line)
                 if self.port is None:
@@ -227,6 +230,13 @@ class Service:
 
     def alive(self):
         return self.proc.poll() is None
+
+    def pause_stdout(self):
+        """Stops reading the service's stdout: once the pipe is full, its writes block."""
+        self._reading.clear()
+
+    def resume_stdout(self):
+        self._reading.set()
 
     def events(self, name):
         needle = f'"event":"{name}"'

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <utility>
 
 namespace kit::log {
 
@@ -38,8 +39,13 @@ void AsyncWriter::push(std::string_view line) {
     write_all(out);
     return;
   }
-  progress_.wait(lock,
-                 [this] { return pending_.size() < options_.max_pending_bytes || stopping_; });
+  // Full (the writer is stuck or behind): drop rather than wait. One line always fits into an
+  // empty buffer, so a long line alone is never dropped.
+  if (!pending_.empty() && pending_.size() + line.size() + 1 > options_.max_pending_bytes) {
+    ++dropped_since_notice_;
+    dropped_total_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   pending_.append(line);
   pending_.push_back('\n');
   pushed_bytes_ += line.size() + 1;
@@ -82,13 +88,14 @@ void AsyncWriter::run() {
       }
       batch.swap(pending_);
     }
-    progress_.notify_all();  // room for blocked producers
+    progress_.notify_all();
     write_all(batch);
     {
       std::lock_guard lock(mutex_);
       written_bytes_ += batch.size();
     }
     progress_.notify_all();
+    queue_dropped_notice();
     batch.clear();
     if (batch.capacity() > kKeepCapacity) {
       batch.shrink_to_fit();
@@ -102,6 +109,22 @@ void AsyncWriter::run() {
     if (!stopping && options_.linger.count() > 0) std::this_thread::sleep_for(options_.linger);
   }
   progress_.notify_all();
+}
+
+void AsyncWriter::queue_dropped_notice() {
+  std::uint64_t dropped = 0;
+  {
+    std::lock_guard lock(mutex_);
+    dropped = std::exchange(dropped_since_notice_, 0);
+  }
+  if (dropped == 0 || !options_.dropped_notice) return;
+  const std::string notice = options_.dropped_notice(dropped);
+  if (notice.empty()) return;
+  std::lock_guard lock(mutex_);
+  // Past the bound by one line at most: the notice is what says the bound was hit.
+  pending_.append(notice);
+  pending_.push_back('\n');
+  pushed_bytes_ += notice.size() + 1;
 }
 
 void AsyncWriter::write_all(std::string_view data) {

@@ -203,13 +203,29 @@ void init(const Options& options) {
   s.level.store(options.level);
   s.format.store(options.format);
   if (options.async && s.writer.load() == nullptr) {
-    // One background thread writes, in batches; a full buffer blocks the caller rather than
-    // dropping lines.
+    // One background thread writes, in batches. A full buffer (stdout blocked) drops lines and
+    // counts them, never blocks the caller; once writing resumes one warning says how many.
     std::fflush(stdout);
+    AsyncWriter::Options writer_options;
+    writer_options.dropped_notice = [](std::uint64_t dropped) -> std::string {
+      if (!enabled(Level::warning)) return {};
+      const Field fields[] = {{"dropped", dropped}};
+      return format_line(state().format.load(std::memory_order_relaxed),
+                         std::chrono::system_clock::now(), Level::warning, "log",
+                         "log_lines_dropped", {}, fields);
+    };
     std::lock_guard lock(s.writers_mutex);
-    s.writers.push_back(std::make_unique<AsyncWriter>(STDOUT_FILENO, AsyncWriter::Options{}));
+    s.writers.push_back(std::make_unique<AsyncWriter>(STDOUT_FILENO, std::move(writer_options)));
     s.writer.store(s.writers.back().get(), std::memory_order_release);
   }
+}
+
+std::uint64_t dropped_lines() {
+  State& s = state();
+  std::lock_guard lock(s.writers_mutex);
+  std::uint64_t total = 0;
+  for (const auto& writer : s.writers) total += writer->dropped_total();
+  return total;
 }
 
 void flush() {

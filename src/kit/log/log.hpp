@@ -63,6 +63,9 @@ struct Options {
 void init(const Options& options);
 void shutdown();  // flushes and stops the background writer
 void flush();
+// Lines the background writer dropped because stdout did not keep up (its buffer was full),
+// since the process started: log_lines_dropped_total.
+std::uint64_t dropped_lines();
 bool enabled(Level level) noexcept;
 
 // Formats one line (without the trailing newline). Pure; exposed for tests.
