@@ -144,6 +144,16 @@ std::string token_of(const HttpResponse& login) {
   return str(parse_json(login.body()), "access_token");
 }
 
+// Registers `email` (password "correct horse battery") from `ip`, signs it in from the same
+// address and returns the access token; empty, with the failure recorded, when either step fails.
+std::string signed_in(unsigned short port, const std::string& ip, const std::string& email) {
+  const auto registered = register_from(port, ip, email);
+  EXPECT_EQ(registered.result_int(), 201) << registered.body();
+  const auto login = login_from(port, ip, email, "correct horse battery");
+  EXPECT_EQ(login.result_int(), 200) << login.body();
+  return login.result_int() == 200 ? token_of(login) : std::string();
+}
+
 // PATCH /api/v1/users/me with `body`, from `client_ip` (via a trusted X-Forwarded-For).
 HttpResponse patch_me_from(unsigned short port, const std::string& client_ip,
                            const std::string& token, const std::string& body) {
@@ -382,11 +392,9 @@ TEST(RateLimit, AuthPolicyKeysIpv6ClientsByTheirSlash64) {
 TEST(RateLimit, PatchWithCurrentPasswordIsLimitedPerAccount) {
   ServiceProcess svc(
       test_env({{"LOGIN_RATE_LIMIT_PER_MINUTE", "4"}, {"TRUSTED_PROXIES", "127.0.0.1/32"}}));
-  ASSERT_EQ(register_from(svc.port(), "198.51.100.30", "patch@example.com").result_int(), 201);
-  const auto login =
-      login_from(svc.port(), "198.51.100.31", "patch@example.com", "correct horse battery");
-  ASSERT_EQ(login.result_int(), 200) << login.body();  // the account's first check
-  const std::string token = token_of(login);
+  // The sign-in is the account's first check.
+  const std::string token = signed_in(svc.port(), "198.51.100.30", "patch@example.com");
+  ASSERT_FALSE(token.empty());
   for (int i = 0; i < 3; ++i) {
     const auto res =
         patch_me_from(svc.port(), "198.51.100." + std::to_string(40 + i), token,
@@ -410,11 +418,8 @@ TEST(RateLimit, PatchWithCurrentPasswordIsLimitedPerAccount) {
 TEST(RateLimit, PatchAndSignInShareThePasswordBudget) {
   ServiceProcess svc(
       test_env({{"LOGIN_RATE_LIMIT_PER_MINUTE", "3"}, {"TRUSTED_PROXIES", "127.0.0.1/32"}}));
-  ASSERT_EQ(register_from(svc.port(), "198.51.100.60", "shared@example.com").result_int(), 201);
-  const auto login =
-      login_from(svc.port(), "198.51.100.61", "shared@example.com", "correct horse battery");
-  ASSERT_EQ(login.result_int(), 200) << login.body();
-  const std::string token = token_of(login);
+  const std::string token = signed_in(svc.port(), "198.51.100.60", "shared@example.com");
+  ASSERT_FALSE(token.empty());
   for (int i = 0; i < 2; ++i) {
     const auto res = patch_me_from(svc.port(), "198.51.100." + std::to_string(62 + i), token,
                                    R"({"password":"a new password 1","current_password":"no"})");
@@ -429,11 +434,8 @@ TEST(RateLimit, PatchAndSignInShareThePasswordBudget) {
 TEST(RateLimit, PatchWithoutCurrentPasswordIsNotCountedByTheAuthPolicy) {
   ServiceProcess svc(
       test_env({{"LOGIN_RATE_LIMIT_PER_MINUTE", "2"}, {"TRUSTED_PROXIES", "127.0.0.1/32"}}));
-  ASSERT_EQ(register_from(svc.port(), "198.51.100.80", "names@example.com").result_int(), 201);
-  const auto login =
-      login_from(svc.port(), "198.51.100.81", "names@example.com", "correct horse battery");
-  ASSERT_EQ(login.result_int(), 200) << login.body();
-  const std::string token = token_of(login);
+  const std::string token = signed_in(svc.port(), "198.51.100.81", "names@example.com");
+  ASSERT_FALSE(token.empty());
   for (int i = 0; i < 4; ++i) {
     const auto res = patch_me_from(svc.port(), "198.51.100.81", token,
                                    R"({"name":"Name )" + std::to_string(i) + R"("})");

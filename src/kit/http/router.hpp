@@ -19,7 +19,7 @@ namespace kit::http {
 struct RouteInfo {
   std::string summary = {};  // `= {}`: designated initializers may skip it (GCC 12 warns else)
   std::vector<std::string> tags = {};
-  bool rate_limited = true;       // false: health, metrics, docs (SPEC §3)
+  bool rate_limited = true;       // false: health, metrics, docs (README "Rate limiting")
   bool quiet = false;             // true: access log at debug level (health, metrics)
   bool include_in_schema = true;  // false: docs pages themselves
   // false: the handler answers from memory and never waits (liveness, metrics, docs), so the

@@ -88,7 +88,6 @@ void AsyncWriter::run() {
       }
       batch.swap(pending_);
     }
-    progress_.notify_all();
     write_all(batch);
     {
       std::lock_guard lock(mutex_);

@@ -91,19 +91,32 @@ boost::asio::awaitable<UserRead> UserService::read_user(std::string_view caller_
   co_return std::move(read);
 }
 
+namespace {
+
+// A new email differs from the stored one; the same email again changes nothing.
+bool changes_email(const domain::User& me, const schemas::UserUpdate& change) {
+  return change.email && *change.email != me.email;
+}
+
+// A new email or password: current_password must be sent and right.
+bool needs_current_password(const domain::User& me, const schemas::UserUpdate& change) {
+  return changes_email(me, change) || change.password;
+}
+
+}  // namespace
+
 bool UserService::checks_password(const domain::User& me, const schemas::UserUpdate& change) {
-  const bool new_email = change.email && *change.email != me.email;
-  return (new_email || change.password) && change.current_password;
+  return needs_current_password(me, change) && change.current_password;
 }
 
 boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& me,
                                                             schemas::UserUpdate change) {
-  const bool new_email = change.email && *change.email != me.email;
-  if ((new_email || change.password) && !change.current_password) {
-    throw kit::errors::ValidationError({kit::errors::Detail{
-        "missing", "Required to change the email or the password", "current_password"}});
-  }
-  if (new_email || change.password) {
+  const bool new_email = changes_email(me, change);
+  if (needs_current_password(me, change)) {
+    if (!change.current_password) {
+      throw kit::errors::ValidationError({kit::errors::Detail{
+          "missing", "Required to change the email or the password", "current_password"}});
+    }
     const auto check =
         co_await hasher_.verify(me.password_hash, std::move(*change.current_password));
     if (!check.ok) throw kit::errors::Forbidden("Current password is incorrect");
