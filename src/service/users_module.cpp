@@ -69,7 +69,16 @@ UsersModule::UsersModule(const Settings& settings, services::UserRepositoryProvi
       jwt_(jwt_config(settings)),
       users_(users, hasher_),
       auth_(std::move(users), hasher_, jwt_),
-      current_user_(auth_) {}
+      current_user_(auth_) {
+  if (metrics == nullptr) return;
+  dropped_metric_ = metrics->callback(
+      "password_hash_dropped_total",
+      "argon2id calls not run because their request's deadline (REQUEST_TIMEOUT_SECONDS) passed "
+      "while they waited for a worker.",
+      kit::metrics::Type::counter, {}, [this](kit::metrics::Sink& s) {
+        s.add(static_cast<double>(hasher_.dropped_past_deadline()));
+      });
+}
 
 // The pool joins its threads first (declared first, destroyed last would be wrong: jobs refer
 // to the hasher), so stop it explicitly while everything it may touch still exists.

@@ -43,6 +43,8 @@ class UsersModule {
   services::UserService users_;
   services::AuthService auth_;
   api::CurrentUser current_user_;
+  // password_hash_dropped_total; last, so that no scrape reads the hasher after it is gone.
+  kit::metrics::Registration dropped_metric_;
 };
 
 }  // namespace user_service

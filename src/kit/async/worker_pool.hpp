@@ -14,6 +14,7 @@
 //   auto job = [s] { ... };
 //   co_await pool.run(std::move(job));
 #include <atomic>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -27,6 +28,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "kit/async/deadline.hpp"
 #include "kit/errors/app_error.hpp"
 
 namespace kit::async {
@@ -39,8 +41,10 @@ class WorkerPool {
   ~WorkerPool() { stop(); }
 
   // Runs fn() on a worker thread; the result (or exception) is delivered on the caller's executor.
+  // A job whose deadline has passed when a worker takes it is not run: the caller gets
+  // DeadlineExceeded, and the worker goes on to the next job.
   template <class F>
-  boost::asio::awaitable<std::invoke_result_t<F&>> run(F fn) {
+  boost::asio::awaitable<std::invoke_result_t<F&>> run(F fn, Deadline deadline = {}) {
     using R = std::invoke_result_t<F&>;
     if (pending_.fetch_add(1, std::memory_order_relaxed) >= max_queue_) {
       pending_.fetch_sub(1, std::memory_order_relaxed);
@@ -50,28 +54,33 @@ class WorkerPool {
     using Slot = std::conditional_t<std::is_void_v<R>, std::optional<bool>, std::optional<R>>;
     Slot result = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
                                                        void(std::exception_ptr, Slot)>(
-        [this, caller, &fn](auto handler) {
-          boost::asio::post(pool_, [this, caller, &fn, handler = std::move(handler)]() mutable {
-            std::exception_ptr error;
-            Slot slot;
-            try {
-              if constexpr (std::is_void_v<R>) {
-                fn();
-                slot.emplace(true);
-              } else {
-                slot.emplace(fn());
-              }
-            } catch (...) {
-              error = std::current_exception();
-            }
-            pending_.fetch_sub(1, std::memory_order_relaxed);
-            // Everything moves to the caller: the worker keeps no reference to the exception,
-            // so the caller's thread is the one that releases it.
-            boost::asio::post(caller, [handler = std::move(handler), error = std::move(error),
-                                       slot = std::move(slot)]() mutable {
-              std::move(handler)(std::move(error), std::move(slot));
-            });
-          });
+        [this, caller, &fn, deadline](auto handler) {
+          boost::asio::post(
+              pool_, [this, caller, &fn, deadline, handler = std::move(handler)]() mutable {
+                std::exception_ptr error;
+                Slot slot;
+                try {
+                  if (deadline.passed()) {
+                    dropped_.fetch_add(1, std::memory_order_relaxed);
+                    throw DeadlineExceeded();
+                  }
+                  if constexpr (std::is_void_v<R>) {
+                    fn();
+                    slot.emplace(true);
+                  } else {
+                    slot.emplace(fn());
+                  }
+                } catch (...) {
+                  error = std::current_exception();
+                }
+                pending_.fetch_sub(1, std::memory_order_relaxed);
+                // Everything moves to the caller: the worker keeps no reference to the exception,
+                // so the caller's thread is the one that releases it.
+                boost::asio::post(caller, [handler = std::move(handler), error = std::move(error),
+                                           slot = std::move(slot)]() mutable {
+                  std::move(handler)(std::move(error), std::move(slot));
+                });
+              });
         },
         boost::asio::use_awaitable);
     if constexpr (!std::is_void_v<R>) co_return std::move(*result);
@@ -79,6 +88,10 @@ class WorkerPool {
 
   // Jobs queued or running right now.
   std::size_t pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
+  // Jobs not run because their deadline had passed when a worker took them.
+  std::uint64_t dropped_past_deadline() const noexcept {
+    return dropped_.load(std::memory_order_relaxed);
+  }
 
   void stop() {
     pool_.stop();
@@ -89,6 +102,7 @@ class WorkerPool {
   boost::asio::thread_pool pool_;
   std::size_t max_queue_;
   std::atomic<std::size_t> pending_{0};
+  std::atomic<std::uint64_t> dropped_{0};
 };
 
 }  // namespace kit::async

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "kit/async/deadline.hpp"
 #include "kit/http/trace_context.hpp"
 #include "kit/log/log.hpp"
 #include "kit/ratelimit/limiter.hpp"
@@ -47,6 +48,9 @@ struct RequestContext {
   const Route* matched_route = nullptr;  // set with route_info; lets dispatch skip a 2nd match
   PathParams params;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // When the server gives up on this request (REQUEST_TIMEOUT_SECONDS) for routes that wait
+  // (RouteInfo::waits); none otherwise. Handlers pass it to the work they start.
+  kit::async::Deadline deadline;
   std::any user;  // set by the current-user dependency
   // The default rate-limit policy's decision, when it covers this request (the RateLimit link
   // adds its header fields to the response or error that comes back).
@@ -72,6 +76,7 @@ struct RequestContext {
     matched_route = nullptr;
     params.clear();
     started = std::chrono::steady_clock::now();
+    deadline = {};
     user.reset();
     rate_limit.reset();
     fixed_headers = {};

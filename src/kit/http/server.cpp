@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "kit/async/deadline.hpp"
 #include "kit/errors/app_error.hpp"
 #include "kit/http/request_reader.hpp"
 #include "kit/http/response.hpp"
@@ -589,12 +590,15 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
 // The route's handler, bounded by the request timeout: it runs in a coroutine of its own
 // while this one waits for it or for the deadline, whichever comes first. Past the deadline the
 // request is answered 503 with Retry-After (through the chain, like any error) and the
-// connection closes; the handler goes on to its next suspension point and what it returns is
-// dropped and logged (handler_finished_after_timeout).
+// connection closes. The handler's work is cancelled through ctx.deadline: every step that
+// checks it (kit::async::Deadline) throws instead of beginning, so the handler stops at its
+// next such step (handler_cancelled); one that never reaches such a step runs to its own bounds
+// and what it returns is dropped (handler_finished_after_timeout).
 asio::awaitable<Response> Server::handle_bounded(Worker& worker, Exchange& x) {
   auto run = std::make_shared<HandlerRun>(worker.ctx.get_executor());
   x.run = run;
-  run->timer.expires_after(options_.request_timeout);
+  x.ctx.deadline = kit::async::Deadline::after(options_.request_timeout);
+  run->timer.expires_at(x.ctx.deadline.at());
   asio::co_spawn(worker.ctx, run_handler(run, x.req, x.ctx), asio::detached);
   boost::system::error_code ec;
   co_await run->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -606,7 +610,7 @@ asio::awaitable<Response> Server::handle_bounded(Worker& worker, Exchange& x) {
   x.ctx.log("server").warning(
       "request_timed_out",
       {{"timeout_ms", static_cast<std::int64_t>(options_.request_timeout.count())}});
-  throw errors::ServiceUnavailable("The request took longer than the server allows");
+  throw kit::async::DeadlineExceeded();
 }
 
 asio::awaitable<void> Server::run_handler(std::shared_ptr<HandlerRun> run, Request& req,
@@ -622,8 +626,17 @@ asio::awaitable<void> Server::run_handler(std::shared_ptr<HandlerRun> run, Reque
     co_return;
   }
   const auto took = std::chrono::steady_clock::now() - run->started;
+  // Cancelled: the handler's work stopped at a step that checks the deadline
+  // (kit::async::Deadline). Otherwise a step already under way ran to its own bound.
+  bool cancelled = false;
+  try {
+    if (run->error) std::rethrow_exception(run->error);
+  } catch (const kit::async::DeadlineExceeded&) {
+    cancelled = true;
+  } catch (...) {
+  }
   ctx.log("server").warning(
-      "handler_finished_after_timeout",
+      cancelled ? "handler_cancelled" : "handler_finished_after_timeout",
       {{"duration_ms", static_cast<std::int64_t>(
                            std::chrono::duration_cast<std::chrono::milliseconds>(took).count())}});
 }

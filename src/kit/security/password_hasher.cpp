@@ -89,43 +89,52 @@ void PasswordHasher::report(PasswordOperation operation,
   }
 }
 
-boost::asio::awaitable<std::string> PasswordHasher::hash(std::string password) {
+boost::asio::awaitable<std::string> PasswordHasher::hash(std::string password,
+                                                         kit::async::Deadline deadline) {
   const WipeOnExit wipe(password);
-  co_return co_await pool_.run([this, &password] {
-    const auto start = std::chrono::steady_clock::now();
-    std::string phc = hash_now(password);
-    report(PasswordOperation::hash, std::chrono::steady_clock::now() - start);
-    return phc;
-  });
+  co_return co_await pool_.run(
+      [this, &password] {
+        const auto start = std::chrono::steady_clock::now();
+        std::string phc = hash_now(password);
+        report(PasswordOperation::hash, std::chrono::steady_clock::now() - start);
+        return phc;
+      },
+      deadline);
 }
 
 boost::asio::awaitable<VerifyResult> PasswordHasher::verify(std::string phc_hash,
-                                                            std::string password) {
+                                                            std::string password,
+                                                            kit::async::Deadline deadline) {
   const WipeOnExit wipe(password);
-  co_return co_await pool_.run([this, &phc_hash, &password] {
-    const auto start = std::chrono::steady_clock::now();
-    VerifyResult result;
-    result.ok = verify_now(phc_hash, password);
-    if (result.ok) {
-      // The argon2id-specific check returns -1 for a valid hash of another algorithm (argon2i),
-      // which should be upgraded too; 1 means another cost, 0 means current.
-      result.needs_rehash = crypto_pwhash_argon2id_str_needs_rehash(
-                                phc_hash.c_str(), cost_.iterations, memlimit_bytes(cost_)) != 0;
-    }
-    report(PasswordOperation::verify, std::chrono::steady_clock::now() - start);
-    return result;
-  });
+  co_return co_await pool_.run(
+      [this, &phc_hash, &password] {
+        const auto start = std::chrono::steady_clock::now();
+        VerifyResult result;
+        result.ok = verify_now(phc_hash, password);
+        if (result.ok) {
+          // The argon2id-specific check returns -1 for a valid hash of another algorithm (argon2i),
+          // which should be upgraded too; 1 means another cost, 0 means current.
+          result.needs_rehash = crypto_pwhash_argon2id_str_needs_rehash(
+                                    phc_hash.c_str(), cost_.iterations, memlimit_bytes(cost_)) != 0;
+        }
+        report(PasswordOperation::verify, std::chrono::steady_clock::now() - start);
+        return result;
+      },
+      deadline);
 }
 
-boost::asio::awaitable<VerifyResult> PasswordHasher::verify_dummy(std::string password) {
+boost::asio::awaitable<VerifyResult> PasswordHasher::verify_dummy(std::string password,
+                                                                  kit::async::Deadline deadline) {
   const WipeOnExit wipe(password);
-  co_await pool_.run([this, &password] {
-    const auto start = std::chrono::steady_clock::now();
-    const std::string& dummy = dummy_hash();
-    // The result is ignored: nobody knows the random dummy password.
-    (void)verify_now(dummy, password);
-    report(PasswordOperation::verify_dummy, std::chrono::steady_clock::now() - start);
-  });
+  co_await pool_.run(
+      [this, &password] {
+        const auto start = std::chrono::steady_clock::now();
+        const std::string& dummy = dummy_hash();
+        // The result is ignored: nobody knows the random dummy password.
+        (void)verify_now(dummy, password);
+        report(PasswordOperation::verify_dummy, std::chrono::steady_clock::now() - start);
+      },
+      deadline);
   co_return VerifyResult{};
 }
 

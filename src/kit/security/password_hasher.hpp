@@ -5,18 +5,21 @@
 // argon2id is deliberately slow and memory-hungry, so every hash and verify runs on the bounded
 // kit::async::WorkerPool: the calling coroutine is suspended, an I/O thread never runs argon2,
 // and when the pool's queue is full the call throws ServiceUnavailable (503) instead of piling
-// up work. Passwords handed in are wiped (sodium_memzero) once used. No exception message ever
-// contains a password or a hash.
+// up work. A call whose deadline passes while it waits for a worker is dropped unrun
+// (DeadlineExceeded): a request answered 503 spends no argon2 time. Passwords handed in are wiped
+// (sodium_memzero) once used. No exception message ever contains a password or a hash.
 //
 // Coroutine methods keep using `this` while suspended: the hasher and the pool must outlive
 // every call in flight.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
 
+#include "kit/async/deadline.hpp"
 #include "kit/async/worker_pool.hpp"
 
 namespace kit::security {
@@ -51,16 +54,21 @@ class PasswordHasher {
 
   // A PHC string of `password` with the configured cost and a fresh random salt.
   // Throws std::runtime_error when libsodium fails (out of memory).
-  boost::asio::awaitable<std::string> hash(std::string password);
+  boost::asio::awaitable<std::string> hash(std::string password,
+                                           kit::async::Deadline deadline = {});
 
   // Checks `password` against a stored PHC string. A malformed, empty or foreign stored string
   // gives ok=false rather than an exception: it cannot be told apart from a wrong password.
-  boost::asio::awaitable<VerifyResult> verify(std::string phc_hash, std::string password);
+  boost::asio::awaitable<VerifyResult> verify(std::string phc_hash, std::string password,
+                                              kit::async::Deadline deadline = {});
 
   // For logins naming an unknown user: does the same argon2 work as verify() against a dummy
   // hash of the configured cost, so the response takes about as long, and returns ok=false.
   // The dummy hash is made on first use (that first call costs one extra hash).
-  boost::asio::awaitable<VerifyResult> verify_dummy(std::string password);
+  boost::asio::awaitable<VerifyResult> verify_dummy(std::string password,
+                                                    kit::async::Deadline deadline = {});
+  // Calls not run because their deadline passed while they waited for a worker.
+  std::uint64_t dropped_past_deadline() const noexcept { return pool_.dropped_past_deadline(); }
 
   const PasswordHashCost& cost() const noexcept { return cost_; }
 

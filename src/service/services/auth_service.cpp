@@ -9,20 +9,21 @@ AuthService::AuthService(UserRepositoryProvider users, kit::security::PasswordHa
                          const kit::security::JwtCodec& jwt, Clock clock)
     : users_(std::move(users)), hasher_(hasher), jwt_(jwt), clock_(std::move(clock)) {}
 
-boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std::string password) {
+boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std::string password,
+                                                       kit::async::Deadline deadline) {
   const std::string email = schemas::normalize_email(username);
   // Only well-formed addresses are ever stored, so anything else (a control character, a NUL
   // that libpq would cut the parameter at) matches no one and never reaches the database.
   std::optional<domain::User> user;
   if (schemas::is_valid_email(email)) user = co_await users_().find_by_email(email);
   if (!user) {
-    co_await hasher_.verify_dummy(std::move(password));
+    co_await hasher_.verify_dummy(std::move(password), deadline);
     throw kit::errors::InvalidCredentials();
   }
   // The password is needed again for a re-hash, so verify() gets a copy (it wipes its own).
   std::string copy = password;
   const kit::security::VerifyResult result =
-      co_await hasher_.verify(user->password_hash, std::move(copy));
+      co_await hasher_.verify(user->password_hash, std::move(copy), deadline);
   if (!result.ok) throw kit::errors::InvalidCredentials();
   Rehash outcome = Rehash::not_needed;
   if (result.needs_rehash) {
@@ -30,7 +31,7 @@ boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std
     // failure here must not fail the login.
     try {
       repositories::UserUpdate update;
-      update.password_hash = co_await hasher_.hash(std::move(password));
+      update.password_hash = co_await hasher_.hash(std::move(password), deadline);
       update.updated_at = std::chrono::time_point_cast<std::chrono::microseconds>(clock_());
       const bool upgraded = (co_await users_().update(user->id, update)).has_value();
       outcome = upgraded ? Rehash::done : Rehash::failed;

@@ -9,6 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "kit/async/deadline.hpp"
 #include "kit/security/jwt.hpp"
 #include "kit/security/password_hasher.hpp"
 #include "service/domain/user.hpp"
@@ -35,7 +36,9 @@ class AuthService {
   // InvalidCredentials after the same argon2 work (a dummy hash for unknown emails).
   // A stored hash of an older cost is replaced by a new one (a failure there does not fail the
   // login; it is reported in the result).
-  boost::asio::awaitable<LoginResult> login(std::string username, std::string password);
+  // Argon2 work still queued when `deadline` passes is dropped (kit::async::Deadline).
+  boost::asio::awaitable<LoginResult> login(std::string username, std::string password,
+                                            kit::async::Deadline deadline = {});
 
   // The subject (user id) of a token that verifies (algorithm, signature, exp with leeway, iss,
   // aud), without touching the database; nullopt otherwise, with a short `reason` for logs

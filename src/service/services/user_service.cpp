@@ -47,13 +47,15 @@ domain::Timestamp UserService::now() const {
 }
 
 boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCreate request,
-                                                                domain::Role role) {
+                                                                domain::Role role,
+                                                                kit::async::Deadline deadline) {
   // A cheap check first so a taken email does not cost a hash; the unique index still decides
   // races (EmailTaken below).
   if (co_await users_().find_by_email(request.email))
     throw kit::errors::Conflict(std::string(kEmailTaken));
   repositories::NewUser user;
-  user.password_hash = co_await hasher_.hash(std::move(request.password));
+  user.password_hash = co_await hasher_.hash(std::move(request.password), deadline);
+  deadline.check();  // a request answered 503 meanwhile creates no account
   user.created_at = now();
   user.id = kit::util::uuid_v7(std::chrono::system_clock::time_point(user.created_at));
   user.email = std::move(request.email);
@@ -110,7 +112,8 @@ bool UserService::checks_password(const domain::User& me, const schemas::UserUpd
 }
 
 boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& me,
-                                                            schemas::UserUpdate change) {
+                                                            schemas::UserUpdate change,
+                                                            kit::async::Deadline deadline) {
   const bool new_email = changes_email(me, change);
   if (needs_current_password(me, change)) {
     if (!change.current_password) {
@@ -118,13 +121,16 @@ boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& 
           "missing", "Required to change the email or the password", "current_password"}});
     }
     const auto check =
-        co_await hasher_.verify(me.password_hash, std::move(*change.current_password));
+        co_await hasher_.verify(me.password_hash, std::move(*change.current_password), deadline);
     if (!check.ok) throw kit::errors::Forbidden("Current password is incorrect");
   }
   repositories::UserUpdate update;
   update.name = std::move(change.name);
   if (new_email) update.email = std::move(change.email);
-  if (change.password) update.password_hash = co_await hasher_.hash(std::move(*change.password));
+  if (change.password) {
+    update.password_hash = co_await hasher_.hash(std::move(*change.password), deadline);
+  }
+  deadline.check();  // a request answered 503 meanwhile changes nothing
   update.updated_at = now();
   std::optional<domain::User> updated;
   bool taken = false;

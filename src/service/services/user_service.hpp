@@ -11,6 +11,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "kit/async/deadline.hpp"
 #include "kit/security/password_hasher.hpp"
 #include "service/domain/user.hpp"
 #include "service/repositories/user_repository.hpp"
@@ -54,9 +55,12 @@ class UserService {
       UserRepositoryProvider users, kit::security::PasswordHasher& hasher,
       Clock clock = [] { return std::chrono::system_clock::now(); });
 
-  // Throws Conflict (409) when the email is taken.
+  // Throws Conflict (409) when the email is taken. The methods that take a deadline begin no
+  // step after it (kit::async::Deadline): argon2 work still queued is dropped, and no write
+  // begins, so a request answered 503 changes nothing.
   boost::asio::awaitable<domain::User> register_user(schemas::UserCreate request,
-                                                     domain::Role role = domain::Role::user);
+                                                     domain::Role role = domain::Role::user,
+                                                     kit::async::Deadline deadline = {});
   // The user itself or an admin may read a user by id. Costs ONE database round trip: the caller
   // (`caller_id`, a verified token's subject, whose existence is part of authentication) and the
   // requested id are loaded by one statement. `requested_id` is raw client input; one that is
@@ -65,8 +69,8 @@ class UserService {
                                              std::string_view requested_id);
   // Applies `change` to `me`. A new email or password needs the right current_password:
   // missing → 422, wrong → 403 Forbidden. Email taken → 409. User gone meanwhile → 401.
-  boost::asio::awaitable<domain::User> update_me(const domain::User& me,
-                                                 schemas::UserUpdate change);
+  boost::asio::awaitable<domain::User> update_me(const domain::User& me, schemas::UserUpdate change,
+                                                 kit::async::Deadline deadline = {});
   // Whether update_me(me, change) verifies current_password (a new email or password, with
   // current_password sent): the routes count such a request as a password check.
   static bool checks_password(const domain::User& me, const schemas::UserUpdate& change);

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "kit/async/deadline.hpp"
 #include "kit/errors/app_error.hpp"
 
 namespace {
@@ -202,6 +203,85 @@ TEST(WorkerPool, QueueBoundGivesServiceUnavailable) {
   EXPECT_EQ(pool.pending(), 0u);
   // Capacity is back once the queue drained.
   EXPECT_EQ(run_io(io, pool.run([] { return 9; })), 9);
+}
+
+// A job whose deadline passes while it waits for the worker is dropped: its function never
+// runs, the caller gets DeadlineExceeded (a 503), and the jobs around it are unaffected.
+TEST(WorkerPool, AJobPastItsDeadlineWhenAWorkerTakesItIsNotRun) {
+  asio::io_context io;
+  WorkerPool pool(1, 16);
+  std::promise<void> gate;
+  std::shared_future<void> open = gate.get_future().share();
+  std::atomic<int> ran_late{0};
+  std::atomic<int> ran_free{0};
+
+  struct Outcome {
+    bool blocker_done = false;
+    bool late_dropped = false;
+    bool late_is_503 = false;
+    bool in_time_ran = false;
+    bool undated_ran = false;
+  };
+  auto outcome = asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<Outcome> {
+        Outcome o;
+        const auto ex = co_await asio::this_coro::executor;
+        auto blocker = asio::co_spawn(ex, pool.run([open] { open.wait(); }), asio::use_future);
+        auto late = asio::co_spawn(
+            ex, pool.run([&ran_late] { ++ran_late; }, kit::async::Deadline::after(20ms)),
+            asio::use_future);
+        auto in_time = asio::co_spawn(
+            ex, pool.run([] { return 7; }, kit::async::Deadline::after(1h)), asio::use_future);
+        auto undated = asio::co_spawn(ex, pool.run([&ran_free] { ++ran_free; }), asio::use_future);
+        for (int i = 0; i < 50; ++i) co_await asio::post(ex, asio::use_awaitable);
+        std::this_thread::sleep_for(60ms);  // the late job's deadline passes while it waits
+        gate.set_value();
+        for (auto* f : {&blocker, &late, &undated}) {
+          while (f->wait_for(0s) != std::future_status::ready) {
+            co_await asio::post(ex, asio::use_awaitable);
+          }
+        }
+        while (in_time.wait_for(0s) != std::future_status::ready) {
+          co_await asio::post(ex, asio::use_awaitable);
+        }
+        blocker.get();
+        o.blocker_done = true;
+        try {
+          late.get();
+        } catch (const kit::async::DeadlineExceeded& e) {
+          o.late_dropped = true;
+          o.late_is_503 = e.status() == 503;
+        }
+        o.in_time_ran = in_time.get() == 7;
+        undated.get();
+        o.undated_ran = true;
+        co_return o;
+      },
+      asio::use_future);
+  io.run();
+  const Outcome o = outcome.get();
+  EXPECT_TRUE(o.blocker_done);
+  EXPECT_TRUE(o.late_dropped);
+  EXPECT_TRUE(o.late_is_503);
+  EXPECT_EQ(ran_late.load(), 0);
+  EXPECT_TRUE(o.in_time_ran);
+  EXPECT_TRUE(o.undated_ran);
+  EXPECT_EQ(ran_free.load(), 1);
+  EXPECT_EQ(pool.dropped_past_deadline(), 1u);
+  EXPECT_EQ(pool.pending(), 0u);
+}
+
+TEST(Deadline, ADefaultDeadlineNeverPassesAndAPassedOneThrowsOnCheck) {
+  const kit::async::Deadline none;
+  EXPECT_FALSE(none.bounded());
+  EXPECT_FALSE(none.passed());
+  EXPECT_NO_THROW(none.check());
+  const auto past = kit::async::Deadline(std::chrono::steady_clock::now() - 1ms);
+  EXPECT_TRUE(past.bounded());
+  EXPECT_TRUE(past.passed());
+  EXPECT_THROW(past.check(), kit::async::DeadlineExceeded);
+  EXPECT_FALSE(kit::async::Deadline::after(1h).passed());
 }
 
 }  // namespace

@@ -36,7 +36,8 @@ awaitable<http::Response> issue_token(services::AuthService& auth,
   bool ok = false;
   services::LoginResult result;
   try {
-    result = co_await auth.login(std::move(credentials.username), std::move(credentials.password));
+    result = co_await auth.login(std::move(credentials.username), std::move(credentials.password),
+                                 ctx.deadline);
     ok = true;
   } catch (const kit::errors::InvalidCredentials&) {
   }

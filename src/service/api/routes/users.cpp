@@ -67,7 +67,7 @@ awaitable<http::Response> update_current_user(services::UserService& users,
   }
   try {
     const bool password_changed = change.password.has_value();
-    const domain::User updated = co_await users.update_me(me, std::move(change));
+    const domain::User updated = co_await users.update_me(me, std::move(change), ctx.deadline);
     ctx.log("users").info("user_updated",
                           {{"user_id", updated.id}, {"password_changed", password_changed}});
     http::Response res = http::json_response(
@@ -98,7 +98,8 @@ void register_user_routes(http::Router& router, services::UserService& users,
           rapidjson::Document body;
           http::read_json_body(req, body);
           schemas::UserCreate request = schemas::UserCreate::from_json(body);
-          const domain::User user = co_await users.register_user(std::move(request));
+          const domain::User user =
+              co_await users.register_user(std::move(request), domain::Role::user, ctx.deadline);
           ctx.log("users").info("user_registered", {{"user_id", user.id}});
           http::Response res = http::json_response(
               http::Status::created, schemas::UserResponse::from(user).to_json(), req.version());

@@ -1,0 +1,44 @@
+#pragma once
+// How long a request's work may go on. The server gives every request whose handler may wait
+// a deadline (RequestContext::deadline, REQUEST_TIMEOUT_SECONDS after it was read) and answers
+// 503 when it passes (README "Request timeout"). The work below takes the deadline by value
+// and begins no step once it has passed: a job still queued for a worker is dropped instead of
+// run (WorkerPool::run), a service does not begin its next write (check()). A step already
+// under way finishes within its own bound (one argon2 hash, DATABASE_STATEMENT_TIMEOUT_MS).
+//
+// A default-constructed Deadline never passes: code run outside a request (the command line,
+// tests) passes none.
+#include <chrono>
+
+#include "kit/errors/app_error.hpp"
+
+namespace kit::async {
+
+// The deadline passed before a step began. A ServiceUnavailable, so that work that outlives
+// its deadline anywhere is answered 503 with Retry-After.
+struct DeadlineExceeded : kit::errors::ServiceUnavailable {
+  DeadlineExceeded()
+      : kit::errors::ServiceUnavailable("The request took longer than the server allows") {}
+};
+
+class Deadline {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  constexpr Deadline() noexcept = default;
+  explicit constexpr Deadline(Clock::time_point at) noexcept : at_(at) {}
+  static Deadline after(Clock::duration budget) noexcept { return Deadline(Clock::now() + budget); }
+
+  bool bounded() const noexcept { return at_ != Clock::time_point::max(); }
+  bool passed() const noexcept { return bounded() && Clock::now() >= at_; }
+  Clock::time_point at() const noexcept { return at_; }
+  // Throws DeadlineExceeded once the deadline has passed: call it before beginning a step.
+  void check() const {
+    if (passed()) throw DeadlineExceeded();
+  }
+
+ private:
+  Clock::time_point at_ = Clock::time_point::max();
+};
+
+}  // namespace kit::async
