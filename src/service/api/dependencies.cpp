@@ -73,7 +73,8 @@ http::Handler CurrentUser::protect(http::Handler handler) const {
           http::Request& req, http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {
         const std::string_view token = token_of(req);
         std::string reason;
-        const std::optional<domain::User> user = co_await auth_.authenticate(token, reason);
+        const std::optional<domain::User> user =
+            co_await auth_.authenticate(token, reason, ctx.deadline);
         if (!user) reject(ctx, reason);
         const ContextSlot slot(ctx, *user);
         co_return co_await handler(req, ctx);

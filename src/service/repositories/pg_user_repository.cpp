@@ -102,7 +102,8 @@ std::optional<domain::User> first_user(const Result& r) {
 // the id up: a row with OUR id can only be our own earlier attempt, and we return it; otherwise
 // the email belongs to someone else. This makes create() idempotent, so it runs with
 // Retry::safe and a lost acknowledgement does not turn into a spurious 503 or 409.
-awaitable<domain::User> PgUserRepository::create(const NewUser& user) {
+awaitable<domain::User> PgUserRepository::create(const NewUser& user,
+                                                 kit::async::Deadline deadline) {
   Params params{user.id,
                 schemas::normalize_email(user.email),
                 user.name,
@@ -111,12 +112,12 @@ awaitable<domain::User> PgUserRepository::create(const NewUser& user) {
                 kit::db::pg::format_timestamp(user.created_at)};
   std::optional<kit::db::UniqueViolation> violation;
   try {
-    Result r = co_await pool_.query(kInsert, std::move(params), Retry::safe);
+    Result r = co_await pool_.query(kInsert, std::move(params), Retry::safe, deadline);
     co_return to_user(r, 0);
   } catch (const kit::db::UniqueViolation& e) {
     violation = e;
   }
-  auto existing = co_await find_by_id(user.id);
+  auto existing = co_await find_by_id(user.id, deadline);
   if (existing && existing->email == schemas::normalize_email(user.email)) {
     co_return *existing;  // our own replay
   }
@@ -125,15 +126,16 @@ awaitable<domain::User> PgUserRepository::create(const NewUser& user) {
   throw *violation;
 }
 
-awaitable<std::optional<domain::User>> PgUserRepository::find_by_id(std::string_view id) {
+awaitable<std::optional<domain::User>> PgUserRepository::find_by_id(std::string_view id,
+                                                                    kit::async::Deadline deadline) {
   if (!kit::util::is_uuid(id)) co_return std::nullopt;
   Params params{std::string(id)};  // named: GCC 12 rejects braced lists inside co_await
-  Result r = co_await pool_.query(kFindById, std::move(params), Retry::safe);
+  Result r = co_await pool_.query(kFindById, std::move(params), Retry::safe, deadline);
   co_return first_user(r);
 }
 
-awaitable<std::vector<domain::User>> PgUserRepository::find_by_ids(
-    std::span<const std::string> ids) {
+awaitable<std::vector<domain::User>> PgUserRepository::find_by_ids(std::span<const std::string> ids,
+                                                                   kit::async::Deadline deadline) {
   if (ids.size() > kMaxIdsPerLookup) throw std::invalid_argument("too many ids for one lookup");
   // Anything but a UUID is left out: the cast would fail the whole statement.
   std::vector<std::string_view> valid;
@@ -162,22 +164,24 @@ awaitable<std::vector<domain::User>> PgUserRepository::find_by_ids(
     array += '}';
     params.emplace_back(std::move(array));
   }
-  Result r = co_await pool_.query(*statement, std::move(params), Retry::safe);
+  Result r = co_await pool_.query(*statement, std::move(params), Retry::safe, deadline);
   std::vector<domain::User> users;
   users.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) users.push_back(to_user(r, i));
   co_return users;
 }
 
-awaitable<std::optional<domain::User>> PgUserRepository::find_by_email(std::string_view email) {
+awaitable<std::optional<domain::User>> PgUserRepository::find_by_email(
+    std::string_view email, kit::async::Deadline deadline) {
   Params params{schemas::normalize_email(email)};
-  Result r = co_await pool_.query(kFindByEmail, std::move(params), Retry::safe);
+  Result r = co_await pool_.query(kFindByEmail, std::move(params), Retry::safe, deadline);
   co_return first_user(r);
 }
 
 // Idempotent given the id: replaying sets the same values (updated_at comes from the caller).
 awaitable<std::optional<domain::User>> PgUserRepository::update(std::string_view id,
-                                                                const UserUpdate& update) {
+                                                                const UserUpdate& update,
+                                                                kit::async::Deadline deadline) {
   if (!kit::util::is_uuid(id)) co_return std::nullopt;
   Params params{
       std::string(id),
@@ -189,7 +193,7 @@ awaitable<std::optional<domain::User>> PgUserRepository::update(std::string_view
       kit::db::pg::format_timestamp(update.updated_at)};
   bool taken = false;
   try {
-    Result r = co_await pool_.query(kUpdate, std::move(params), Retry::safe);
+    Result r = co_await pool_.query(kUpdate, std::move(params), Retry::safe, deadline);
     co_return first_user(r);
   } catch (const kit::db::UniqueViolation&) {
     taken = true;
@@ -201,24 +205,25 @@ awaitable<std::optional<domain::User>> PgUserRepository::update(std::string_view
 // Idempotent given the id. The one ambiguity: if a first attempt committed but its answer was
 // lost, the replay deletes nothing and reports false although the user is gone — the end state
 // is what the caller asked for.
-awaitable<bool> PgUserRepository::remove(std::string_view id) {
+awaitable<bool> PgUserRepository::remove(std::string_view id, kit::async::Deadline deadline) {
   if (!kit::util::is_uuid(id)) co_return false;
   Params params{std::string(id)};
-  Result r = co_await pool_.query(kDelete, std::move(params), Retry::safe);
+  Result r = co_await pool_.query(kDelete, std::move(params), Retry::safe, deadline);
   co_return r.affected_rows() > 0;
 }
 
-awaitable<Page> PgUserRepository::list(std::size_t limit, std::optional<PageCursor> after) {
+awaitable<Page> PgUserRepository::list(std::size_t limit, std::optional<PageCursor> after,
+                                       kit::async::Deadline deadline) {
   const std::string fetch = std::to_string(limit + 1);
   Result r;
   if (after) {
     if (!kit::util::is_uuid(after->id)) throw std::invalid_argument("page cursor id is not a UUID");
     if (!is_storable(after->created_at)) throw std::out_of_range("page cursor time out of range");
     Params params{kit::db::pg::format_timestamp(after->created_at), after->id, fetch};
-    r = co_await pool_.query(kListAfter, std::move(params), Retry::safe);
+    r = co_await pool_.query(kListAfter, std::move(params), Retry::safe, deadline);
   } else {
     Params params{fetch};
-    r = co_await pool_.query(kListFirst, std::move(params), Retry::safe);
+    r = co_await pool_.query(kListFirst, std::move(params), Retry::safe, deadline);
   }
   Page page;
   const int rows = r.rows();

@@ -11,17 +11,21 @@ class PgUserRepository final : public UserRepository {
  public:
   explicit PgUserRepository(kit::db::pg::Pool& pool) : pool_(pool) {}
 
-  boost::asio::awaitable<domain::User> create(const NewUser& user) override;
-  boost::asio::awaitable<std::optional<domain::User>> find_by_id(std::string_view id) override;
+  boost::asio::awaitable<domain::User> create(const NewUser& user,
+                                              kit::async::Deadline deadline = {}) override;
+  boost::asio::awaitable<std::optional<domain::User>> find_by_id(
+      std::string_view id, kit::async::Deadline deadline = {}) override;
   boost::asio::awaitable<std::vector<domain::User>> find_by_ids(
-      std::span<const std::string> ids) override;
+      std::span<const std::string> ids, kit::async::Deadline deadline = {}) override;
   boost::asio::awaitable<std::optional<domain::User>> find_by_email(
-      std::string_view email) override;
-  boost::asio::awaitable<std::optional<domain::User>> update(std::string_view id,
-                                                             const UserUpdate& update) override;
-  boost::asio::awaitable<bool> remove(std::string_view id) override;
+      std::string_view email, kit::async::Deadline deadline = {}) override;
+  boost::asio::awaitable<std::optional<domain::User>> update(
+      std::string_view id, const UserUpdate& update, kit::async::Deadline deadline = {}) override;
+  boost::asio::awaitable<bool> remove(std::string_view id,
+                                      kit::async::Deadline deadline = {}) override;
   // Throws std::invalid_argument when `after` has an id that is not a UUID.
-  boost::asio::awaitable<Page> list(std::size_t limit, std::optional<PageCursor> after) override;
+  boost::asio::awaitable<Page> list(std::size_t limit, std::optional<PageCursor> after,
+                                    kit::async::Deadline deadline = {}) override;
 
  private:
   kit::db::pg::Pool& pool_;

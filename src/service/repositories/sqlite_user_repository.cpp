@@ -82,7 +82,8 @@ Value optional_text(const std::optional<T>& v) {
 
 }  // namespace
 
-boost::asio::awaitable<domain::User> SqliteUserRepository::create(const NewUser& user) {
+boost::asio::awaitable<domain::User> SqliteUserRepository::create(const NewUser& user,
+                                                                  kit::async::Deadline deadline) {
   const std::string created = format_timestamp(user.created_at);
   // Parameters are built outside the co_await: GCC 12 miscompiles braced lists inside one.
   const std::string email = schemas::normalize_email(user.email);
@@ -90,7 +91,7 @@ boost::asio::awaitable<domain::User> SqliteUserRepository::create(const NewUser&
       user.id, email,  user.name, user.password_hash, std::string(domain::to_string(user.role)),
       created, created};
   try {
-    co_await db_.execute(kInsert, std::move(params));
+    co_await db_.execute(kInsert, std::move(params), deadline);
   } catch (const kit::db::UniqueViolation& e) {
     rethrow_unique(e);
   }
@@ -99,20 +100,20 @@ boost::asio::awaitable<domain::User> SqliteUserRepository::create(const NewUser&
 }
 
 boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::find_by_id(
-    std::string_view id) {
+    std::string_view id, kit::async::Deadline deadline) {
   std::vector<Value> params{std::string(id)};
-  co_return first_user(co_await db_.query(kSelectById, std::move(params)));
+  co_return first_user(co_await db_.query(kSelectById, std::move(params), deadline));
 }
 
 boost::asio::awaitable<std::vector<domain::User>> SqliteUserRepository::find_by_ids(
-    std::span<const std::string> ids) {
+    std::span<const std::string> ids, kit::async::Deadline deadline) {
   if (ids.size() > kMaxIdsPerLookup) throw std::invalid_argument("too many ids for one lookup");
   if (ids.empty()) co_return std::vector<domain::User>{};
   std::string sql = kSelectByIdsPrefix;
   for (std::size_t i = 1; i < ids.size(); ++i) sql += ", ?";
   sql += ')';
   std::vector<Value> params(ids.begin(), ids.end());
-  const Rows rows = co_await db_.query(std::move(sql), std::move(params));
+  const Rows rows = co_await db_.query(std::move(sql), std::move(params), deadline);
   std::vector<domain::User> users;
   users.reserve(rows.size());
   for (const Row& row : rows) users.push_back(to_user(row));
@@ -120,13 +121,13 @@ boost::asio::awaitable<std::vector<domain::User>> SqliteUserRepository::find_by_
 }
 
 boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::find_by_email(
-    std::string_view email) {
+    std::string_view email, kit::async::Deadline deadline) {
   std::vector<Value> params{schemas::normalize_email(email)};
-  co_return first_user(co_await db_.query(kSelectByEmail, std::move(params)));
+  co_return first_user(co_await db_.query(kSelectByEmail, std::move(params), deadline));
 }
 
 boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::update(
-    std::string_view id, const UserUpdate& update) {
+    std::string_view id, const UserUpdate& update, kit::async::Deadline deadline) {
   const std::optional<std::string> email =
       update.email ? std::optional<std::string>(schemas::normalize_email(*update.email))
                    : std::nullopt;
@@ -138,20 +139,22 @@ boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::update
                             std::string(id)};
   Rows rows;
   try {
-    rows = co_await db_.execute_returning(kUpdate, std::move(params));
+    rows = co_await db_.execute_returning(kUpdate, std::move(params), deadline);
   } catch (const kit::db::UniqueViolation& e) {
     rethrow_unique(e);
   }
   co_return first_user(rows);
 }
 
-boost::asio::awaitable<bool> SqliteUserRepository::remove(std::string_view id) {
+boost::asio::awaitable<bool> SqliteUserRepository::remove(std::string_view id,
+                                                          kit::async::Deadline deadline) {
   std::vector<Value> params{std::string(id)};
-  co_return co_await db_.execute(kDelete, std::move(params)) > 0;
+  co_return co_await db_.execute(kDelete, std::move(params), deadline) > 0;
 }
 
 boost::asio::awaitable<Page> SqliteUserRepository::list(std::size_t limit,
-                                                        std::optional<PageCursor> after) {
+                                                        std::optional<PageCursor> after,
+                                                        kit::async::Deadline deadline) {
   if (limit == 0) co_return Page{};  // the caller checks 1..100; never index an empty page
   // One more row than asked tells whether another page follows without a COUNT.
   const auto fetch = static_cast<std::int64_t>(limit) + 1;
@@ -162,7 +165,8 @@ boost::asio::awaitable<Page> SqliteUserRepository::list(std::size_t limit,
   } else {
     params = {fetch};
   }
-  const Rows rows = co_await db_.query(after ? kListAfter : kListFirst, std::move(params));
+  const Rows rows =
+      co_await db_.query(after ? kListAfter : kListFirst, std::move(params), deadline);
   Page page;
   for (const Row& row : rows) {
     if (page.items.size() == limit) {

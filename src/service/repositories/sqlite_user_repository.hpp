@@ -12,16 +12,20 @@ class SqliteUserRepository final : public UserRepository {
   // Borrows `db`, which must outlive the repository and be migrated (migrations/sqlite).
   explicit SqliteUserRepository(kit::db::sqlite::Database& db) : db_(db) {}
 
-  boost::asio::awaitable<domain::User> create(const NewUser& user) override;
-  boost::asio::awaitable<std::optional<domain::User>> find_by_id(std::string_view id) override;
+  boost::asio::awaitable<domain::User> create(const NewUser& user,
+                                              kit::async::Deadline deadline = {}) override;
+  boost::asio::awaitable<std::optional<domain::User>> find_by_id(
+      std::string_view id, kit::async::Deadline deadline = {}) override;
   boost::asio::awaitable<std::vector<domain::User>> find_by_ids(
-      std::span<const std::string> ids) override;
+      std::span<const std::string> ids, kit::async::Deadline deadline = {}) override;
   boost::asio::awaitable<std::optional<domain::User>> find_by_email(
-      std::string_view email) override;
-  boost::asio::awaitable<std::optional<domain::User>> update(std::string_view id,
-                                                             const UserUpdate& update) override;
-  boost::asio::awaitable<bool> remove(std::string_view id) override;
-  boost::asio::awaitable<Page> list(std::size_t limit, std::optional<PageCursor> after) override;
+      std::string_view email, kit::async::Deadline deadline = {}) override;
+  boost::asio::awaitable<std::optional<domain::User>> update(
+      std::string_view id, const UserUpdate& update, kit::async::Deadline deadline = {}) override;
+  boost::asio::awaitable<bool> remove(std::string_view id,
+                                      kit::async::Deadline deadline = {}) override;
+  boost::asio::awaitable<Page> list(std::size_t limit, std::optional<PageCursor> after,
+                                    kit::async::Deadline deadline = {}) override;
 
  private:
   kit::db::sqlite::Database& db_;

@@ -12,6 +12,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "kit/async/deadline.hpp"
 #include "service/domain/user.hpp"
 
 namespace user_service::repositories {
@@ -61,25 +62,29 @@ class UserRepository {
   // are compared exactly in that form: "A@x.io" and "a@x.io" are one address, "Ü@x.io" and
   // "ü@x.io" two, on every backend.
   // Throws EmailTaken when the normalized email exists.
-  virtual boost::asio::awaitable<domain::User> create(const NewUser& user) = 0;
-  virtual boost::asio::awaitable<std::optional<domain::User>> find_by_id(std::string_view id) = 0;
+  virtual boost::asio::awaitable<domain::User> create(const NewUser& user,
+                                                      kit::async::Deadline deadline = {}) = 0;
+  virtual boost::asio::awaitable<std::optional<domain::User>> find_by_id(
+      std::string_view id, kit::async::Deadline deadline = {}) = 0;
   // The users with these ids, in ONE statement (one database round trip), in no particular
   // order; unknown and non-UUID ids are simply absent, a repeated id yields one user. At most
   // kMaxIdsPerLookup ids (std::invalid_argument beyond). GET /users/{id} loads the caller and
   // the target with it.
   virtual boost::asio::awaitable<std::vector<domain::User>> find_by_ids(
-      std::span<const std::string> ids) = 0;
+      std::span<const std::string> ids, kit::async::Deadline deadline = {}) = 0;
   // By the normalized email.
   virtual boost::asio::awaitable<std::optional<domain::User>> find_by_email(
-      std::string_view email) = 0;
+      std::string_view email, kit::async::Deadline deadline = {}) = 0;
   // Returns the updated user, or nullopt when it no longer exists. Throws EmailTaken.
-  virtual boost::asio::awaitable<std::optional<domain::User>> update(std::string_view id,
-                                                                     const UserUpdate& update) = 0;
+  virtual boost::asio::awaitable<std::optional<domain::User>> update(
+      std::string_view id, const UserUpdate& update, kit::async::Deadline deadline = {}) = 0;
   // Returns false when no such user existed.
-  virtual boost::asio::awaitable<bool> remove(std::string_view id) = 0;
+  virtual boost::asio::awaitable<bool> remove(std::string_view id,
+                                              kit::async::Deadline deadline = {}) = 0;
   // Newest first; `limit` is 1..100 (checked by the caller). A cursor whose time is not
   // is_storable() (timestamps.hpp) throws std::out_of_range on every backend, before any query.
-  virtual boost::asio::awaitable<Page> list(std::size_t limit, std::optional<PageCursor> after) = 0;
+  virtual boost::asio::awaitable<Page> list(std::size_t limit, std::optional<PageCursor> after,
+                                            kit::async::Deadline deadline = {}) = 0;
 };
 
 }  // namespace user_service::repositories

@@ -48,8 +48,8 @@ class AuthService {
   // verify_token() plus "the user still exists": the user, or nullopt with `reason` set
   // (kUnknownSubject when the token is fine but its user is gone). Throws only for failures of
   // the database, never for a bad token (rejections are expected traffic, not exceptions).
-  boost::asio::awaitable<std::optional<domain::User>> authenticate(std::string_view token,
-                                                                   std::string& reason);
+  boost::asio::awaitable<std::optional<domain::User>> authenticate(
+      std::string_view token, std::string& reason, kit::async::Deadline deadline = {});
 
   // The rejection reason for a valid token whose user no longer exists.
   static constexpr std::string_view kUnknownSubject = "unknown_subject";

@@ -51,7 +51,7 @@ boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCre
                                                                 kit::async::Deadline deadline) {
   // A cheap check first so a taken email does not cost a hash; the unique index still decides
   // races (EmailTaken below).
-  if (co_await users_().find_by_email(request.email))
+  if (co_await users_().find_by_email(request.email, deadline))
     throw kit::errors::Conflict(std::string(kEmailTaken));
   repositories::NewUser user;
   user.password_hash = co_await hasher_.hash(std::move(request.password), deadline);
@@ -63,7 +63,7 @@ boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCre
   user.role = role;
   std::optional<domain::User> created;
   try {
-    created = co_await users_().create(user);
+    created = co_await users_().create(user, deadline);
   } catch (const repositories::EmailTaken&) {
   }
   if (!created) throw kit::errors::Conflict(std::string(kEmailTaken));
@@ -71,7 +71,8 @@ boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCre
 }
 
 boost::asio::awaitable<UserRead> UserService::read_user(std::string_view caller_id,
-                                                        std::string_view requested_id) {
+                                                        std::string_view requested_id,
+                                                        kit::async::Deadline deadline) {
   // Ids are compared as lowercase text (both backends store them so; tokens carry them so).
   std::array<std::string, 2> ids{schemas::ascii_lowercase(caller_id), std::string()};
   if (kit::util::is_uuid(requested_id)) ids[1] = schemas::ascii_lowercase(requested_id);
@@ -81,7 +82,7 @@ boost::asio::awaitable<UserRead> UserService::read_user(std::string_view caller_
   // along with it in any case: one statement either way, and a refused id costs nothing more.
   const std::size_t count = ids[1].empty() || read.self ? 1 : 2;
   const std::span<const std::string> wanted(ids.data(), count);
-  std::vector<domain::User> found = co_await users_().find_by_ids(wanted);
+  std::vector<domain::User> found = co_await users_().find_by_ids(wanted, deadline);
   for (domain::User& user : found) {
     if (user.id == ids[0]) {
       read.caller = std::move(user);
@@ -135,7 +136,7 @@ boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& 
   std::optional<domain::User> updated;
   bool taken = false;
   try {
-    updated = co_await users_().update(me.id, update);
+    updated = co_await users_().update(me.id, update, deadline);
   } catch (const repositories::EmailTaken&) {
     taken = true;
   }
@@ -144,12 +145,14 @@ boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& 
   co_return std::move(*updated);
 }
 
-boost::asio::awaitable<void> UserService::delete_me(const domain::User& me) {
-  co_await users_().remove(me.id);
+boost::asio::awaitable<void> UserService::delete_me(const domain::User& me,
+                                                    kit::async::Deadline deadline) {
+  deadline.check();  // a request answered 503 deletes nothing
+  co_await users_().remove(me.id, deadline);
 }
 
 boost::asio::awaitable<schemas::UserListResponse> UserService::list(
-    const schemas::ListUsersQuery& query) {
+    const schemas::ListUsersQuery& query, kit::async::Deadline deadline) {
   std::optional<repositories::PageCursor> after;
   if (query.cursor) {
     after = decode_cursor(*query.cursor);
@@ -158,7 +161,7 @@ boost::asio::awaitable<schemas::UserListResponse> UserService::list(
           {kit::errors::Detail{"invalid_value", "Invalid pagination cursor", "cursor"}});
     }
   }
-  const repositories::Page page = co_await users_().list(query.limit, std::move(after));
+  const repositories::Page page = co_await users_().list(query.limit, std::move(after), deadline);
   schemas::UserListResponse out;
   out.items.reserve(page.items.size());
   for (const auto& user : page.items) out.items.push_back(schemas::UserResponse::from(user));

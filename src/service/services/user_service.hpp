@@ -55,9 +55,11 @@ class UserService {
       UserRepositoryProvider users, kit::security::PasswordHasher& hasher,
       Clock clock = [] { return std::chrono::system_clock::now(); });
 
-  // Throws Conflict (409) when the email is taken. The methods that take a deadline begin no
-  // step after it (kit::async::Deadline): argon2 work still queued is dropped, and no write
-  // begins, so a request answered 503 changes nothing.
+  // Every method that takes a deadline (its request's, kit::async::Deadline) begins no step
+  // after it: argon2 work and database calls still waiting are dropped, and no write begins,
+  // so a request answered 503 changes nothing.
+  //
+  // Throws Conflict (409) when the email is taken.
   boost::asio::awaitable<domain::User> register_user(schemas::UserCreate request,
                                                      domain::Role role = domain::Role::user,
                                                      kit::async::Deadline deadline = {});
@@ -66,7 +68,8 @@ class UserService {
   // requested id are loaded by one statement. `requested_id` is raw client input; one that is
   // not a UUID never reaches the database.
   boost::asio::awaitable<UserRead> read_user(std::string_view caller_id,
-                                             std::string_view requested_id);
+                                             std::string_view requested_id,
+                                             kit::async::Deadline deadline = {});
   // Applies `change` to `me`. A new email or password needs the right current_password:
   // missing → 422, wrong → 403 Forbidden. Email taken → 409. User gone meanwhile → 401.
   boost::asio::awaitable<domain::User> update_me(const domain::User& me, schemas::UserUpdate change,
@@ -74,9 +77,11 @@ class UserService {
   // Whether update_me(me, change) verifies current_password (a new email or password, with
   // current_password sent): the routes count such a request as a password check.
   static bool checks_password(const domain::User& me, const schemas::UserUpdate& change);
-  boost::asio::awaitable<void> delete_me(const domain::User& me);
+  boost::asio::awaitable<void> delete_me(const domain::User& me,
+                                         kit::async::Deadline deadline = {});
   // Newest first. A malformed cursor → 422 invalid_value on `cursor`.
-  boost::asio::awaitable<schemas::UserListResponse> list(const schemas::ListUsersQuery& query);
+  boost::asio::awaitable<schemas::UserListResponse> list(const schemas::ListUsersQuery& query,
+                                                         kit::async::Deadline deadline = {});
   // `create-admin`: creates the user as admin, or promotes the existing user with that email
   // (its name and password are left unchanged).
   boost::asio::awaitable<AdminResult> create_or_promote_admin(schemas::UserCreate request);

@@ -9,6 +9,7 @@
 
 #include <boost/asio/detached.hpp>
 
+#include "kit/async/deadline.hpp"
 #include "kit/db/errors.hpp"
 #include "kit/db/pg/pool.hpp"
 #include "pg_test_support.hpp"
@@ -37,6 +38,15 @@ const Statement kInsert{"pipe_insert", "INSERT INTO pipe_items (id) VALUES ($1::
 PoolOptions options_for(std::string application_name) {
   PoolOptions o = test_pool_options(std::move(application_name));
   o.max_overflow = 0;
+  return o;
+}
+
+// One connection, so that every statement shares one pipeline.
+PoolOptions one_connection(std::string application_name,
+                           std::chrono::milliseconds acquire_timeout) {
+  PoolOptions o = options_for(std::move(application_name));
+  o.size = 1;
+  o.acquire_timeout = acquire_timeout;
   return o;
 }
 
@@ -186,10 +196,7 @@ TEST(PgPipeline, WritesAreIsolatedFromTheReadsAroundThem) {
 
 TEST(PgPipeline, StatementsQueuedBehindAStuckOneGetUnavailableAtTheQueueTimeout) {
   asio::io_context ctx;
-  auto options = options_for(unique_name("pipe_queue_"));
-  options.size = 1;
-  options.acquire_timeout = 300ms;
-  Pool pool(ctx.get_executor(), options);
+  Pool pool(ctx.get_executor(), one_connection(unique_name("pipe_queue_"), 300ms));
   run(ctx, pool.start());
   int ok = 0;
   int unavailable = 0;
@@ -210,6 +217,47 @@ TEST(PgPipeline, StatementsQueuedBehindAStuckOneGetUnavailableAtTheQueueTimeout)
   EXPECT_EQ(ok, 1);
   EXPECT_EQ(unavailable, 4);
   // The connection is still good afterwards: the abandoned answers were read and dropped.
+  run(ctx, [&]() -> asio::awaitable<void> {
+    const Params p{"6"};
+    EXPECT_EQ(as_int(co_await pool.query(kPlusOne, p)), 7);
+  }());
+  run(ctx, pool.close());
+}
+
+// A request's deadline ends every wait of its statements: the one the server is running (at the
+// head of the pipeline), the one queued behind it, and one that would start after it. Nothing
+// else is disturbed: a statement without a deadline is answered, and so is the next one.
+TEST(PgPipeline, AStatementsWaitEndsAtItsRequestsDeadlineWhereverItIs) {
+  asio::io_context ctx;
+  Pool pool(ctx.get_executor(), one_connection(unique_name("pipe_deadline_"), 5s));
+  run(ctx, pool.start());
+  const auto deadline = kit::async::Deadline::after(300ms);
+  int cancelled = 0;
+  int answered = 0;
+  int completed = 0;
+  std::vector<int> order;  // which statement's wait ended when
+  spawn_each(ctx, 4, completed, [&](int i) -> asio::awaitable<void> {
+    // 0 sleeps 1.5 s at the head with the deadline; 1 waits behind it with the deadline; 2 waits
+    // behind it without one; 3 starts after the deadline.
+    if (i == 3) co_await sleep_for(400ms);
+    const Params p{i == 0 ? "1.5" : "0"};
+    try {
+      co_await pool.query(kSleepPid, p, Retry::safe, i == 2 ? kit::async::Deadline{} : deadline);
+      ++answered;
+    } catch (const kit::async::DeadlineExceeded&) {
+      ++cancelled;
+    }
+    order.push_back(i);
+  });
+  run(ctx, [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 1000 && completed < 4; ++i) co_await sleep_for(5ms);
+  }());
+  EXPECT_EQ(cancelled, 3);
+  EXPECT_EQ(answered, 1);  // the one without a deadline, once the head's sleep was over
+  // The head and the one behind it stopped waiting before the server's 1.5 s were over, which
+  // the statement without a deadline had to wait out.
+  ASSERT_EQ(order.size(), 4U);
+  EXPECT_EQ(order.back(), 2);
   run(ctx, [&]() -> asio::awaitable<void> {
     const Params p{"6"};
     EXPECT_EQ(as_int(co_await pool.query(kPlusOne, p)), 7);

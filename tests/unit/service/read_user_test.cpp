@@ -44,7 +44,8 @@ class CountingRepository final : public repositories::UserRepository {
   std::vector<std::vector<std::string>> lookups;  // the ids of every find_by_ids call
   int other_calls = 0;
 
-  asio::awaitable<std::vector<User>> find_by_ids(std::span<const std::string> ids) override {
+  asio::awaitable<std::vector<User>> find_by_ids(std::span<const std::string> ids,
+                                                 kit::async::Deadline) override {
     lookups.emplace_back(ids.begin(), ids.end());
     std::vector<User> out;
     for (const auto& [id, user] : users_) {
@@ -57,21 +58,26 @@ class CountingRepository final : public repositories::UserRepository {
     }
     co_return out;
   }
-  asio::awaitable<std::optional<User>> find_by_id(std::string_view) override {
+  asio::awaitable<std::optional<User>> find_by_id(std::string_view, kit::async::Deadline) override {
     ++other_calls;
     co_return std::nullopt;
   }
-  asio::awaitable<User> create(const repositories::NewUser&) override { throw unexpected(); }
-  asio::awaitable<std::optional<User>> find_by_email(std::string_view) override {
+  asio::awaitable<User> create(const repositories::NewUser&, kit::async::Deadline) override {
     throw unexpected();
   }
-  asio::awaitable<std::optional<User>> update(std::string_view,
-                                              const repositories::UserUpdate&) override {
+  asio::awaitable<std::optional<User>> find_by_email(std::string_view,
+                                                     kit::async::Deadline) override {
     throw unexpected();
   }
-  asio::awaitable<bool> remove(std::string_view) override { throw unexpected(); }
-  asio::awaitable<repositories::Page> list(std::size_t,
-                                           std::optional<repositories::PageCursor>) override {
+  asio::awaitable<std::optional<User>> update(std::string_view, const repositories::UserUpdate&,
+                                              kit::async::Deadline) override {
+    throw unexpected();
+  }
+  asio::awaitable<bool> remove(std::string_view, kit::async::Deadline) override {
+    throw unexpected();
+  }
+  asio::awaitable<repositories::Page> list(std::size_t, std::optional<repositories::PageCursor>,
+                                           kit::async::Deadline) override {
     throw unexpected();
   }
 

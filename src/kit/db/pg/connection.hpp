@@ -27,6 +27,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "kit/async/deadline.hpp"
 #include "kit/db/errors.hpp"
 #include "kit/db/pg/result.hpp"
 #include "kit/db/pg/statement.hpp"
@@ -117,10 +118,12 @@ class Connection {
   // others after `queue_timeout` throws QueueTimeout (its result is discarded when it
   // arrives); when the statement at the head of the pipeline gets no answer within
   // `run_timeout` (0 = no limit) the connection is declared lost and every statement in it
-  // throws UnavailableError.
+  // throws UnavailableError. Once `request_deadline` passes, the caller stops waiting
+  // (DeadlineExceeded) wherever the statement is; its result is discarded when it arrives.
   boost::asio::awaitable<Result> submit(const Statement& statement, const Params& params,
                                         std::chrono::milliseconds queue_timeout,
-                                        std::chrono::milliseconds run_timeout);
+                                        std::chrono::milliseconds run_timeout,
+                                        kit::async::Deadline request_deadline = {});
 
  private:
   Connection(boost::asio::any_io_executor executor, pg_conn* conn, std::string endpoint,

@@ -63,9 +63,10 @@ struct PipelineSlot {
   const Params* params = nullptr;
   Clock::time_point submitted;
   std::chrono::milliseconds queue_timeout{0};
-  std::unique_ptr<SlotWaiter> waiter;  // null until the caller suspends
-  bool done = false;                   // the caller has (or will get) its answer
-  std::exception_ptr error;            // the answer, when it came before the caller suspended
+  kit::async::Deadline request_deadline;  // the caller's request gives up then
+  std::unique_ptr<SlotWaiter> waiter;     // null until the caller suspends
+  bool done = false;                      // the caller has (or will get) its answer
+  std::exception_ptr error;               // the answer, when it came before the caller suspended
   Result result;
 };
 
@@ -201,6 +202,7 @@ struct PipelineState {
         if (entry.kind != EntryKind::statement) continue;
         if (head) {
           head = false;
+          give_up_at_deadline(*entry.slot);  // running: only its request's deadline ends the wait
           continue;
         }
         expire(*entry.slot, now);
@@ -209,7 +211,14 @@ struct PipelineState {
     self->watchdog_running = false;
   }
 
+  static void give_up_at_deadline(PipelineSlot& slot) {
+    if (!slot.done && slot.request_deadline.passed()) {
+      finish(slot, std::make_exception_ptr(kit::async::DeadlineExceeded()), Result{});
+    }
+  }
+
   static void expire(PipelineSlot& slot, Clock::time_point now) {
+    give_up_at_deadline(slot);
     if (slot.done || now - slot.submitted <= slot.queue_timeout) return;
     finish(slot,
            std::make_exception_ptr(QueueTimeout("no database connection free within " +
@@ -288,7 +297,9 @@ void Connection::on_pipeline_drained(std::function<void()> fn) {
 
 awaitable<Result> Connection::submit(const Statement& statement, const Params& params,
                                      std::chrono::milliseconds queue_timeout,
-                                     std::chrono::milliseconds run_timeout) {
+                                     std::chrono::milliseconds run_timeout,
+                                     kit::async::Deadline request_deadline) {
+  request_deadline.check();
   if (broken()) throw UnavailableError("connection to " + endpoint_ + " is closed");
   if (!pipeline_) throw std::logic_error("submit() outside pipeline mode");
   auto state = pipeline_;  // keeps the state alive while this coroutine waits
@@ -297,6 +308,7 @@ awaitable<Result> Connection::submit(const Statement& statement, const Params& p
   slot->params = &params;
   slot->submitted = Clock::now();
   slot->queue_timeout = queue_timeout;
+  slot->request_deadline = request_deadline;
   state->run_timeout = run_timeout;
   pipeline_send(*state, slot);
   auto answer = detail::async_result_of(std::move(slot), use_awaitable);

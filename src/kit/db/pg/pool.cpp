@@ -87,25 +87,27 @@ awaitable<void> Pool::start() {
   }
 }
 
-awaitable<Result> Pool::query(const Statement& statement, Params params, Retry retry) {
+awaitable<Result> Pool::query(const Statement& statement, Params params, Retry retry,
+                              kit::async::Deadline deadline) {
   const asio::any_io_executor current = co_await asio::this_coro::executor;
   const std::shared_ptr<PoolCore>* mine = local(current);
   if (mine != nullptr) {
     if ((*mine)->options().pipelining) {
-      co_return co_await PoolCore::pipelined(*mine, statement, params, retry);
+      co_return co_await PoolCore::pipelined(*mine, statement, params, retry, deadline);
     }
-    auto direct = PoolCore::query(*mine, statement, std::move(params), retry);
+    auto direct = PoolCore::query(*mine, statement, std::move(params), retry, deadline);
     co_return co_await std::move(direct);
   }
   const std::shared_ptr<PoolCore>& shard = any_shard();
   if (shard->options().pipelining) {
     // The statement and the parameters live in this frame until the hop completes.
     co_return co_await asio::co_spawn(
-        shard->executor(), PoolCore::pipelined(shard, statement, params, retry), use_awaitable);
+        shard->executor(), PoolCore::pipelined(shard, statement, params, retry, deadline),
+        use_awaitable);
   }
-  co_return co_await asio::co_spawn(shard->executor(),
-                                    PoolCore::query(shard, statement, std::move(params), retry),
-                                    use_awaitable);
+  co_return co_await asio::co_spawn(
+      shard->executor(), PoolCore::query(shard, statement, std::move(params), retry, deadline),
+      use_awaitable);
 }
 
 awaitable<void> Pool::ping() {

@@ -98,8 +98,12 @@ class Pool {
 
   // Runs a prepared statement on a pooled connection. Throws UniqueViolation, QueryError, or
   // UnavailableError (pool exhausted, server down, connection lost and not retryable).
+  // `deadline` is the calling request's (kit::async::Deadline): no attempt begins after it, and
+  // waits for a connection or a turn in a pipeline end at it (DeadlineExceeded). A statement the
+  // server is running is not interrupted; a pipelined one's result is discarded when it comes.
   boost::asio::awaitable<Result> query(const Statement& statement, Params params,
-                                       Retry retry = Retry::safe);
+                                       Retry retry = Retry::safe,
+                                       kit::async::Deadline deadline = {});
 
   // SELECT 1 within ping_timeout (readiness probe). Throws UnavailableError on failure.
   boost::asio::awaitable<void> ping();

@@ -127,17 +127,19 @@ void Database::give_back_reader(std::unique_ptr<Connection> connection) {
   reader_free_.notify_one();
 }
 
-boost::asio::awaitable<Rows> Database::query(std::string sql, std::vector<Value> params) {
-  co_return co_await on_reader([&](Connection& c) { return c.query(sql, params); });
+boost::asio::awaitable<Rows> Database::query(std::string sql, std::vector<Value> params,
+                                             kit::async::Deadline deadline) {
+  co_return co_await on_reader([&](Connection& c) { return c.query(sql, params); }, deadline);
 }
 
-boost::asio::awaitable<std::int64_t> Database::execute(std::string sql, std::vector<Value> params) {
-  co_return co_await on_writer([&](Connection& c) { return c.execute(sql, params); });
+boost::asio::awaitable<std::int64_t> Database::execute(std::string sql, std::vector<Value> params,
+                                                       kit::async::Deadline deadline) {
+  co_return co_await on_writer([&](Connection& c) { return c.execute(sql, params); }, deadline);
 }
 
-boost::asio::awaitable<Rows> Database::execute_returning(std::string sql,
-                                                         std::vector<Value> params) {
-  co_return co_await on_writer([&](Connection& c) { return c.query(sql, params); });
+boost::asio::awaitable<Rows> Database::execute_returning(std::string sql, std::vector<Value> params,
+                                                         kit::async::Deadline deadline) {
+  co_return co_await on_writer([&](Connection& c) { return c.query(sql, params); }, deadline);
 }
 
 boost::asio::awaitable<void> Database::ping() {

@@ -23,6 +23,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "kit/async/deadline.hpp"
 #include "kit/async/worker_pool.hpp"
 #include "kit/db/sqlite/connection.hpp"
 #include "kit/db/sqlite/value.hpp"
@@ -58,12 +59,18 @@ class Database {
   // co_await close() first: it lets in-flight calls finish.
   ~Database();
 
+  // `deadline` is the calling request's (kit::async::Deadline): a call still queued for its
+  // worker when it passes is not run (DeadlineExceeded).
+  //
   // One read-only statement on a reader connection. A statement that writes fails (query_only).
-  boost::asio::awaitable<Rows> query(std::string sql, std::vector<Value> params = {});
+  boost::asio::awaitable<Rows> query(std::string sql, std::vector<Value> params = {},
+                                     kit::async::Deadline deadline = {});
   // One statement on the writer; returns the number of rows changed.
-  boost::asio::awaitable<std::int64_t> execute(std::string sql, std::vector<Value> params = {});
+  boost::asio::awaitable<std::int64_t> execute(std::string sql, std::vector<Value> params = {},
+                                               kit::async::Deadline deadline = {});
   // One writing statement on the writer that returns rows (INSERT/UPDATE/DELETE … RETURNING).
-  boost::asio::awaitable<Rows> execute_returning(std::string sql, std::vector<Value> params = {});
+  boost::asio::awaitable<Rows> execute_returning(std::string sql, std::vector<Value> params = {},
+                                                 kit::async::Deadline deadline = {});
 
   // Runs body(Connection&) synchronously on the writer's worker thread inside
   // BEGIN IMMEDIATE … COMMIT (taking the write lock first, so a read-then-write body cannot
@@ -99,9 +106,11 @@ class Database {
   };
 
   template <class F>
-  boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> on_writer(F fn);
+  boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> on_writer(
+      F fn, kit::async::Deadline deadline = {});
   template <class F>
-  boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> on_reader(F fn);
+  boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> on_reader(
+      F fn, kit::async::Deadline deadline = {});
 
   // Reader connections are leased: a reader pool thread takes a free one for one job.
   std::unique_ptr<Connection> take_reader();
@@ -143,29 +152,35 @@ class Database {
 };
 
 template <class F>
-boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> Database::on_writer(F fn) {
+boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> Database::on_writer(
+    F fn, kit::async::Deadline deadline) {
   CallGuard guard(*this);
   const auto queued = wait_start();
-  co_return co_await writer_pool_.run([this, &fn, queued]() {
-    record_wait(queued);
-    return fn(*writer_);
-  });
+  co_return co_await writer_pool_.run(
+      [this, &fn, queued]() {
+        record_wait(queued);
+        return fn(*writer_);
+      },
+      deadline);
 }
 
 template <class F>
-boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> Database::on_reader(F fn) {
-  if (!reader_pool_) co_return co_await on_writer(std::move(fn));
+boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> Database::on_reader(
+    F fn, kit::async::Deadline deadline) {
+  if (!reader_pool_) co_return co_await on_writer(std::move(fn), deadline);
   CallGuard guard(*this);
   const auto queued = wait_start();
-  co_return co_await reader_pool_->run([this, &fn, queued]() {
-    record_wait(queued);
-    struct Lease {
-      Database& db;
-      std::unique_ptr<Connection> connection;
-      ~Lease() { db.give_back_reader(std::move(connection)); }
-    } lease{*this, take_reader()};
-    return fn(*lease.connection);
-  });
+  co_return co_await reader_pool_->run(
+      [this, &fn, queued]() {
+        record_wait(queued);
+        struct Lease {
+          Database& db;
+          std::unique_ptr<Connection> connection;
+          ~Lease() { db.give_back_reader(std::move(connection)); }
+        } lease{*this, take_reader()};
+        return fn(*lease.connection);
+      },
+      deadline);
 }
 
 template <class F>

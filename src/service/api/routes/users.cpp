@@ -152,7 +152,7 @@ void register_user_routes(http::Router& router, services::UserService& users,
              current.protect([&users](http::Request& req,
                                       http::RequestContext& ctx) -> awaitable<http::Response> {
                const domain::User& me = current_user(ctx);
-               co_await users.delete_me(me);
+               co_await users.delete_me(me, ctx.deadline);
                ctx.log("users").info("user_deleted", {{"user_id", me.id}});
                co_return http::empty_response(http::Status::no_content, req.version());
              }),
@@ -166,19 +166,19 @@ void register_user_routes(http::Router& router, services::UserService& users,
   // CurrentUser::protect_token and UserService::read_user).
   router.add(
       http::Verb::get, "/api/v1/users/{user_id}",
-      current.protect_token(
-          [&users](http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
-            const std::string_view raw_id = ctx.params.get("user_id");
-            const std::string_view caller_id = token_subject(ctx);
-            const services::UserRead read = co_await users.read_user(caller_id, raw_id);
-            accept_caller(ctx, read.caller);  // a caller deleted meanwhile: 401
-            // Anyone but the user itself or an admin gets the same 404 as for an unknown id,
-            // so ids of other users cannot be probed.
-            const domain::User* shown = read.visible();
-            if (shown == nullptr) co_return user_not_found(raw_id, ctx, req.version());
-            co_return http::json_response(http::Status::ok, schemas::UserResponse::to_json(*shown),
-                                          req.version());
-          }),
+      current.protect_token([&users](http::Request& req,
+                                     http::RequestContext& ctx) -> awaitable<http::Response> {
+        const std::string_view raw_id = ctx.params.get("user_id");
+        const std::string_view caller_id = token_subject(ctx);
+        const services::UserRead read = co_await users.read_user(caller_id, raw_id, ctx.deadline);
+        accept_caller(ctx, read.caller);  // a caller deleted meanwhile: 401
+        // Anyone but the user itself or an admin gets the same 404 as for an unknown id,
+        // so ids of other users cannot be probed.
+        const domain::User* shown = read.visible();
+        if (shown == nullptr) co_return user_not_found(raw_id, ctx, req.version());
+        co_return http::json_response(http::Status::ok, schemas::UserResponse::to_json(*shown),
+                                      req.version());
+      }),
       {.summary = "A user by id (the user itself or an admin)",
        .tags = tags,
        .openapi = {.operation_id = "read_user",
@@ -199,7 +199,7 @@ void register_user_routes(http::Router& router, services::UserService& users,
                }
                const schemas::ListUsersQuery query =
                    schemas::ListUsersQuery::from_query(http::read_query(req));
-               const schemas::UserListResponse page = co_await users.list(query);
+               const schemas::UserListResponse page = co_await users.list(query, ctx.deadline);
                co_return http::json_response(http::Status::ok, page.to_json(), req.version());
              }),
              {.summary = "List users, newest first (admins only)",

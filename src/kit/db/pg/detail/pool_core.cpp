@@ -315,6 +315,12 @@ awaitable<Lease> PoolCore::acquire(milliseconds timeout) {
 
 // ---- operations ----
 
+milliseconds PoolCore::wait_limit(const kit::async::Deadline& deadline) const noexcept {
+  if (!deadline.bounded()) return options_.acquire_timeout;
+  const auto left = std::chrono::ceil<milliseconds>(deadline.at() - Clock::now());
+  return std::min(std::max(left, milliseconds{1}), options_.acquire_timeout);
+}
+
 bool PoolCore::should_retry(const std::exception_ptr& error, bool sent, Retry retry, int attempt,
                             Clock::time_point started, std::string& reason) const {
   bool transient = false;
@@ -339,20 +345,21 @@ bool PoolCore::should_retry(const std::exception_ptr& error, bool sent, Retry re
 }
 
 awaitable<Result> PoolCore::query(std::shared_ptr<PoolCore> self, Statement statement,
-                                  Params params, Retry retry) {
+                                  Params params, Retry retry, kit::async::Deadline deadline) {
   const auto started = Clock::now();
   for (int attempt = 1;; ++attempt) {
+    deadline.check();  // no attempt, first or again, after the request gave up
     std::exception_ptr error;
     bool sent = false;
     try {
-      Lease lease = co_await self->acquire(self->options_.acquire_timeout);
-      Deadline deadline;
+      Lease lease = co_await self->acquire(self->wait_limit(deadline));
+      Deadline silent_network;
       if (self->options_.statement_timeout.count() > 0) {
         // The server cancels at statement_timeout; this only catches a silent network.
-        deadline = Clock::now() + self->options_.statement_timeout + std::chrono::seconds{5};
+        silent_network = Clock::now() + self->options_.statement_timeout + std::chrono::seconds{5};
       }
       try {
-        co_return co_await lease->execute(statement, params, deadline);
+        co_return co_await lease->execute(statement, params, silent_network);
       } catch (...) {
         sent = lease->request_sent();
         error = std::current_exception();
@@ -360,6 +367,9 @@ awaitable<Result> PoolCore::query(std::shared_ptr<PoolCore> self, Statement stat
     } catch (...) {
       error = std::current_exception();
     }
+    // The wait ended at the request's deadline (a shorter acquisition or queue timeout): the
+    // request is answered already; say so rather than blame the pool.
+    if (deadline.passed()) throw kit::async::DeadlineExceeded();
     std::string reason;
     if (!self->should_retry(error, sent, retry, attempt, started, reason)) {
       std::rethrow_exception(cancelled_as_unavailable(error));
@@ -454,7 +464,8 @@ void PoolCore::pipe_drained(Connection* conn) {
 }
 
 awaitable<Result> PoolCore::pipelined(std::shared_ptr<PoolCore> self, const Statement& statement,
-                                      const Params& params, Retry retry) {
+                                      const Params& params, Retry retry,
+                                      kit::async::Deadline deadline) {
   const auto started = Clock::now();
   const auto run_timeout = self->options_.statement_timeout.count() > 0
                                // The server cancels at statement_timeout; this only catches a
@@ -462,18 +473,20 @@ awaitable<Result> PoolCore::pipelined(std::shared_ptr<PoolCore> self, const Stat
                                ? self->options_.statement_timeout + std::chrono::seconds{5}
                                : milliseconds{0};
   for (int attempt = 1;; ++attempt) {
+    deadline.check();  // no attempt, first or again, after the request gave up
     std::exception_ptr error;
     try {
       Connection* conn = self->pipe_for_statement();
       if (!conn) {
-        Lease lease = co_await self->acquire(self->options_.acquire_timeout);
+        Lease lease = co_await self->acquire(self->wait_limit(deadline));
         conn = self->adopt_pipe(lease.release());
       }
-      co_return co_await conn->submit(statement, params, self->options_.acquire_timeout,
-                                      run_timeout);
+      co_return co_await conn->submit(statement, params, self->wait_limit(deadline), run_timeout,
+                                      deadline);
     } catch (...) {
       error = std::current_exception();
     }
+    if (deadline.passed()) throw kit::async::DeadlineExceeded();  // as in query()
     std::string reason;
     // Whether a failed statement reached the server cannot be told in pipeline mode: assume it
     // did (only Retry::safe statements are sent again after a lost connection).

@@ -70,11 +70,12 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
   static boost::asio::awaitable<void> start(std::shared_ptr<PoolCore> self);
   // One statement on a connection of its own (PoolOptions::pipelining off).
   static boost::asio::awaitable<Result> query(std::shared_ptr<PoolCore> self, Statement statement,
-                                              Params params, Retry retry);
+                                              Params params, Retry retry,
+                                              kit::async::Deadline deadline);
   // One statement in pipeline mode on a shared connection (connection_pipeline.cpp).
   static boost::asio::awaitable<Result> pipelined(std::shared_ptr<PoolCore> self,
                                                   const Statement& statement, const Params& params,
-                                                  Retry retry);
+                                                  Retry retry, kit::async::Deadline deadline);
   static boost::asio::awaitable<void> ping(std::shared_ptr<PoolCore> self);
   static boost::asio::awaitable<void> with_connection(
       std::shared_ptr<PoolCore> self, std::function<boost::asio::awaitable<void>(Connection&)> fn);
@@ -96,6 +97,9 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
   };
 
   boost::asio::awaitable<Lease> acquire(std::chrono::milliseconds timeout);
+  // How long a statement may wait for a connection or its turn: acquire_timeout, or less when
+  // its request's deadline comes first.
+  std::chrono::milliseconds wait_limit(const kit::async::Deadline& deadline) const noexcept;
   boost::asio::awaitable<std::unique_ptr<Connection>> open_connection(
       std::chrono::milliseconds timeout);
   static boost::asio::awaitable<void> connect_for_waiters(std::shared_ptr<PoolCore> self);
