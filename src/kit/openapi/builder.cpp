@@ -82,8 +82,12 @@ std::map<unsigned, std::string> effective_errors(const http::RouteInfo& info,
     for (const unsigned s : {400U, 422U}) add(s);
   }
   if (op.bearer) add(401);
-  if (info.rate_limited && options.rate_limiting) add(429);
-  for (const Error& e : op.errors) errors[e.status] = e.description;
+  const bool limited = info.rate_limited && options.rate_limiting;
+  if (limited) add(429);
+  for (const Error& e : op.errors) {
+    if (e.status == 429 && !limited) continue;  // a route's own 429 words need rate limiting on
+    errors[e.status] = e.description;
+  }
   for (auto& [status, description] : errors) {
     if (description.empty()) description = standard_description(status);
   }

@@ -119,8 +119,21 @@ TEST_F(ServiceDocument, RateLimitingOffRemoves429) {
   const auto on = document(settings_);
   EXPECT_TRUE(on["paths"]["/api/v1/users/me"]["get"]["responses"].HasMember("429"));
   EXPECT_FALSE(on["paths"]["/health/live"]["get"]["responses"].HasMember("429"));
+  // Routes that check passwords say which budgets their 429 comes from.
+  const std::string patch_429 =
+      on["paths"]["/api/v1/users/me"]["patch"]["responses"]["429"]["description"].GetString();
+  EXPECT_NE(patch_429.find("auth policy"), std::string::npos) << patch_429;
+  const std::string token_429 =
+      on["paths"]["/api/v1/auth/token"]["post"]["responses"]["429"]["description"].GetString();
+  EXPECT_NE(token_429.find("per username"), std::string::npos) << token_429;
   const auto off = document(settings({{"RATE_LIMIT_ENABLED", "false"}}));
-  EXPECT_FALSE(off["paths"]["/api/v1/users/me"]["get"]["responses"].HasMember("429"));
+  for (const auto& [path, method] :
+       std::vector<std::pair<const char*, const char*>>{{"/api/v1/users/me", "get"},
+                                                        {"/api/v1/users/me", "patch"},
+                                                        {"/api/v1/users/", "post"},
+                                                        {"/api/v1/auth/token", "post"}}) {
+    EXPECT_FALSE(off["paths"][path][method]["responses"].HasMember("429")) << method << path;
+  }
 }
 
 TEST(JsonSchema, QueryParametersCarryTheDescriptionOutsideTheSchema) {

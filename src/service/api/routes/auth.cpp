@@ -96,7 +96,11 @@ void register_auth_routes(http::Router& router, services::AuthService& auth,
                    .request_body = {{"application/x-www-form-urlencoded", "TokenRequest"},
                                     {"application/json", "TokenRequest"}},
                    .responses = {{200, "An access token", "TokenResponse"}},
-                   .errors = {{401, "Wrong email or password (INVALID_CREDENTIALS)"}}}});
+                   .errors = {{401, "Wrong email or password (INVALID_CREDENTIALS)"},
+                              {429,
+                               "Too many requests: the default policy, or the auth policy per "
+                               "client and per username (shared with password changes); retry "
+                               "after Retry-After seconds"}}}});
 }
 
 }  // namespace user_service::api

@@ -119,7 +119,10 @@ void register_user_routes(http::Router& router, services::UserService& users,
                                   "The new user",
                                   "UserResponse",
                                   {{"Location", "/api/v1/users/{id} of the new user"}}}},
-                   .errors = {{409, "Email already registered"}}}});
+                   .errors = {{409, "Email already registered"},
+                              {429,
+                               "Too many requests: the default policy, or the auth policy per "
+                               "client; retry after Retry-After seconds"}}}});
 
   router.add(http::Verb::get, "/api/v1/users/me",
              current.protect(
@@ -145,7 +148,12 @@ void register_user_routes(http::Router& router, services::UserService& users,
        .openapi = {.operation_id = "update_current_user",
                    .request_body = {{"application/json", "UserUpdate"}},
                    .responses = {{200, "The changed user", "UserResponse"}},
-                   .errors = {{403, "Wrong current_password"}, {409, "Email already registered"}},
+                   .errors = {{403, "Wrong current_password"},
+                              {409, "Email already registered"},
+                              {429,
+                               "Too many requests: the default policy, or, when current_password "
+                               "is checked, the auth policy (per client and per account, shared "
+                               "with sign-in); retry after Retry-After seconds"}},
                    .bearer = true}});
 
   router.add(http::Verb::delete_, "/api/v1/users/me",
