@@ -4,10 +4,10 @@
     consistency_test.py REPO_ROOT /path/to/user-service
 
 Sources of truth: the binary itself (`check-config` lists every setting it reads, with its
-default; a running instance answers the probe paths), .env.example, and SPEC §2 when
-../shared/SPEC.md is beside the repository. Checked against them: the Dockerfile,
-docker-compose.yml, every manifest under deploy/k8s, deploy/README.md and README.md. Every YAML
-file must parse (Debian's python3-yaml).
+default; a running instance answers the probe paths), .env.example, and the settings table of
+docs/configuration.md, whose setting names must be exactly the binary's. Checked against them:
+the Dockerfile, docker-compose.yml, every manifest under deploy/k8s, deploy/README.md and
+README.md. Every YAML file must parse (Debian's python3-yaml).
 """
 
 import glob
@@ -110,17 +110,30 @@ def main():
     # ---- sources of truth --------------------------------------------------------------------
     defaults = lib.real_settings(binary)
     example = lib.env_example_names(os.path.join(root, ".env.example"))
-    spec = lib.spec_setting_names(os.path.join(root, "..", "shared", "SPEC.md"))
-    settings = set(defaults) & example
-    if spec is not None:
-        check(set(defaults) == spec,
-              f"settings of the binary and SPEC §2 differ: {sorted(set(defaults) ^ spec)}")
-        settings &= spec
+    doc_path = os.path.join(root, "docs", "configuration.md")
+    documented = None
+    if not os.path.exists(doc_path):
+        check(False, "docs/configuration.md is missing: it documents every setting")
+    else:
+        documented = lib.documented_setting_names(doc_path)
+        check(documented is not None, "docs/configuration.md has no settings table "
+                                      "(header `| setting | type / allowed | default | notes |`)")
+    read = set(defaults)
+    settings = read & example
+    if documented is not None:
+        check(not (read - documented),
+              f"settings the binary reads but docs/configuration.md does not list: "
+              f"{sorted(read - documented)}")
+        check(not (documented - read),
+              f"settings docs/configuration.md lists but the binary does not read: "
+              f"{sorted(documented - read)}")
+        settings &= documented
     check(len(settings) >= 30, f"only {len(settings)} settings found: {sorted(settings)}")
     port = defaults["PORT"]
     grace = float(defaults["SHUTDOWN_GRACE_SECONDS"])
     print(f"settings: {len(settings)} names (binary ∩ .env.example"
-          f"{' ∩ SPEC §2' if spec is not None else ''}), default PORT {port}", flush=True)
+          f"{' ∩ docs/configuration.md' if documented is not None else ''}), default PORT {port}",
+          flush=True)
 
     answers, healthcheck_rc = running_probe_paths(binary)
     check(answers.get("/health/live") == 200 and answers.get("/health/ready") == 200,
@@ -174,7 +187,7 @@ def main():
             env = svc.get("environment", {})
             check(isinstance(env, dict), f"compose {name}: environment is not a mapping")
             for key in env:
-                check(key in settings, f"compose {name}: {key} is not a setting of SPEC §2/.env.example")
+                check(key in settings, f"compose {name}: {key} is not a setting of docs/configuration.md and .env.example")
             check(str(env.get("PORT", port)) == port, f"compose {name}: PORT {env.get('PORT')}")
             check(str(env.get("DATABASE_URL", "")).startswith("postgresql://"),
                   f"compose {name}: DATABASE_URL is not the compose PostgreSQL")

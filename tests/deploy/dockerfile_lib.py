@@ -1,6 +1,6 @@
-"""Small readers shared by the deployment tests: the Dockerfile, .dockerignore, packages.txt and
-the settings the binary really has; and their one way of recording a failed check. Python 3
-standard library only."""
+"""Small readers shared by the deployment tests: the Dockerfile, .dockerignore, packages.txt, the
+settings the binary really has and the settings table of docs/configuration.md; and their one way
+of recording a failed check. Python 3 standard library only."""
 
 import json
 import os
@@ -157,17 +157,45 @@ def env_example_names(path):
     return names
 
 
-def spec_setting_names(spec_path):
-    """The setting names of SPEC §2's table (rows like `| JWT_ISSUER / JWT_AUDIENCE | …`)."""
-    names = set()
-    if not os.path.exists(spec_path):
+SETTINGS_TABLE_HEADER = ["setting", "type / allowed", "default", "notes"]
+
+
+def _table_cells(line):
+    """The cells of a Markdown table row; `\\|` inside a cell is not a separator."""
+    body = line.strip()
+    if body.startswith("|"):
+        body = body[1:]
+    if body.endswith("|") and not body.endswith("\\|"):
+        body = body[:-1]
+    return [c.strip() for c in re.split(r"(?<!\\)\|", body)]
+
+
+def documented_setting_names(doc_path):
+    """The setting names of the settings table in docs/configuration.md: the first table whose
+    header is `| setting | type / allowed | default | notes |`. The first cell of each row names
+    one setting or several separated by `/` (`JWT_ISSUER / JWT_AUDIENCE`), in backticks or
+    plain. Every name found is returned as written (backticks and blanks removed), so a
+    misspelt one shows up when the set is compared with the binary's. Returns None when the file
+    has no such table."""
+    with open(doc_path) as f:
+        lines = f.read().splitlines()
+    start = None
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("|") and \
+                [c.lower() for c in _table_cells(line)] == SETTINGS_TABLE_HEADER:
+            start = i + 1
+            break
+    if start is None:
         return None
-    in_section = False
-    with open(spec_path) as f:
-        for line in f:
-            if line.startswith("## "):
-                in_section = line.startswith("## 2.")
-            if in_section and line.startswith("| ") and not line.startswith("| setting"):
-                first = line.split("|")[1]
-                names.update(n.strip() for n in first.split("/") if re.fullmatch(r"\s*[A-Z_]+\s*", n))
+    names = set()
+    for line in lines[start:]:
+        if not line.lstrip().startswith("|"):
+            break  # the table ends at the first line that is not a row
+        first = _table_cells(line)[0]
+        if re.fullmatch(r":?-+:?", first):
+            continue  # the delimiter row
+        for part in first.split("/"):
+            name = part.replace("`", "").strip()
+            if name:
+                names.add(name)
     return names

@@ -1,7 +1,8 @@
 #pragma once
 // How long a request's work may go on. The server gives every request whose handler may wait
-// a deadline (RequestContext::deadline, REQUEST_TIMEOUT_SECONDS after it was read) and answers
-// 503 when it passes (README "Request timeout"). The work below takes the deadline by value
+// a deadline (RequestContext::deadline, REQUEST_TIMEOUT_SECONDS after its handler starts, once
+// the middleware and the rate limiter have let it through) and answers 503 when it passes
+// (README "Request timeout"). The work below takes the deadline by value
 // and begins no step once it has passed: a job still queued for a worker is dropped instead of
 // run (WorkerPool::run), a service does not begin its next write (check()). A step already
 // under way finishes within its own bound (one argon2 hash, DATABASE_STATEMENT_TIMEOUT_MS).
