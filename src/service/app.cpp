@@ -83,7 +83,7 @@ App::~App() {
   users_.reset();
 }
 
-// ---- metrics (issue 6) ----
+// ---- metrics ----
 void App::build_metrics() {
   if (!settings_.metrics_enabled) return;
   metrics_ = std::make_unique<kit::metrics::Registry>();
@@ -97,7 +97,7 @@ void App::build_metrics() {
       [](kit::metrics::Sink& s) { s.add(static_cast<double>(kit::log::dropped_lines())); }));
 }
 
-// ---- rate limiting (issue 5) ----
+// ---- rate limiting ----
 void App::build_rate_limiting() {
   const kit::ratelimit::Policy auth_policy{.name = "auth",
                                            .limit = settings_.login_rate_limit_per_minute,
@@ -125,7 +125,7 @@ void App::build_rate_limiting() {
 }
 
 void App::build_pipeline() {
-  // Order matters (SPEC §3, ARCHITECTURE.md):
+  // Order matters (docs/life-of-a-request.md "The middleware chain"):
   //   RequestId → ClientIp → AccessLog → Metrics → SecurityHeaders → Cors → ErrorMapping →
   //   RateLimit → router
   // correlation first so every later link logs with the request id; the client address before
@@ -167,7 +167,8 @@ void App::build_routes() {
 }
 
 boost::asio::awaitable<void> App::start() {
-  // SPEC §6 order: database (wait, migrate if configured) → routes → listen.
+  // Start-up order (docs/operations.md "Start-up sequence"): database (wait, migrate if
+  // configured) → routes → listen.
   std::vector<boost::asio::any_io_executor> io_threads;
   for (std::size_t i = 0; i < server_->threads(); ++i) io_threads.push_back(server_->executor(i));
   database_ = co_await Database::open(settings_, std::move(io_threads), metrics_.get());
@@ -181,7 +182,8 @@ boost::asio::awaitable<void> App::start() {
     }
   });
   if (redis_) {
-    // SPEC §6: the service starts without Redis and reports degraded until it answers.
+    // The service starts without Redis and reports degraded until it answers
+    // (docs/operations.md "Start-up sequence").
     try {
       co_await redis_->ping();
       kit::log::info("app", "redis_connected", {});

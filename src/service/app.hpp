@@ -53,9 +53,9 @@ class App {
   std::atomic<bool> shutting_down_{false};
   std::unique_ptr<kit::http::Server> server_;
   std::unique_ptr<Database> database_;  // opened by start(), closed by stop()
-  // Rate limiting (SPEC §2): Redis client when REDIS_URL is set (lives on I/O thread 0), the
-  // limiter (null when RATE_LIMIT_ENABLED=false) and the `auth` policy guard that the token and
-  // registration routes apply.
+  // Rate limiting (docs/configuration.md): Redis client when REDIS_URL is set (lives on I/O
+  // thread 0), the limiter (null when RATE_LIMIT_ENABLED=false) and the `auth` policy guard that
+  // the token and registration routes apply.
   std::shared_ptr<kit::redis::Client> redis_;
   std::shared_ptr<kit::ratelimit::Limiter> limiter_;
   std::unique_ptr<kit::ratelimit::Guard> auth_guard_;

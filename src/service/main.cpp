@@ -1,4 +1,5 @@
-// user-service: the command line (SPEC §1). Parses arguments and hands over to a subcommand.
+// user-service: the command line (docs/operations.md "Command line and exit codes"). Parses
+// arguments and hands over to a subcommand.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>

@@ -1,6 +1,6 @@
 #pragma once
-// The User Service's settings (SPEC §2): typed, validated once at start-up, then passed by
-// const reference to whatever needs them. Loading collects every problem and throws one
+// The User Service's settings (docs/configuration.md): typed, validated once at start-up, then
+// passed by const reference to whatever needs them. Loading collects every problem and throws one
 // kit::config::ConfigError (exit 78) naming them all; secret values never appear in it.
 #include <chrono>
 #include <cstddef>
@@ -83,8 +83,8 @@ struct Settings {
 // Reads and validates every setting. Throws kit::config::ConfigError listing ALL problems.
 Settings load_settings(const kit::config::Source& source);
 
-// Every setting as NAME -> effective value, in SPEC order, for `check-config`. JWT_SECRET is
-// "***" and URL passwords are masked.
+// Every setting as NAME -> effective value, in the order of docs/configuration.md "Settings",
+// for `check-config`. JWT_SECRET is "***" and URL passwords are masked.
 std::vector<std::pair<std::string, std::string>> describe(const Settings& s);
 
 }  // namespace user_service

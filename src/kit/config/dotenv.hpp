@@ -1,5 +1,5 @@
 #pragma once
-// The `.env` file format (SPEC §2), parsed line by line:
+// The `.env` file format (docs/configuration.md "The `.env` file"), parsed line by line:
 //
 //   # comment                      blank lines are skipped
 //   KEY=value                      whitespace around KEY and '=' is tolerated

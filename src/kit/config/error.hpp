@@ -1,6 +1,7 @@
 #pragma once
 // The one exception a configuration problem raises. It carries every problem found, so the
-// operator fixes them all in one go instead of one per restart (SPEC §2).
+// operator fixes them all in one go instead of one per restart
+// (docs/configuration.md "Validation: every problem at once").
 #include <stdexcept>
 #include <string>
 #include <vector>

@@ -1,9 +1,9 @@
 #pragma once
-// Where setting values come from (SPEC §2): the process environment over a `.env` file (path
-// from ENV_FILE, default ./.env; a missing file is fine). Names are case-insensitive: they are
-// stored uppercased. When one layer holds several spellings of a name (PORT and port), the
-// exact uppercase spelling wins, otherwise the first in byte order, so the result never
-// depends on the order of `environ`.
+// Where setting values come from (docs/configuration.md "Where values come from"): the process
+// environment over a `.env` file (path from ENV_FILE, default ./.env; a missing file is fine).
+// Names are case-insensitive: they are stored uppercased. When one layer holds several spellings of
+// a name (PORT and port), the exact uppercase spelling wins, otherwise the first in byte order, so
+// the result never depends on the order of `environ`.
 #include <map>
 #include <optional>
 #include <string>

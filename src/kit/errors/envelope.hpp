@@ -1,5 +1,5 @@
 #pragma once
-// The one JSON error envelope (SPEC §3 "Errors"):
+// The one JSON error envelope (docs/http-api.md "Errors"):
 // {"error": CODE, "message": …, "details": [{"code","message","field"}…], "request_id": …}
 #include <string>
 #include <string_view>

@@ -1,6 +1,7 @@
 #pragma once
-// Readiness checks (SPEC §3 /health/ready). Components register named checks at start-up
-// (database, redis); the readiness route runs them all concurrently, each bounded by a timeout.
+// Readiness checks (docs/http-api.md "GET /health/ready"). Components register named checks at
+// start-up (database, redis); the readiness route runs them all concurrently, each bounded by a
+// timeout.
 #include <chrono>
 #include <functional>
 #include <stdexcept>

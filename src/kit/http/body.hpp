@@ -1,8 +1,8 @@
 #pragma once
-// Reading request bodies and query strings strictly (SPEC §3 "Errors"): a JSON body must say
-// `Content-Type: application/json` (charset utf-8 optional) or the request is refused with 415;
-// malformed JSON, invalid UTF-8, duplicate keys or excessive nesting give 400 with a fixed,
-// safe message (never an echo of the input). Forms (`application/x-www-form-urlencoded`) and
+// Reading request bodies and query strings strictly (docs/http-api.md "Untrusted input"): a JSON
+// body must say `Content-Type: application/json` (charset utf-8 optional) or the request is refused
+// with 415; malformed JSON, invalid UTF-8, duplicate keys or excessive nesting give 400 with a
+// fixed, safe message (never an echo of the input). Forms (`application/x-www-form-urlencoded`) and
 // query strings are percent-decoded strictly, `+` is a space, every name and value must be
 // valid UTF-8, and the number of fields is bounded.
 #include <cstddef>

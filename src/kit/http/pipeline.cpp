@@ -35,7 +35,7 @@ struct Finisher {
 
 // The work around the coroutine's one suspension is done in plain functions: their locals
 // live on the stack, not in the frame, which must stay under glibc's 1 KiB per-thread cache
-// (a larger frame costs a slow malloc per request; issue 8).
+// (a larger frame costs a slow malloc per request).
 
 void call_before(HookMiddleware& hook, Request& req, RequestContext& ctx,
                  std::optional<Response>& res) {

@@ -10,8 +10,8 @@
 //   frame of its own.
 // - HookMiddleware: work before the rest of the chain, on its response, and on its exception,
 //   none of which suspends. The pipeline runs consecutive hook links in ONE coroutine frame,
-//   instead of a frame, a Response move and an exception rethrow per link (issue 8: frames and
-//   their allocations were a fifth of the cost of a request).
+//   instead of a frame, a Response move and an exception rethrow per link (frames and their
+//   allocations were a fifth of the cost of a request).
 // Both behave exactly like nested calls: a link's `after` sees the response the inner links
 // made, an exception skips the `after` of the links it passes and reaches their `on_error`.
 // The pipeline and its links must outlive the io_contexts that run its requests: a request

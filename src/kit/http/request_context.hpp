@@ -57,14 +57,13 @@ struct RequestContext {
   std::optional<ratelimit::Decision> rate_limit;
   // Header lines in wire form ("Name: value\r\n"…, see http::header_lines) that the server
   // writes after the response's own fields: constant fields every response carries (the
-  // security headers), without allocating and inserting a field per response (issue 8). They
-  // are not in the Response object; http::add_fixed_headers() puts them there. The bytes must
-  // outlive the request (static, or owned by a middleware).
+  // security headers), without allocating and inserting a field per response. They are not in
+  // the Response object; http::add_fixed_headers() puts them there. The bytes must outlive the
+  // request (static, or owned by a middleware).
   std::string_view fixed_headers;
 
   // Back to a fresh context for the next request, keeping the strings' and vectors' capacity:
-  // the server reuses one context per exchange, so ids are written without an allocation
-  // (issue 8).
+  // the server reuses one context per exchange, so ids are written without an allocation.
   void reset() noexcept {
     request_id.clear();
     trace.trace_id.clear();

@@ -18,8 +18,8 @@ Response empty_response(Status status, unsigned version = 11);
 
 // Frames the body like Beast's prepare_payload(), but leaves a Content-Length that already
 // matches the body alone and inserts a missing one once: prepare_payload() always looks the
-// field up, erases and re-inserts it, a free and an allocation per response (issue 8). The
-// server calls it on every response; the helpers above on the responses they make.
+// field up, erases and re-inserts it, a free and an allocation per response. The server calls
+// it on every response; the helpers above on the responses they make.
 void frame_body(Response& res);
 
 // Header lines in wire form, "Name: value\r\n" each, for RequestContext::fixed_headers.

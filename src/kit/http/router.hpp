@@ -67,7 +67,7 @@ class Router {
  private:
   // Routes without parameters, by method and path (without the leading slash and one trailing
   // slash, as split_path() reads it): matched by one comparison instead of a scan of every
-  // route's segments (issue 8). A literal route for the wanted method wins anyway.
+  // route's segments. A literal route for the wanted method wins anyway.
   struct StaticRoute {
     Verb method;
     std::string key;

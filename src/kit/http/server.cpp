@@ -63,8 +63,7 @@ constexpr std::size_t kIdleBufferLimit = 4096;
 // Writes into `out` the status line and header fields of `res`, then `fixed_headers` (already in
 // wire form, see RequestContext), as HTTP/1.1 wire bytes, like Beast's
 // serializer writes them for a Content-Length framed message. One contiguous buffer: Beast's
-// serializer walks a nested buffer sequence per write, which cost more than the copy (bench/, issue
-// 8).
+// serializer walks a nested buffer sequence per write, which cost more than the copy (bench/).
 void serialize_header(const Response& res, std::string_view fixed_headers, std::string& out) {
   std::string_view reason = res.reason();
   if (reason.empty()) reason = bhttp::obsolete_reason(res.result());
@@ -382,8 +381,8 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
 
 // What one request needs while it is read, handled and answered. Kept out of serve_one()'s
 // coroutine frame and reused per I/O thread: with it the frame was 2.2 KiB, beyond malloc's
-// per-thread cache, and cost a slow allocation and a free-list consolidation per request
-// (issue 8). The serialized header's buffer is reused too.
+// per-thread cache, and cost a slow allocation and a free-list consolidation per request. The
+// serialized header's buffer is reused too.
 struct Server::Exchange {
   std::optional<RequestParser> parser;
   Request req;
@@ -567,8 +566,7 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
         asio::buffer(x.header), head_only ? asio::const_buffer{} : asio::buffer(res->body())};
     // A response usually fits the socket's send buffer: one non-blocking send now (the same
     // sendmsg Asio's write would try first), and an asynchronous write only for what is left,
-    // which spares the completion Asio posts through the scheduler and the coroutine's resumption
-    // (issue 8).
+    // which spares the completion Asio posts through the scheduler and the coroutine's resumption.
     std::size_t sent = stream.write_some(wire, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       ec = {};

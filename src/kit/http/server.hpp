@@ -1,10 +1,10 @@
 #pragma once
 // The HTTP/1.1 server: one io_context per I/O thread (thread-per-core), a coroutine per
 // connection, keep-alive and pipelining (answered in order), HEAD, defensive limits on every
-// read, a deadline on every handler, and a graceful drain on SIGTERM/SIGINT (SPEC §6): the listener
-// closes, idle keep-alive connections are closed, in-flight requests finish and get `Connection:
-// close`, then the before-stop hook (pools) runs and the threads stop. A second signal exits at
-// once.
+// read, a deadline on every handler, and a graceful drain on SIGTERM/SIGINT (docs/operations.md
+// "Graceful shutdown (drain)"): the listener closes, idle keep-alive connections are closed,
+// in-flight requests finish and get `Connection: close`, then the before-stop hook (pools) runs and
+// the threads stop. A second signal exits at once.
 #include <array>
 #include <atomic>
 #include <chrono>

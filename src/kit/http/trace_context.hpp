@@ -1,6 +1,7 @@
 #pragma once
-// Request correlation (SPEC §3 "Headers on every response", §4): the X-Request-ID rule and
-// W3C Trace Context (https://www.w3.org/TR/trace-context/) `traceparent` handling.
+// Request correlation (docs/http-api.md "Headers on every response", docs/operations.md "Logs"):
+// the X-Request-ID rule and W3C Trace Context (https://www.w3.org/TR/trace-context/)
+// `traceparent` handling.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,7 +31,7 @@ struct TraceContext {
 // Continues the incoming trace when `incoming` is valid, otherwise starts a new one.
 TraceContext make_trace_context(std::string_view incoming_traceparent);
 // The same into `out`, whose strings keep their capacity: no allocation per request once a
-// reused context held ids (issue 8).
+// reused context held ids.
 void assign_trace_context(std::string_view incoming_traceparent, TraceContext& out);
 
 }  // namespace kit::http

@@ -1,10 +1,11 @@
 #pragma once
-// Structured logging (SPEC §4): one JSON object per line on stdout, formatted by the caller's
-// thread and written in batches by a background thread (AsyncWriter), so no I/O thread ever
-// blocks on stdout. Field order: timestamp, level, logger, event, bound fields, call fields.
+// Structured logging (docs/operations.md "Logs"): one JSON object per line on stdout,
+// formatted by the caller's thread and written in batches by a background thread (AsyncWriter),
+// so no I/O thread ever blocks on stdout. Field order: timestamp, level, logger, event, bound
+// fields, call fields.
 //
-// This is the only global in the program (ARCHITECTURE.md): call init() once at start-up and
-// shutdown() last. Before init() (or after shutdown()) lines are written synchronously.
+// This is the only global in the program: call init() once at start-up and shutdown() last.
+// Before init() (or after shutdown()) lines are written synchronously.
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>

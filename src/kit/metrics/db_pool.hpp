@@ -1,6 +1,6 @@
 #pragma once
-// The database pool families (SPEC §3 "metrics"), shared by the PostgreSQL pool and the SQLite
-// executor so both report under the same names:
+// The database pool families (docs/http-api.md "GET /metrics"), shared by the PostgreSQL pool and
+// the SQLite executor so both report under the same names:
 //   db_pool_connections{state="idle"|"in_use"|"connecting"}  gauge, read at scrape time
 //   db_pool_connections_max                                  gauge, the most it may open
 //   db_pool_waiting                                          gauge, callers waiting right now

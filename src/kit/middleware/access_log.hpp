@@ -1,7 +1,7 @@
 #pragma once
-// Logs `request_completed` for every request (SPEC §4) with method, path, route, status,
-// duration, client and user agent; `request_started` at debug. Quiet routes (health, metrics)
-// log at debug only. Observers (metrics) are told about each completed request.
+// Logs `request_completed` for every request (docs/operations.md "Logs") with method, path, route,
+// status, duration, client and user agent; `request_started` at debug. Quiet routes (health,
+// metrics) log at debug only. Observers (metrics) are told about each completed request.
 #include <functional>
 
 #include "kit/http/pipeline.hpp"

@@ -84,7 +84,7 @@ std::string resolve_client_ip(std::string_view peer,
 std::optional<http::Response> ClientIp::before(http::Request& req, http::RequestContext& ctx) {
   // Without a trust list or an X-Forwarded-For line the answer is the peer, which the server
   // already wrote in canonical form (mapped IPv4 as IPv4): parsing and printing it again per
-  // request cost ~3,000 instructions (issue 8).
+  // request cost ~3,000 instructions.
   if (!trusted_.empty()) {
     std::vector<std::string_view> lines;
     const auto [first, last] = req.equal_range("X-Forwarded-For");

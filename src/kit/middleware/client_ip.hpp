@@ -1,10 +1,10 @@
 #pragma once
-// The client address (SPEC §2 TRUSTED_PROXIES): the socket peer, unless the peer is a trusted
-// proxy; then X-Forwarded-For is read from the right (the entries proxies appended last),
-// skipping trusted addresses, and the first untrusted address is the client — the only entry a
-// client cannot forge. Left-most entries are never believed on their own. A malformed entry
-// stops the walk at the last good address. Everything else (untrusted peer, no header, empty
-// trust list) keeps the peer. Sets ctx.client_ip; runs right after RequestId.
+// The client address (TRUSTED_PROXIES in docs/configuration.md): the socket peer, unless the peer
+// is a trusted proxy; then X-Forwarded-For is read from the right (the entries proxies appended
+// last), skipping trusted addresses, and the first untrusted address is the client — the only entry
+// a client cannot forge. Left-most entries are never believed on their own. A malformed entry stops
+// the walk at the last good address. Everything else (untrusted peer, no header, empty trust list)
+// keeps the peer. Sets ctx.client_ip; runs right after RequestId.
 #include <span>
 #include <string>
 #include <string_view>

@@ -1,6 +1,7 @@
 #pragma once
-// CORS (SPEC §2 CORS_ALLOW_ORIGINS / CORS_ALLOW_CREDENTIALS, §3). Installed only when origins
-// are configured (an empty list = CORS off: no headers, OPTIONS gets the router's 405).
+// CORS (CORS_ALLOW_ORIGINS / CORS_ALLOW_CREDENTIALS in docs/configuration.md; docs/http-api.md
+// "CORS"). Installed only when origins are configured (an empty list = CORS off: no headers,
+// OPTIONS gets the router's 405).
 //
 // - Every response gets `Vary: Origin` (caches must not reuse an answer across origins).
 // - A request from an allowed origin gets Access-Control-Allow-Origin (the origin itself, or

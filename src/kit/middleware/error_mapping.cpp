@@ -31,7 +31,7 @@ http::Response internal_error_response(const http::RequestContext& ctx, unsigned
 }
 
 // The exception's type is tested with dynamic_cast, in the order the catch clauses had: a
-// rethrow to match it by type cost a full stack unwind per error response (issue 8).
+// rethrow to match it by type cost a full stack unwind per error response.
 std::optional<http::Response> ErrorMapping::on_error(http::Request& req, http::RequestContext& ctx,
                                                      std::exception* error) {
   if (const auto* e = dynamic_cast<const kit::db::UnavailableError*>(error)) {

@@ -1,5 +1,5 @@
 #pragma once
-// The one place where any exception becomes the JSON error envelope (SPEC §3 "Errors").
+// The one place where any exception becomes the JSON error envelope (docs/http-api.md "Errors").
 // Typed application errors keep their status, code, details and headers; anything else is
 // logged as `unhandled_exception` with its type and message and answered with a 500 whose body
 // says only "An unexpected error occurred".

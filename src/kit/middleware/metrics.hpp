@@ -1,6 +1,6 @@
 #pragma once
-// HTTP metrics (SPEC §3 "metrics") for every response the chain gives, error envelopes included
-// (it sits outside ErrorMapping, next to AccessLog):
+// HTTP metrics (docs/http-api.md "GET /metrics") for every response the chain gives, error
+// envelopes included (it sits outside ErrorMapping, next to AccessLog):
 //   http_requests_total{method,route,status}            counter
 //   http_request_duration_seconds{method,route}         histogram, from ctx.started
 //   http_requests_in_flight                             gauge
@@ -11,7 +11,7 @@
 //
 // Per request: two lock-free label lookups (the strings are views, nothing is allocated) and a
 // handful of relaxed atomic adds. The cells of the last label sets seen are remembered per
-// thread, so a repeated (method, route, status) skips the hashing (issue 8).
+// thread, so a repeated (method, route, status) skips the hashing.
 #include <cstdint>
 #include <string_view>
 

@@ -39,7 +39,7 @@ void RateLimit::after(http::Request&, http::RequestContext& ctx, http::Response&
 }
 
 // Adds the fields to the error on its way out, as `catch (AppError& e) { ...; throw; }` did,
-// without the rethrow (a stack unwind per error response, issue 8).
+// without the rethrow (a stack unwind per error response).
 std::optional<http::Response> RateLimit::on_error(http::Request&, http::RequestContext& ctx,
                                                   std::exception* error) {
   auto* app_error = dynamic_cast<errors::AppError*>(error);

@@ -1,10 +1,11 @@
 #pragma once
-// Security headers on every response, errors included (SPEC §3). A response that already set
-// its own Content-Security-Policy or Cache-Control (the docs pages) keeps it.
+// Security headers on every response, errors included
+// (docs/http-api.md "Headers on every response"). A response that already set its own
+// Content-Security-Policy or Cache-Control (the docs pages) keeps it.
 //
 // The fields are the same bytes on every response, so they are rendered once, in the four
 // variants (the handler's own CSP and Cache-Control kept or not), and handed to the server as
-// RequestContext::fixed_headers instead of being inserted into each response (issue 8).
+// RequestContext::fixed_headers instead of being inserted into each response.
 #include <array>
 #include <string>
 

@@ -28,7 +28,7 @@ struct Options {
   bool rate_limiting = true;  // rate-limited routes document 429
 };
 
-// The error envelope's component schemas (SPEC §3 "Errors"), always present.
+// The error envelope's component schemas (docs/http-api.md "Errors"), always present.
 inline constexpr std::string_view kErrorSchema = "ErrorResponse";
 inline constexpr std::string_view kErrorDetailSchema = "ErrorDetail";
 

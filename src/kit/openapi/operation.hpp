@@ -30,7 +30,7 @@ struct Response {
   std::vector<Header> headers = {};
 };
 
-// An error the route answers with the error envelope (SPEC §3 "Errors").
+// An error the route answers with the error envelope (docs/http-api.md "Errors").
 struct Error {
   unsigned status = 0;
   std::string description = {};  // empty: the standard text for the status

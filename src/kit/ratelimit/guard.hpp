@@ -1,6 +1,6 @@
 #pragma once
 // Applying a policy from a handler, and the IETF RateLimit header fields
-// (draft-ietf-httpapi-ratelimit-headers, current form; SPEC §3):
+// (draft-ietf-httpapi-ratelimit-headers, current form; docs/http-api.md "Rate limiting"):
 //   RateLimit-Policy: "default";q=600;w=60
 //   RateLimit: "default";r=<remaining>;t=<seconds to reset>
 // and on 429 Retry-After (never earlier than t). A response limited by two policies (the

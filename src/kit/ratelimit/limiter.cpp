@@ -39,7 +39,8 @@ Decision make_decision(bool allowed, std::uint32_t limit, std::int64_t remaining
   if (allowed) {
     d.reset_seconds = ceil_seconds(reset_us);
   } else {
-    // Retry-After is never earlier than the reset the RateLimit header announces (SPEC §3).
+    // Retry-After is never earlier than the reset the RateLimit header announces
+    // (docs/http-api.md "Rate limiting").
     d.retry_after_seconds = std::max<std::uint32_t>(1, ceil_seconds(retry_us));
     d.reset_seconds = d.retry_after_seconds;
   }

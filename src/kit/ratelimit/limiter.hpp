@@ -1,8 +1,8 @@
 #pragma once
-// Rate limiting (SPEC §2 RATE_LIMIT_*, §3 "Headers on every response"): a named policy of
-// `limit` requests per `window`, enforced per key (a client IP, a username) by one of two
-// backends behind this interface — in-process (one replica) or Redis (all replicas share one
-// budget).
+// Rate limiting (RATE_LIMIT_* in docs/configuration.md; docs/http-api.md "Rate limiting" and
+// "Headers on every response"): a named policy of `limit` requests per `window`, enforced per
+// key (a client IP, a username) by one of two backends behind this interface — in-process (one
+// replica) or Redis (all replicas share one budget).
 //
 // The algorithm is GCRA (generic cell rate algorithm, a leaky bucket without a refill job):
 // each key stores one number, its theoretical arrival time (TAT). With interval = window/limit,

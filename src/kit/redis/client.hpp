@@ -1,6 +1,6 @@
 #pragma once
-// A non-blocking Redis client (SPEC §2 REDIS_URL): one pipelined connection driven by the Asio
-// event loop, with hiredis 0.14 used only for what it is good at — formatting commands
+// A non-blocking Redis client (REDIS_URL in docs/configuration.md): one pipelined connection driven
+// by the Asio event loop, with hiredis 0.14 used only for what it is good at — formatting commands
 // (redisFormatCommandArgv) and parsing replies (redisReader) — over an Asio TCP socket.
 //
 // - AUTH (user + password, or password) and SELECT db from the URL on every (re)connect.
@@ -17,9 +17,8 @@
 // threads, the client keeps one connection per thread and a command goes out on the connection
 // of the thread it is awaited on: no thread hop, and the commands of one thread are pipelined
 // on its own socket (a single shared connection cost the Redis rate limiter two cross-thread
-// hops per request, issue 5). Awaited from any other executor, a command hops to the first
-// connection's executor with co_spawn and resumes the caller on its own. No call blocks a
-// thread.
+// hops per request). Awaited from any other executor, a command hops to the first connection's
+// executor with co_spawn and resumes the caller on its own. No call blocks a thread.
 #include <chrono>
 #include <cstdint>
 #include <memory>

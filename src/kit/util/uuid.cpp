@@ -12,7 +12,7 @@ namespace kit::util {
 namespace {
 
 // Two lowercase hex digits per byte value: ids are formatted a byte (not a nibble) per step,
-// without branches (issue 8: request, trace and span ids are made for every request).
+// without branches (request, trace and span ids are made for every request).
 constexpr auto kHexPairs = [] {
   constexpr char digits[] = "0123456789abcdef";
   std::array<char, 512> pairs{};

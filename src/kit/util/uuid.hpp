@@ -1,5 +1,6 @@
 #pragma once
-// UUIDs as lowercase text (SPEC §3: "IDs are UUIDs (v4, or v7 for index locality)").
+// UUIDs as lowercase text (docs/http-api.md "Conventions"): v4 for request ids, v7 (index
+// locality) for user ids.
 #include <chrono>
 #include <string>
 #include <string_view>

@@ -34,7 +34,7 @@ class CurrentUser {
   // database round trips; GET /users/{id} measured 0.29x of pgbench's transactions/s that way
   // (not_found 0.26x, 84 and 104 us of service CPU per request) while the one-lookup
   // GET /users/me ran at 0.49x. With one round trip: 0.31-0.41x and 0.33-0.38x, 62-72 us per
-  // request, on a par with /me in the same runs (bench, issue 8; a shared, noisy machine).
+  // request, on a par with /me in the same runs (bench; a shared, noisy machine).
   kit::http::Handler protect_token(kit::http::Handler handler) const;
 
  private:

@@ -1,5 +1,6 @@
 #pragma once
-// The `user-service` subcommands (SPEC §1). Each returns the process exit code.
+// The `user-service` subcommands (docs/operations.md "Command line and exit codes"). Each returns
+// the process exit code.
 #include <string>
 
 namespace user_service::cli {

@@ -1,7 +1,8 @@
 #pragma once
-// UserRepository on PostgreSQL through the kit's connection pool (SPEC §5). Reads and
-// idempotent writes run with Retry::safe; create() is made safe to replay by its
-// client-generated id (see the .cpp). Ids that are not UUIDs are simply not found.
+// UserRepository on PostgreSQL through the kit's connection pool
+// (docs/operations.md "PostgreSQL pool"). Reads and idempotent writes run with Retry::safe;
+// create() is made safe to replay by its client-generated id (see the .cpp). Ids that are not
+// UUIDs are simply not found.
 #include "kit/db/pg/pool.hpp"
 #include "service/repositories/user_repository.hpp"
 

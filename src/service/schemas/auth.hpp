@@ -1,6 +1,6 @@
 #pragma once
-// Bodies of POST /api/v1/auth/token (SPEC §3 "Authentication"): the OAuth2 password grant as a
-// form, or the same fields as JSON.
+// Bodies of POST /api/v1/auth/token (docs/http-api.md "Authentication"): the OAuth2 password grant
+// as a form, or the same fields as JSON.
 #include <array>
 #include <cstdint>
 #include <string>

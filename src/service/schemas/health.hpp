@@ -1,5 +1,5 @@
 #pragma once
-// Bodies of GET /health/live and GET /health/ready (SPEC §3 "Health"), for the OpenAPI
+// Bodies of GET /health/live and GET /health/ready (docs/http-api.md), for the OpenAPI
 // document: the probes write these few fields themselves (api/routes/health.cpp).
 #include <array>
 #include <string_view>

@@ -1,6 +1,6 @@
 #pragma once
-// Request and response bodies of /api/v1/users (SPEC §3 "Users"). Each type lists its fields
-// once (FieldSpec) for validation and for the OpenAPI generator.
+// Request and response bodies of /api/v1/users (docs/http-api.md "Routes"). Each type lists its
+// fields once (FieldSpec) for validation and for the OpenAPI generator.
 #include <array>
 #include <cstddef>
 #include <optional>

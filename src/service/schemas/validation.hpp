@@ -1,8 +1,9 @@
 #pragma once
 // Validation driven by FieldSpec: reads fields from a JSON object, a form or a query string and
 // collects one detail per failing field, so a client learns about every problem at once
-// (SPEC §3: VALIDATION_ERROR 422 with codes missing, invalid_type, invalid_email, too_short,
-// too_long, invalid_value). Fields not asked for are never looked at: unknown input is ignored.
+// (docs/http-api.md "Errors": VALIDATION_ERROR 422 with codes missing, invalid_type, invalid_email,
+// too_short, too_long, invalid_value). Fields not asked for are never looked at: unknown input is
+// ignored.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -24,9 +25,10 @@ std::size_t code_points(std::string_view utf8) noexcept;
 std::string_view trim_unicode(std::string_view s) noexcept;
 // True when `s` holds a C0 control, DEL or a C1 control character.
 bool has_control_characters(std::string_view s) noexcept;
-// SPEC §3 email rules on already trimmed text: <= 254 characters is checked separately; here one
-// '@', a non-empty local part (<= 64, no spaces, controls or specials) and a domain of at least
-// two dot-separated labels of letters, digits and hyphens (1-63 chars, no hyphen at either end).
+// The email rules of docs/http-api.md "User fields" on already trimmed text: <= 254 characters
+// is checked separately; here one '@', a non-empty local part (<= 64, no spaces, controls or
+// specials) and a domain of at least two dot-separated labels of letters, digits and hyphens
+// (1-63 chars, no hyphen at either end).
 bool is_valid_email(std::string_view email) noexcept;
 // ASCII lowercase.
 std::string ascii_lowercase(std::string_view s);

@@ -1,6 +1,6 @@
 #pragma once
-// Authentication rules without HTTP (SPEC §3 "Authentication"): password login that costs the
-// same for an unknown email as for a wrong password, re-hashing outdated hashes on login, and
+// Authentication rules without HTTP (docs/http-api.md "Authentication"): password login that costs
+// the same for an unknown email as for a wrong password, re-hashing outdated hashes on login, and
 // turning a bearer token into the user it names.
 #include <chrono>
 #include <optional>

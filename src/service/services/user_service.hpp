@@ -1,7 +1,8 @@
 #pragma once
-// Business rules for users, without HTTP (SPEC §3 "Users"): registration, reading, changing and
-// deleting one's own account, the admin list and creating or promoting admins. Errors are the
-// kit's typed errors (Conflict, Forbidden, ValidationError...), rendered by the error middleware.
+// Business rules for users, without HTTP (docs/http-api.md "Routes"): registration, reading,
+// changing and deleting one's own account, the admin list and creating or promoting admins. Errors
+// are the kit's typed errors (Conflict, Forbidden, ValidationError...), rendered by the error
+// middleware.
 #include <chrono>
 #include <cstddef>
 #include <functional>

@@ -1,7 +1,8 @@
 #pragma once
-// The dialect-independent half of the migrations runner (SPEC §5): parse the built-in files of
-// one dialect, checksum them, and compare with what a database has recorded. The appliers for
-// PostgreSQL and SQLite use this and add locking, transactions and the schema_migrations table.
+// The dialect-independent half of the migrations runner (docs/operations.md "Migrations"): parse
+// the built-in files of one dialect, checksum them, and compare with what a database has recorded.
+// The appliers for PostgreSQL and SQLite use this and add locking, transactions and the
+// schema_migrations table.
 #include <stdexcept>
 #include <string>
 #include <string_view>

@@ -1,9 +1,10 @@
 #pragma once
-// One PostgreSQL connection driven by libpq's non-blocking API on an Asio executor (SPEC §5):
-// PQconnectStart/PQconnectPoll to connect, PQsend*/PQflush to send, PQconsumeInput/PQisBusy/
-// PQgetResult to read, waiting for the socket with stream_descriptor::async_wait. No libpq call
-// made here can block the thread (host names are resolved by Asio's resolver first, because
-// PQconnectStart would call getaddrinfo() synchronously).
+// One PostgreSQL connection driven by libpq's non-blocking API on an Asio executor
+// (docs/operations.md "Database"): PQconnectStart/PQconnectPoll to connect, PQsend*/PQflush to
+// send, PQconsumeInput/PQisBusy/PQgetResult to read, waiting for the socket with
+// stream_descriptor::async_wait. No libpq call made here can block the thread (host names are
+// resolved by Asio's resolver first, because PQconnectStart would call getaddrinfo()
+// synchronously).
 //
 // Threading: a Connection belongs to the executor given to connect(); call its coroutines only
 // from coroutines running on that executor, one operation at a time. The Pool does that for you.
@@ -96,7 +97,7 @@ class Connection {
   // Many coroutines share the connection for reads: every statement submitted during one turn
   // of the event loop reaches the server in one write, ends in one Sync, and the results come
   // back in one read. This is what lets a few connections carry thousands of reads per second
-  // without a server process waking up per statement (bench/, issue 8).
+  // without a server process waking up per statement (bench/).
   //
   // Enters libpq's pipeline mode (precondition: the connection is idle, not in a transaction).
   // Until leave_pipeline(), only submit() may be used.

@@ -1,9 +1,9 @@
 #pragma once
-// Applies the built-in migrations to PostgreSQL (SPEC §5). A session-level advisory lock makes
-// concurrent starts safe: the second migrator waits, then finds nothing pending. Each migration
-// runs in its own transaction together with its schema_migrations row, so a failed one leaves
-// no trace and is retried on the next start. An edited applied migration is refused
-// (MigrationError from kit::db::migrations::pending()).
+// Applies the built-in migrations to PostgreSQL (docs/operations.md "Migrations"). A session-level
+// advisory lock makes concurrent starts safe: the second migrator waits, then finds nothing
+// pending. Each migration runs in its own transaction together with its schema_migrations row, so a
+// failed one leaves no trace and is retried on the next start. An edited applied migration is
+// refused (MigrationError from kit::db::migrations::pending()).
 #include <cstdint>
 #include <optional>
 #include <string>

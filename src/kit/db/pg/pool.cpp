@@ -15,7 +15,7 @@ using asio::use_awaitable;
 using detail::PoolCore;
 
 // Each public coroutine either runs the shard's coroutine directly (the caller is on that
-// shard's executor: no hop, bench/, issue 8) or creates it and co_spawns it onto a shard;
+// shard's executor: no hop, bench/) or creates it and co_spawns it onto a shard;
 // co_spawn then delivers the result through the caller's handler, i.e. on the caller's
 // executor. The core is kept alive by the shared_ptr in the coroutine's parameters.
 

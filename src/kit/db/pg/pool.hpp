@@ -1,9 +1,9 @@
 #pragma once
-// A PostgreSQL connection pool (SPEC §5): `size` persistent connections plus up to
-// `max_overflow` opened under load and closed after `idle_timeout` idle; acquisition waits at
-// most `acquire_timeout` (FIFO), then throws UnavailableError (→ 503 + Retry-After); broken
-// connections are discarded and replaced on demand; transient failures are retried with
-// exponential backoff and jitter when the operation is safe to repeat.
+// A PostgreSQL connection pool (docs/operations.md "PostgreSQL pool"): `size` persistent
+// connections plus up to `max_overflow` opened under load and closed after `idle_timeout` idle;
+// acquisition waits at most `acquire_timeout` (FIFO), then throws UnavailableError (→ 503 +
+// Retry-After); broken connections are discarded and replaced on demand; transient failures are
+// retried with exponential backoff and jitter when the operation is safe to repeat.
 //
 // Threading: thread-per-core. The pool is split into shards, one per executor given at
 // construction (one per I/O thread; at most `size` shards), each with its share of `size` and

@@ -1,7 +1,7 @@
 #pragma once
-// The database check for /health/ready (SPEC §3): Pool::ping() within its ping_timeout, with
-// any failure reported as a fixed message, so no host, user or connection string can reach the
-// readiness body.
+// The database check for /health/ready (docs/http-api.md "GET /health/ready"): Pool::ping() within
+// its ping_timeout, with any failure reported as a fixed message, so no host, user or connection
+// string can reach the readiness body.
 #include "kit/db/pg/pool.hpp"
 #include "kit/health/registry.hpp"
 

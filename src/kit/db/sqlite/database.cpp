@@ -151,7 +151,8 @@ boost::asio::awaitable<void> Database::ping() {
 
 boost::asio::awaitable<void> Database::close() {
   if (closed_.exchange(true, std::memory_order_acq_rel)) co_return;
-  // Requests are drained before the pools close (SPEC §6), so this wait is normally empty.
+  // Requests are drained before the pools close (docs/operations.md "Graceful shutdown (drain)"),
+  // so this wait is normally empty.
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
   while (in_flight_.load(std::memory_order_acquire) > 0) {
     timer.expires_after(std::chrono::milliseconds{5});

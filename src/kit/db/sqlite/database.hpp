@@ -1,5 +1,6 @@
 #pragma once
-// The embedded SQLite executor (SPEC §5: WAL, busy timeout, calls made off the I/O threads).
+// The embedded SQLite executor (docs/operations.md "SQLite": WAL, busy timeout, calls made off the
+// I/O threads).
 //
 // Threading: every SQLite call runs on a worker thread, never on the caller's thread. One writer
 // connection lives on a single-thread WorkerPool, so writes (and transactions) are serialized in

@@ -1,8 +1,8 @@
 #pragma once
-// The SQLite migrations applier (SPEC §5), built on the dialect-independent core in
-// kit/db/migrations. Each pending migration is applied in its own BEGIN IMMEDIATE transaction
-// together with its schema_migrations row, and the applied list is re-read inside that same
-// transaction: the write lock serializes two processes migrating one file, and the second one
+// The SQLite migrations applier (docs/operations.md "Migrations"), built on the dialect-independent
+// core in kit/db/migrations. Each pending migration is applied in its own BEGIN IMMEDIATE
+// transaction together with its schema_migrations row, and the applied list is re-read inside that
+// same transaction: the write lock serializes two processes migrating one file, and the second one
 // simply finds nothing left to do.
 #include <optional>
 #include <string>

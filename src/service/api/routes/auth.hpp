@@ -1,5 +1,5 @@
 #pragma once
-// POST /api/v1/auth/token (SPEC §3 "Authentication").
+// POST /api/v1/auth/token (docs/http-api.md "Authentication").
 #include "kit/http/router.hpp"
 #include "kit/ratelimit/guard.hpp"
 #include "service/services/auth_service.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// GET /openapi.json, GET /docs (Swagger UI) and GET /redoc (ReDoc) (SPEC §3 "docs"). Only
+// GET /openapi.json, GET /docs (Swagger UI) and GET /redoc (ReDoc) (docs/http-api.md). Only
 // registered when DOCS_ENABLED, so otherwise all three are 404. Never rate limited, and not in
 // the document themselves.
 #include "kit/http/router.hpp"

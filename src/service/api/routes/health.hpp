@@ -1,5 +1,5 @@
 #pragma once
-// GET /health/live and GET /health/ready (SPEC §3 "Health").
+// GET /health/live and GET /health/ready (docs/http-api.md).
 #include <atomic>
 
 #include "kit/health/registry.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// /api/v1/users routes (SPEC §3 "Users").
+// /api/v1/users routes (docs/http-api.md "Routes").
 #include "kit/http/router.hpp"
 #include "kit/ratelimit/guard.hpp"
 #include "service/api/dependencies.hpp"
