@@ -1,4 +1,5 @@
-# User Service container image (SPEC §7). Build: docker build -t user-service .
+# User Service container image (docs/operations.md "Deployment").
+# Build: docker build -t user-service .
 #
 # Two stages on Debian 12, so the image holds the binary and its shared libraries only:
 #   build   — the same commands as the README and CI: scripts/install-deps.sh installs the `build`
@@ -31,7 +32,8 @@ RUN if ldd /usr/local/bin/user-service | grep -q 'not found'; then \
       ldd /usr/local/bin/user-service; exit 1; fi
 WORKDIR /app
 # Listen on every interface inside the container; everything else comes from the environment
-# (SPEC §2). No .env is baked in: ENV_FILE points at a path that does not exist unless mounted.
+# (docs/configuration.md). No .env is baked in: ENV_FILE points at a path that does not exist
+# unless mounted.
 ENV HOST=0.0.0.0 \
     PORT=8000 \
     ENV_FILE=/app/.env
@@ -40,7 +42,8 @@ EXPOSE 8000
 # `user-service healthcheck` GETs /health/live on $PORT: no curl needed in the image.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["user-service", "healthcheck"]
-# Exec form: the service is PID 1 and receives SIGTERM itself, so it drains (SPEC §6).
+# Exec form: the service is PID 1 and receives SIGTERM itself, so it drains (docs/operations.md,
+# "Graceful shutdown (drain)").
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["user-service"]
 CMD ["serve"]

@@ -23,7 +23,7 @@ soak: build
 	bash scripts/install-deps.sh test
 	python3 tests/fault/soak.py ./$(BUILD_DIR)/user-service $(SOAK_ARGS)
 
-# Longer fuzzing than CI's (issue #9): each libFuzzer target for FUZZ_SECONDS (clang, build-fuzz).
+# Longer fuzzing than CI's: each libFuzzer target for FUZZ_SECONDS (clang, build-fuzz).
 FUZZ_SECONDS ?= 600
 fuzz:
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)

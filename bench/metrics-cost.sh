@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What metrics cost (issue 6 acceptance: at most 5%): GET /api/v1/users/me with
+# What metrics cost (acceptance: at most 5%): GET /api/v1/users/me with
 # METRICS_ENABLED=true against =false, rate limiting off in both, same run (bench/ab-me.sh).
 # Usage: bench/metrics-cost.sh [duration=10s] [connections=64]   (env as bench/ab-me.sh)
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What shared rate limiting costs (issue 5 acceptance: at most 15%): GET /api/v1/users/me with the
+# What shared rate limiting costs (acceptance: at most 15%): GET /api/v1/users/me with the
 # Redis limiter on (one GCRA script call per request to a throwaway Redis on 127.0.0.1) against
 # rate limiting off, same run. The limit is set far above what wrk can send, so every request
 # pays the full decision and none is refused.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark suite (issue 8): `make bench` or `bash bench/run.sh`.
+# The benchmark suite: `make bench` or `bash bench/run.sh`.
 #
 # Builds the service exactly like `make build`, starts a throwaway PostgreSQL and Redis with the
 # test-server scripts, then bench/lib/runner.py starts the service (ENVIRONMENT=production, on

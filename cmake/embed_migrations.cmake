@@ -1,5 +1,6 @@
 # Generates a C++ source that holds every migrations/<dialect>/NNNN_name.sql file as a string,
-# so the binary carries its schema with it (SPEC §5). Run by CMake in script mode.
+# so the binary carries its schema with it (docs/operations.md "Migrations"). Run by CMake in
+# script mode.
 file(GLOB_RECURSE files RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/*.sql)
 list(SORT files)
 set(body "")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzing (issue #9): builds the libFuzzer targets of tests/fuzz with clang, AddressSanitizer and
+# Fuzzing: builds the libFuzzer targets of tests/fuzz with clang, AddressSanitizer and
 # UndefinedBehaviorSanitizer in their own build directory (the main build stays GCC), runs each
 # target for a bounded time starting from its committed seed corpus, prints the executions per
 # target, and fails on any finding (crash, sanitizer report, broken property, timeout, leak,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ThreadSanitizer (issue #9): builds the tests with GCC's -fsanitize=thread in their own build
+# ThreadSanitizer: builds the tests with GCC's -fsanitize=thread in their own build
 # directory and runs the tests that exercise concurrency: the CPU worker pool and the password
 # hasher on it, the in-process rate limiter, health checks run concurrently, the random id
 # generators, the SQLite executor and migrators, the PostgreSQL pool and driver, the Redis

@@ -37,8 +37,7 @@ def add_ratios(run):
 
 
 def goals(run):
-    """The acceptance goals (issues 8 and 16), each with the measured value and whether it
-    holds."""
+    """The acceptance goals, each with the measured value and whether it holds."""
     by = {s["name"]: s for s in run["scenarios"]}
     out = []
 

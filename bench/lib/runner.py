@@ -120,7 +120,8 @@ class Service:
         self.pid = self.proc.pid
 
     def request_lines(self):
-        """request_completed lines logged so far (one per API request, SPEC §4)."""
+        """request_completed lines logged so far (one per API request, see docs/operations.md
+        "Logs")."""
         with open(self.log_path, "rb") as f:
             return sum(1 for line in f if b'"event":"request_completed"' in line)
 

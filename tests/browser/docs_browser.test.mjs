@@ -1,8 +1,8 @@
-// The interactive docs in a real browser (SPEC §3 "docs"): headless Debian Chromium driven by
-// playwright-core opens /docs and /redoc of the real binary, with DOCS_ASSETS_URL pointing at
-// local copies of swagger-ui-dist and redoc (npm) served from 127.0.0.1. On /docs it checks
-// that every documented operation is listed, authorizes through the OAuth2 password form with a
-// user registered over HTTP, runs "Try it out" on GET /api/v1/users/me and sees 200 with the
+// The interactive docs in a real browser (docs/http-api.md, `GET /docs`): headless Debian Chromium
+// driven by playwright-core opens /docs and /redoc of the real binary, with DOCS_ASSETS_URL
+// pointing at local copies of swagger-ui-dist and redoc (npm) served from 127.0.0.1. On /docs it
+// checks that every documented operation is listed, authorizes through the OAuth2 password form
+// with a user registered over HTTP, runs "Try it out" on GET /api/v1/users/me and sees 200 with the
 // user's email; a screenshot of that is saved in the build folder. Neither page may trip its
 // Content-Security-Policy, except ReDoc's badge image from its vendor's site, which the policy
 // rightly keeps out.

@@ -1,5 +1,6 @@
-// SPEC §3: GET /openapi.json of the real binary passes a standard OpenAPI 3.1 validator
-// (@apidevtools/swagger-parser: the OpenAPI 3.1 JSON Schema plus every $ref resolved).
+// GET /openapi.json of the real binary (docs/http-api.md, `GET /openapi.json`) passes a standard
+// OpenAPI 3.1 validator (@apidevtools/swagger-parser: the OpenAPI 3.1 JSON Schema plus every $ref
+// resolved).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import SwaggerParser from '@apidevtools/swagger-parser';

@@ -1,4 +1,4 @@
-// End-to-end: SPEC §3 "Authentication" through HTTP against the real binary, on SQLite and
+// End-to-end: docs/http-api.md "Authentication" through HTTP against the real binary, on SQLite and
 // PostgreSQL: the token route (form and JSON), identical 401s for unknown email and wrong
 // password, the bearer dependency and every kind of forged token.
 #include <gtest/gtest.h>
@@ -35,7 +35,7 @@ TEST_P(Auth, FormTokenIsABearerJwtThatOpensMe) {
   EXPECT_EQ(j.doc["expires_in"].GetInt64(), 3600);
   EXPECT_EQ(j.doc.MemberCount(), 3u);
   const std::string token = j["access_token"];
-  // Header and claims as SPEC §3 lists them.
+  // Header and claims as docs/http-api.md lists them.
   const auto dot1 = token.find('.');
   const auto dot2 = token.find('.', dot1 + 1);
   Json header(*kit::security::base64url_decode(token.substr(0, dot1)));
@@ -175,7 +175,7 @@ TEST_P(Auth, ForgedTokensAreRejected) {
     EXPECT_EQ(res["WWW-Authenticate"], R"(Bearer error="invalid_token")") << what;
   }
 
-  // Expired but within the leeway still passes (SPEC: exp with 30 s leeway).
+  // Expired but within the leeway still passes (docs/http-api.md: exp with 30 s leeway).
   const std::string within = sign_jwt(hs256, claims_json(id, now - 3600, now - 5), kJwtSecret);
   c().remember_token(within);
   EXPECT_EQ(c().call("GET", "/api/v1/users/me", within).result_int(), 200);
@@ -193,7 +193,7 @@ TEST_P(Auth, DeletedUsersTokenIs401) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, Auth, ::testing::Values("sqlite", "postgres"), backend_name);
 
-// A stored hash of a lower cost is replaced on the next successful login (SPEC §3 "Passwords").
+// A stored hash of a lower cost is replaced on the next successful login.
 class Rehash : public BackendTest {};
 
 TEST_P(Rehash, OlderCostIsRehashedOnLogin) {

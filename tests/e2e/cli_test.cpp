@@ -1,4 +1,5 @@
-// End-to-end: the command line (SPEC §1) and configuration errors (SPEC §2).
+// End-to-end: the command line (docs/operations.md "Command line and exit codes") and
+// configuration errors (docs/configuration.md).
 #include <gtest/gtest.h>
 
 #include "support/service_process.hpp"

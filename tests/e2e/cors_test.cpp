@@ -1,5 +1,6 @@
-// End-to-end CORS (SPEC §2 CORS_*, §3): preflights are answered before the router (never 405),
-// allowed origins get the CORS fields, refused origins get a plain 204 without them.
+// End-to-end CORS (docs/configuration.md CORS_*, docs/http-api.md "CORS"): preflights are answered
+// before the router (never 405), allowed origins get the CORS fields, refused origins get a plain
+// 204 without them.
 #include <gtest/gtest.h>
 
 #include "support/http_client.hpp"

@@ -1,6 +1,6 @@
-// End-to-end: the service on its two databases (SPEC §5): start-up waits for PostgreSQL,
-// readiness reports the database without leaking credentials, an outage turns readiness 503
-// and the service recovers by itself; SQLite creates its folder and migrates.
+// End-to-end: the service on its two databases (docs/operations.md "Database"): start-up waits for
+// PostgreSQL, readiness reports the database without leaking credentials, an outage turns readiness
+// 503 and the service recovers by itself; SQLite creates its folder and migrates.
 #include <gtest/gtest.h>
 #include <signal.h>
 

@@ -1,5 +1,5 @@
-// End-to-end: one JSON log line per request with the SPEC §4 fields, correlated by request id
-// and trace id.
+// End-to-end: one JSON log line per request with the fields of docs/operations.md "Logs",
+// correlated by request id and trace id.
 #include <gtest/gtest.h>
 
 #include <regex>

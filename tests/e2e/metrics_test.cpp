@@ -1,8 +1,8 @@
-// End-to-end: GET /metrics (SPEC §3 "Health, metrics, docs") on the real binary, on SQLite and
+// End-to-end: GET /metrics (docs/http-api.md, `GET /metrics`) on the real binary, on SQLite and
 // PostgreSQL. The exposition is read with a strict 0.0.4 parser (tests/unit/metrics); counters
 // must move by exactly the requests made, `route` is the template never the raw path, every
-// metric the SPEC lists is there, METRICS_ENABLED=false gives 404, and /metrics is neither rate
-// limited nor logged at info level.
+// metric docs/http-api.md lists is there, METRICS_ENABLED=false gives 404, and /metrics is neither
+// rate limited nor logged at info level.
 #include <gtest/gtest.h>
 
 #include <string>

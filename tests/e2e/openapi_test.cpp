@@ -1,4 +1,4 @@
-// GET /openapi.json, /docs and /redoc of the real binary (SPEC §3 "docs"), walking the route
+// GET /openapi.json, /docs and /redoc of the real binary (docs/http-api.md), walking the route
 // table and the document both ways:
 //  - every route with include_in_schema is in the document with its method, operationId,
 //    security and exactly the statuses its RouteInfo declares; nothing else is in it;

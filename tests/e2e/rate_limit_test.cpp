@@ -1,4 +1,5 @@
-// End-to-end rate limiting (SPEC §2 RATE_LIMIT_*, TRUSTED_PROXIES, REDIS_URL; §3 headers):
+// End-to-end rate limiting (docs/configuration.md RATE_LIMIT_*, TRUSTED_PROXIES, REDIS_URL;
+// docs/http-api.md "Rate limiting" headers):
 // the real binary on the in-process and the Redis backend. Decision documented in
 // kit/middleware/rate_limit.hpp: unknown paths (404) count against the `default` budget, health
 // never does.
@@ -262,7 +263,7 @@ TEST(RateLimit, ForwardedForFromATrustedProxyNamesTheClient) {
       2s));
 }
 
-// Acceptance (issue 5): 10,000 distinct client IPs through the in-process limiter leave memory
+// Acceptance: 10,000 distinct client IPs through the in-process limiter leave memory
 // bounded. The numbers are printed for the report; the bound asserted is generous on purpose
 // (speed and size are measured, not asserted tightly).
 TEST(RateLimit, TenThousandClientsKeepMemoryBounded) {
@@ -290,8 +291,8 @@ TEST(RateLimit, TenThousandClientsKeepMemoryBounded) {
   EXPECT_LT(after - before, 32 * 1024);
 }
 
-// The `auth` policy (SPEC §3): per username on the token route, whatever the client address;
-// the username counts as the lookup normalizes it (trimmed, lowercased).
+// The `auth` policy (docs/http-api.md "Rate limiting"): per username on the token route, whatever
+// the client address; the username counts as the lookup normalizes it (trimmed, lowercased).
 TEST(RateLimit, LoginIsLimitedPerUsernameAcrossClientAddresses) {
   ServiceProcess svc(
       test_env({{"LOGIN_RATE_LIMIT_PER_MINUTE", "3"}, {"TRUSTED_PROXIES", "127.0.0.1/32"}}));
@@ -481,7 +482,7 @@ TEST(RateLimitRedis, TwoInstancesShareOneBudget) {
   EXPECT_GE(std::stol(std::string(last["Retry-After"])), parse_ratelimit(last["RateLimit"]).second);
 }
 
-// Acceptance (issue 5): LOGIN_RATE_LIMIT_PER_MINUTE=3 and two instances on one Redis: the 4th
+// Acceptance: LOGIN_RATE_LIMIT_PER_MINUTE=3 and two instances on one Redis: the 4th
 // attempt for one username, spread across both instances (and client addresses), gets 429.
 TEST(RateLimitRedis, LoginBudgetForOneUsernameIsSharedByTwoInstances) {
   const Env env = test_env({{"REDIS_URL", shared_redis_url()},

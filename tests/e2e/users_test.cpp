@@ -1,4 +1,5 @@
-// End-to-end: SPEC §3 "Users" through HTTP against the real binary, on SQLite and PostgreSQL.
+// End-to-end: the users routes of docs/http-api.md through HTTP against the real binary, on SQLite
+// and PostgreSQL.
 #include <gtest/gtest.h>
 
 #include <latch>
@@ -304,7 +305,7 @@ TEST_P(Users, AdminSeesAnyUserAndTheList) {
   }
 }
 
-// GET /users/{id} loads the caller and the target in one statement (issue 8); every outcome
+// GET /users/{id} loads the caller and the target in one statement; every outcome
 // must stay what it was when the caller was loaded first and the target second.
 TEST_P(Users, GetByIdGivesEachCallerWhatItMaySee) {
   const auto [alice_id, alice] = c().new_user(unique_email("alice"), unique_password(), "Alice");
@@ -571,7 +572,7 @@ TEST_P(Users, CreateAdminCliFromStdinOrEnvAndPromotes) {
   EXPECT_EQ(r.exit_code, 2) << "--name is required";
 }
 
-// The acceptance walk-through of issue 4: register, form token, /me, rename, delete, 401.
+// The acceptance walk-through: register, form token, /me, rename, delete, 401.
 TEST_P(Users, NewUserJourney) {
   const std::string email = unique_email("journey");
   const std::string password = unique_password();

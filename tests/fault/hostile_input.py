@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fault injection: hostile input over raw sockets (issue 9, item 3).
+"""Fault injection: hostile input over raw sockets.
 
 Covers what tests/e2e/http_basics_test.cpp does not (it has: one 17 KiB header → 431, a body
 over the limit with Content-Length and chunked → 413, a header line without a colon → 400,

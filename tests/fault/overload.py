@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fault injection: database pool overload (issue 9, item 3).
+"""Fault injection: database pool overload.
 
 A private PostgreSQL; the service with DATABASE_POOL_SIZE=2, DATABASE_POOL_MAX_OVERFLOW=0 and
 DATABASE_POOL_TIMEOUT_SECONDS=1. Each burst fires 200 concurrent GET /api/v1/users/me (valid

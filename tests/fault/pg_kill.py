@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fault injection: PostgreSQL killed and restarted during a registration load (issue 9, item 3).
+"""Fault injection: PostgreSQL killed and restarted during a registration load.
 
 A private cluster; the service on it; CLIENTS threads register unique emails back to back.
 Two outages during the load: the postmaster SIGKILLed (its backends exit by themselves, or

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fault injection: Redis killed (SIGKILL) during load, then restarted (issue 9, item 3).
+"""Fault injection: Redis killed (SIGKILL) during load, then restarted.
 
 A private Redis; the service on SQLite with REDIS_URL set and rate limiting on, under a load of
 GET /api/v1/users/me. Run twice, once per RATE_LIMIT_FAIL_OPEN:

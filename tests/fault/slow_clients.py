@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fault injection: slow clients (slowloris) (issue 9, item 3).
+"""Fault injection: slow clients (slowloris).
 
 The service with REQUEST_TIMEOUT_SECONDS=3. SLOW connections each send a request's headers
 one byte per second (one thread drives them all); meanwhile normal clients keep calling

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Soak: a bounded mixed load against the service on PostgreSQL + Redis, with RSS and open fd
-count sampled from /proc/<pid> every --sample seconds (issue 9, item 4). Not in CI (too long):
+count sampled from /proc/<pid> every --sample seconds. Not in CI (too long):
 `make soak` runs it for 10 minutes.
 
 Load: --concurrency keep-alive clients paced to --rate requests/s in total; each request is

@@ -11,7 +11,8 @@
 // user and "@UID@" that user's id (re-created whenever the input deleted or changed it).
 //
 // Properties: every reply is a well-formed status line first, and no request gets a 5xx
-// (SPEC §3: hostile input gets the right 4xx, never a 500; nothing here is unavailable).
+// (docs/http-api.md "Untrusted input": hostile input gets the right 4xx, never a 500; nothing here
+// is unavailable).
 #include <atomic>
 #include <cerrno>
 #include <chrono>

@@ -3,8 +3,8 @@
 // and TokenRequest validation (service/schemas). Input: the Content-Type value on the first
 // line, the body after it.
 // Properties: a refusal is a typed 400/415/422 whose envelope is valid JSON; an accepted value
-// meets the schema's rules (SPEC §3: normalized email, trimmed name without control characters,
-// lengths in code points).
+// meets the schema's rules (docs/http-api.md "User fields": normalized email, trimmed name without
+// control characters, lengths in code points).
 #include <cstddef>
 #include <cstdint>
 #include <optional>

@@ -22,7 +22,8 @@ bool lower_hex(std::string_view s, std::size_t size) {
   return non_zero || size == 2;  // flags may be 00, ids may not be all zero
 }
 
-// SPEC §3's rule restated independently of the implementation.
+// The X-Request-ID rule of docs/http-api.md ("Headers on every response") restated
+// independently of the implementation.
 bool spec_request_id(std::string_view id) {
   static const std::regex rule("[A-Za-z0-9._:-]{1,128}");
   return id.size() <= 128 && std::regex_match(id.begin(), id.end(), rule);

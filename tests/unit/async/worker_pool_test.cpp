@@ -1,5 +1,5 @@
 // kit::async::WorkerPool: CPU/blocking work runs on a worker thread and the coroutine resumes on
-// its own executor; results, exceptions and the queue bound (ARCHITECTURE "How a request flows").
+// its own executor; results, exceptions and the queue bound (docs/life-of-a-request.md).
 #include "kit/async/worker_pool.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The JSON error envelope and the typed application errors (SPEC §3 "Errors").
+// The JSON error envelope and the typed application errors (docs/http-api.md "Errors").
 #include "kit/errors/envelope.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // kit::health::Registry: readiness checks run concurrently, each bounded by a timeout
-// (SPEC §3 /health/ready).
+// (docs/http-api.md, `GET /health/ready`).
 #include "kit/health/registry.hpp"
 
 #include <gtest/gtest.h>

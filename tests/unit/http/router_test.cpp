@@ -1,5 +1,5 @@
 // kit::http::Router: templates, typed and percent-decoded parameters, trailing slashes, 404/405
-// with Allow, HEAD via GET, and the target helpers (SPEC §3).
+// with Allow, HEAD via GET, and the target helpers (docs/http-api.md "Conventions").
 #include "kit/http/router.hpp"
 
 #include <gtest/gtest.h>
@@ -146,7 +146,7 @@ TEST_F(RouterTest, LiteralWinsOverParamRegardlessOfOrder) {
   }
 }
 
-// Literal routes are looked up directly (issue 8): a literal path registered only for other
+// Literal routes are looked up directly: a literal path registered only for other
 // methods still reaches a parameter route of this method, and a literal match leaves no
 // parameters of an earlier match in a reused context.
 TEST_F(RouterTest, LiteralLookupKeepsMethodsAndContextStraight) {

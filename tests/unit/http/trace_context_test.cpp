@@ -1,5 +1,5 @@
-// Request correlation: the X-Request-ID rule (SPEC §3) and W3C Trace Context `traceparent`
-// (https://www.w3.org/TR/trace-context/).
+// Request correlation: the X-Request-ID rule (docs/http-api.md "Headers on every response") and W3C
+// Trace Context `traceparent` (https://www.w3.org/TR/trace-context/).
 #include "kit/http/trace_context.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,6 @@
-// kit::json writer: string escaping, UTF-8 repair, commas and numbers (SPEC §4: "JSON string
-// escaping must be correct for any input (control characters, invalid UTF-8 replaced)").
+// kit::json writer: string escaping, UTF-8 repair, commas and numbers (docs/operations.md,
+// "Logs": every line is valid JSON whatever the input; control characters are escaped and
+// invalid UTF-8 is replaced).
 #include "kit/json/writer.hpp"
 
 #include <gtest/gtest.h>

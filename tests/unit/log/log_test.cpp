@@ -1,5 +1,6 @@
-// kit::log: line formatting (SPEC §4: one JSON object per line, timestamp RFC 3339 UTC with ms,
-// field order, escaping of any input), level/format parsing and the level filter.
+// kit::log: line formatting (docs/operations.md "Logs": one JSON object per line, timestamp
+// RFC 3339 UTC with ms, field order, escaping of any input), level/format parsing and the level
+// filter.
 #include "kit/log/log.hpp"
 
 #include <gtest/gtest.h>

@@ -99,7 +99,7 @@ TEST(MetricsMiddleware, CountsByRouteTemplateAndFinalStatus) {
   EXPECT_EQ(e.value("http_requests_in_flight"), 0);
 }
 
-// The middleware remembers the cells of recent label sets per thread (issue 8): two instances
+// The middleware remembers the cells of recent label sets per thread: two instances
 // in one thread, and an instance made where a destroyed one was, each count only their own.
 TEST(MetricsMiddleware, EachInstanceCountsItsOwnRequests) {
   const std::string route = "/api/v1/users/{user_id}";

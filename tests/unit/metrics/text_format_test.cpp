@@ -1,6 +1,6 @@
-// The Prometheus text format 0.0.4 as the registry renders it (SPEC §3 "metrics"): exact bytes
-// for counters, gauges and histograms with labels, HELP and label-value escaping, number
-// formatting, and a round trip through the strict test parser.
+// The Prometheus text format 0.0.4 as the registry renders it (docs/http-api.md, `GET /metrics`):
+// exact bytes for counters, gauges and histograms with labels, HELP and label-value escaping,
+// number formatting, and a round trip through the strict test parser.
 #include <gtest/gtest.h>
 
 #include <limits>

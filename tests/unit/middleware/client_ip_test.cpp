@@ -1,5 +1,5 @@
-// ClientIp (SPEC §2 TRUSTED_PROXIES): X-Forwarded-For is believed only from trusted peers, and
-// then only up to the right-most untrusted hop.
+// ClientIp (TRUSTED_PROXIES in docs/configuration.md): X-Forwarded-For is believed only from
+// trusted peers, and then only up to the right-most untrusted hop.
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>

@@ -1,4 +1,5 @@
-// Cors (SPEC §2 CORS_*, §3): simple requests, preflights allowed and refused, Vary, credentials.
+// Cors (docs/configuration.md CORS_*, docs/http-api.md "CORS"): simple requests, preflights allowed
+// and refused, Vary, credentials.
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>

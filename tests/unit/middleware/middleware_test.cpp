@@ -1,6 +1,6 @@
 // The kit middleware driven through a real kit::http::Pipeline with a terminal handler:
-// RequestId (X-Request-ID + traceparent), SecurityHeaders (SPEC §3 "Headers on every response"),
-// ErrorMapping (SPEC §3 "Errors") and AccessLog (SPEC §4).
+// RequestId (X-Request-ID + traceparent), SecurityHeaders (docs/http-api.md "Headers on every
+// response"), ErrorMapping (docs/http-api.md "Errors") and AccessLog (docs/operations.md "Logs").
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -377,7 +377,8 @@ TEST_F(ErrorMappingTest, UnexpectedExceptionBecomesAnOpaque500) {
                         R"("request_id":"rid-1"})");
   EXPECT_EQ(res.body().find("secret"), std::string::npos);
   expect_json(res);
-  // The detail goes to the log, with the exception type, as unhandled_exception (SPEC §4).
+  // The detail goes to the log, with the exception type, as unhandled_exception (see
+  // docs/operations.md "Logs").
   EXPECT_NE(logged.find(R"("event":"unhandled_exception")"), std::string::npos) << logged;
   EXPECT_NE(logged.find(R"("exception":"std::runtime_error")"), std::string::npos) << logged;
   EXPECT_NE(logged.find("secret internal detail"), std::string::npos) << logged;

@@ -1,5 +1,5 @@
-// Request/response schemas of SPEC §3: every failing field at once, the exact rules for email,
-// name and password, unknown fields ignored, and a UserResponse that cannot carry the hash.
+// Request/response schemas of docs/http-api.md: every failing field at once, the exact rules for
+// email, name and password, unknown fields ignored, and a UserResponse that cannot carry the hash.
 #include "service/schemas/users.hpp"
 
 #include <gtest/gtest.h>

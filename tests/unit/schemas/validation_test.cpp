@@ -1,5 +1,5 @@
 // The FieldSpec-driven validation helpers: code points, Unicode trimming, control characters
-// and the SPEC §3 email rules.
+// and the email rules of docs/http-api.md ("User fields").
 #include "service/schemas/validation.hpp"
 
 #include <gtest/gtest.h>

@@ -231,7 +231,7 @@ TEST_F(PasswordHasherTest, RefusesCostsBelowLibsodiumsMinimum) {
   EXPECT_NO_THROW(PasswordHasher(pool_, kLowCost));
 }
 
-// The production default (SPEC §2: 19456 KiB, 2 iterations), end to end once.
+// The production default (docs/configuration.md: 19456 KiB, 2 iterations), end to end once.
 TEST_F(PasswordHasherTest, DefaultCostRoundTrip) {
   PasswordHasher hasher(pool_, PasswordHashCost{});
   EXPECT_EQ(hasher.cost().memory_kib, 19456U);

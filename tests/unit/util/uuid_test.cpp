@@ -1,5 +1,5 @@
-// kit::util UUIDs and random ids (SPEC §3: "IDs are UUIDs (v4, or v7 for index locality) as
-// lowercase strings").
+// kit::util UUIDs and random ids (docs/http-api.md "Conventions": user ids are UUID v7, request
+// ids UUID v4, written as lowercase strings).
 #include "kit/util/uuid.hpp"
 
 #include <gtest/gtest.h>
