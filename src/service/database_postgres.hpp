@@ -25,8 +25,6 @@ class PostgresDatabase final : public Database {
   explicit PostgresDatabase(std::unique_ptr<kit::db::pg::Pool> pool)
       : pool_(std::move(pool)), users_(*pool_) {}
 
-  kit::db::pg::Pool& pool() noexcept { return *pool_; }
-
  private:
   std::unique_ptr<kit::db::pg::Pool> pool_;
   repositories::PgUserRepository users_;

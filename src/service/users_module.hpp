@@ -34,7 +34,6 @@ class UsersModule {
   void register_routes(kit::http::Router& router, const kit::ratelimit::Guard& auth_guard);
 
   services::UserService& users() noexcept { return users_; }
-  services::AuthService& auth() noexcept { return auth_; }
 
  private:
   kit::async::WorkerPool pool_;

@@ -2,7 +2,6 @@
 // Per-request state shared by the middleware chain and the handler: correlation ids, the
 // matched route, path parameters, the client address and a slot for what dependencies resolve
 // (the current user). Lives on the connection coroutine's frame for one request.
-#include <any>
 #include <array>
 #include <chrono>
 #include <optional>
@@ -51,7 +50,6 @@ struct RequestContext {
   // When the server gives up on this request (REQUEST_TIMEOUT_SECONDS) for routes that wait
   // (RouteInfo::waits); none otherwise. Handlers pass it to the work they start.
   kit::async::Deadline deadline;
-  std::any user;  // set by the current-user dependency
   // The default rate-limit policy's decision, when it covers this request (the RateLimit link
   // adds its header fields to the response or error that comes back).
   std::optional<ratelimit::Decision> rate_limit;
@@ -76,7 +74,6 @@ struct RequestContext {
     params.clear();
     started = std::chrono::steady_clock::now();
     deadline = {};
-    user.reset();
     rate_limit.reset();
     fixed_headers = {};
     log_fields_ = {kit::log::Field{"", nullptr}, kit::log::Field{"", nullptr}};

@@ -1,6 +1,5 @@
 #include "service/api/dependencies.hpp"
 
-#include <any>
 #include <string>
 
 #include "kit/errors/app_error.hpp"
@@ -10,28 +9,6 @@ namespace user_service::api {
 namespace http = kit::http;
 
 namespace {
-
-struct TokenSubject {
-  std::string user_id;
-};
-
-// While a protected handler runs, ctx.user holds a POINTER to what the dependency resolved,
-// which lives in the protecting coroutine's frame until the handler is done. A pointer fits
-// std::any's small buffer: storing the User itself there cost a heap allocation and a move per
-// request. The slot is emptied on the way out so no pointer outlives what it points to.
-class ContextSlot {
- public:
-  template <class T>
-  ContextSlot(http::RequestContext& ctx, const T& value) : ctx_(ctx) {
-    ctx_.user = &value;
-  }
-  ~ContextSlot() { ctx_.user.reset(); }
-  ContextSlot(const ContextSlot&) = delete;
-  ContextSlot& operator=(const ContextSlot&) = delete;
-
- private:
-  http::RequestContext& ctx_;
-};
 
 // No Bearer credential, or an empty one: 401 without a log line (nothing was verified).
 std::string_view token_of(const http::Request& req) {
@@ -67,7 +44,7 @@ std::optional<std::string_view> bearer_token(const http::Request& req) noexcept 
   return value;
 }
 
-http::Handler CurrentUser::protect(http::Handler handler) const {
+http::Handler CurrentUser::protect(UserHandler handler) const {
   return
       [this, handler = std::move(handler)](
           http::Request& req, http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {
@@ -76,18 +53,16 @@ http::Handler CurrentUser::protect(http::Handler handler) const {
         const std::optional<domain::User> user =
             co_await auth_.authenticate(token, reason, ctx.deadline);
         if (!user) reject(ctx, reason);
-        const ContextSlot slot(ctx, *user);
-        co_return co_await handler(req, ctx);
+        co_return co_await handler(req, ctx, *user);
       };
 }
 
-http::Handler CurrentUser::protect_token(http::Handler handler) const {
+http::Handler CurrentUser::protect_token(SubjectHandler handler) const {
   return
       [this, handler = std::move(handler)](
           http::Request& req, http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {
         const TokenSubject subject{verified_subject(req, ctx)};
-        const ContextSlot slot(ctx, subject);
-        co_return co_await handler(req, ctx);
+        co_return co_await handler(req, ctx, subject);
       };
 }
 
@@ -99,18 +74,9 @@ std::string CurrentUser::verified_subject(const http::Request& req,
   return std::move(*subject);
 }
 
-const domain::User& current_user(const http::RequestContext& ctx) {
-  return *std::any_cast<const domain::User*>(ctx.user);
-}
-
-std::string_view token_subject(const http::RequestContext& ctx) {
-  return std::any_cast<const TokenSubject*>(ctx.user)->user_id;
-}
-
 const domain::User& accept_caller(http::RequestContext& ctx,
                                   const std::optional<domain::User>& caller) {
   if (!caller) reject(ctx, services::AuthService::kUnknownSubject);
-  ctx.user = &*caller;
   return *caller;
 }
 

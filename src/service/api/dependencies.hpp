@@ -5,6 +5,7 @@
 // (a deleted user's token is refused). Failures are 401 with `WWW-Authenticate: Bearer` (plus
 // error="invalid_token" when a token was sent), a bad token logged as `token_rejected` with
 // its reason (never the token).
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,22 +21,35 @@ namespace user_service::api {
 // credential (no header, or another scheme). An empty token comes back as "".
 std::optional<std::string_view> bearer_token(const kit::http::Request& req) noexcept;
 
+// The verified token's subject: the caller's user id, not yet loaded.
+struct TokenSubject {
+  std::string user_id;
+};
+
+// A handler that runs for a signed-in user gets that user as a parameter (the FastAPI guide's
+// `read_user_me(current_user: CurrentUser)`). It lives until the handler's response is made.
+using UserHandler = std::function<boost::asio::awaitable<kit::http::Response>(
+    kit::http::Request&, kit::http::RequestContext&, const domain::User& current_user)>;
+// A handler that loads the caller itself gets the verified token's subject.
+using SubjectHandler = std::function<boost::asio::awaitable<kit::http::Response>(
+    kit::http::Request&, kit::http::RequestContext&, const TokenSubject& subject)>;
+
 class CurrentUser {
  public:
   explicit CurrentUser(services::AuthService& auth) : auth_(auth) {}
 
-  // Wraps a handler so that it runs only for an authenticated user: current_user(ctx).
-  kit::http::Handler protect(kit::http::Handler handler) const;
+  // The route's handler: runs `handler` only for an authenticated user, whom it receives.
+  kit::http::Handler protect(UserHandler handler) const;
 
   // Like protect(), but the caller is NOT loaded here: the token is verified (no database) and
-  // the handler gets its subject, token_subject(ctx). The handler loads the caller in the same
-  // statement as whatever else it reads and hands it to accept_caller(), which finishes the
-  // check exactly as protect() would. Why: protect() plus the handler's own lookup is two
+  // the handler gets its subject. The handler loads the caller in the same statement as
+  // whatever else it reads and hands it to accept_caller(), which finishes the check exactly
+  // as protect() would. Why: protect() plus the handler's own lookup is two
   // database round trips; GET /users/{id} measured 0.29x of pgbench's transactions/s that way
   // (not_found 0.26x, 84 and 104 us of service CPU per request) while the one-lookup
   // GET /users/me ran at 0.49x. With one round trip: 0.31-0.41x and 0.33-0.38x, 62-72 us per
   // request, on a par with /me in the same runs (bench; a shared, noisy machine).
-  kit::http::Handler protect_token(kit::http::Handler handler) const;
+  kit::http::Handler protect_token(SubjectHandler handler) const;
 
  private:
   // The verified subject; throws Unauthorized (a bad token is logged as token_rejected).
@@ -44,17 +58,9 @@ class CurrentUser {
   services::AuthService& auth_;
 };
 
-// The user resolved for a protected handler (precondition: protect(), or protect_token() after
-// accept_caller()).
-const domain::User& current_user(const kit::http::RequestContext& ctx);
-
-// The verified token subject (the caller's user id) under protect_token().
-std::string_view token_subject(const kit::http::RequestContext& ctx);
-
-// Under protect_token(): `caller` is the user loaded for token_subject(ctx), nullopt when it no
-// longer exists. Returns it (from now on also current_user(ctx)) or throws the same 401 as
-// protect() (logged as token_rejected, reason unknown_subject). `caller` must outlive the
-// handler's use of current_user(ctx).
+// Under protect_token(): `caller` is the user loaded for the subject, nullopt when it no longer
+// exists. Returns it or throws the same 401 as protect() (logged as token_rejected, reason
+// unknown_subject).
 const domain::User& accept_caller(kit::http::RequestContext& ctx,
                                   const std::optional<domain::User>& caller);
 

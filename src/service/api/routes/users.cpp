@@ -2,6 +2,8 @@
 
 #include <rapidjson/document.h>
 
+#include <functional>
+
 #include "kit/errors/app_error.hpp"
 #include "kit/errors/envelope.hpp"
 #include "kit/http/body.hpp"
@@ -45,29 +47,91 @@ http::Response user_not_found(std::string_view id, const http::RequestContext& c
                                      ctx.request_id, version);
 }
 
-// GCC 12 reports a false -Wmismatched-new-delete in this coroutine's ramp: Asio's frame
+// One function per route, its OpenAPI metadata beside it; register_user_routes() at the end
+// lists them. A handler that needs the signed-in user takes it as its last parameter and is
+// registered through CurrentUser::protect (docs/life-of-a-request.md "Adding a route").
+
+const std::vector<std::string> kTags{"users"};
+
+// GCC 12 reports a false -Wmismatched-new-delete in these coroutines' ramps: Asio's frame
 // operator new (recycling allocator) is inlined, its matching operator delete is not recognized.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+// POST /api/v1/users/. The `auth` policy counts the client before the body is read.
+awaitable<http::Response> register_user(services::UserService& users,
+                                        const kit::ratelimit::Guard& guard, http::Request& req,
+                                        http::RequestContext& ctx) {
+  std::string ip_key = "register-client:" + kit::net::client_key(ctx.client_ip);
+  const kit::ratelimit::Decision decision = co_await guard.check(std::move(ip_key));
+  try {
+    rapidjson::Document body;
+    http::read_json_body(req, body);
+    schemas::UserCreate request = schemas::UserCreate::from_json(body);
+    const domain::User user =
+        co_await users.register_user(std::move(request), domain::Role::user, ctx.deadline);
+    ctx.log("users").info("user_registered", {{"user_id", user.id}});
+    http::Response res = http::json_response(
+        http::Status::created, schemas::UserResponse::from(user).to_json(), req.version());
+    res.set(http::Field::location, "/api/v1/users/" + user.id);
+    guard.apply_headers(res, decision);
+    co_return res;
+  } catch (kit::errors::AppError& error) {
+    guard.apply_headers(error, decision);  // a 409 or 422 still shows the budget
+    throw;
+  }
+}
+
+http::RouteInfo register_user_route() {
+  return {.summary = "Register a new user",
+          .tags = kTags,
+          .openapi = {.operation_id = "register_user",
+                      .request_body = {{"application/json", "UserCreate"}},
+                      .responses = {{201,
+                                     "The new user",
+                                     "UserResponse",
+                                     {{"Location", "/api/v1/users/{id} of the new user"}}}},
+                      .errors = {{409, "Email already registered"},
+                                 {429,
+                                  "Too many requests: the default policy, or the auth policy per "
+                                  "client; retry after Retry-After seconds"}}}};
+}
+
+// GET /api/v1/users/me
+awaitable<http::Response> read_current_user(http::Request& req, http::RequestContext& /*ctx*/,
+                                            const domain::User& current_user) {
+  co_return http::json_response(http::Status::ok, schemas::UserResponse::to_json(current_user),
+                                req.version());
+}
+
+http::RouteInfo read_current_user_route() {
+  return {.summary = "The current user",
+          .tags = kTags,
+          .openapi = {.operation_id = "read_current_user",
+                      .responses = {{200, "The current user", "UserResponse"}},
+                      .bearer = true}};
+}
+
 // PATCH /api/v1/users/me. A current_password that will be verified is a password guess: it
 // counts against the same budgets as the token route (README "Rate limiting"), before argon2id
 // runs.
 awaitable<http::Response> update_current_user(services::UserService& users,
                                               const PasswordBudget& budget, http::Request& req,
-                                              http::RequestContext& ctx) {
+                                              http::RequestContext& ctx,
+                                              const domain::User& current_user) {
   rapidjson::Document body;
   http::read_json_body(req, body);
   schemas::UserUpdate change = schemas::UserUpdate::from_json(body);
-  const domain::User& me = current_user(ctx);
   std::optional<kit::ratelimit::Decision> shown;
-  if (services::UserService::checks_password(me, change)) {
+  if (services::UserService::checks_password(current_user, change)) {
     const kit::ratelimit::Decision by_client = co_await budget.check_client(ctx.client_ip);
-    const kit::ratelimit::Decision by_account = co_await budget.check_account(me.email);
+    const kit::ratelimit::Decision by_account = co_await budget.check_account(current_user.email);
     shown = kit::ratelimit::Guard::stricter(by_client, by_account);
   }
   try {
     const bool password_changed = change.password.has_value();
-    const domain::User updated = co_await users.update_me(me, std::move(change), ctx.deadline);
+    const domain::User updated =
+        co_await users.update_me(current_user, std::move(change), ctx.deadline);
     ctx.log("users").info("user_updated",
                           {{"user_id", updated.id}, {"password_changed", password_changed}});
     http::Response res = http::json_response(
@@ -79,144 +143,112 @@ awaitable<http::Response> update_current_user(services::UserService& users,
     throw;
   }
 }
+
+http::RouteInfo update_current_user_route() {
+  return {.summary = "Change the current user (email or password need current_password)",
+          .tags = kTags,
+          .openapi = {.operation_id = "update_current_user",
+                      .request_body = {{"application/json", "UserUpdate"}},
+                      .responses = {{200, "The changed user", "UserResponse"}},
+                      .errors = {{403, "Wrong current_password"},
+                                 {409, "Email already registered"},
+                                 {429,
+                                  "Too many requests: the default policy, or, when "
+                                  "current_password is checked, the auth policy (per client and "
+                                  "per account, shared with sign-in); retry after Retry-After "
+                                  "seconds"}},
+                      .bearer = true}};
+}
+
+// DELETE /api/v1/users/me
+awaitable<http::Response> delete_current_user(services::UserService& users, http::Request& req,
+                                              http::RequestContext& ctx,
+                                              const domain::User& current_user) {
+  co_await users.delete_me(current_user, ctx.deadline);
+  ctx.log("users").info("user_deleted", {{"user_id", current_user.id}});
+  co_return http::empty_response(http::Status::no_content, req.version());
+}
+
+http::RouteInfo delete_current_user_route() {
+  return {.summary = "Delete the current user",
+          .tags = kTags,
+          .openapi = {.operation_id = "delete_current_user",
+                      .responses = {{204, "Deleted; the user's tokens now get 401"}},
+                      .bearer = true}};
+}
+
+// GET /api/v1/users/{user_id}, under protect_token(): the caller and the requested user are
+// loaded by ONE statement (see CurrentUser::protect_token and UserService::read_user).
+awaitable<http::Response> read_user(services::UserService& users, http::Request& req,
+                                    http::RequestContext& ctx, const TokenSubject& subject) {
+  const std::string_view raw_id = ctx.params.get("user_id");
+  const services::UserRead read = co_await users.read_user(subject.user_id, raw_id, ctx.deadline);
+  accept_caller(ctx, read.caller);  // a caller deleted meanwhile: 401
+  // Anyone but the user itself or an admin gets the same 404 as for an unknown id, so ids of
+  // other users cannot be probed.
+  const domain::User* shown = read.visible();
+  if (shown == nullptr) co_return user_not_found(raw_id, ctx, req.version());
+  co_return http::json_response(http::Status::ok, schemas::UserResponse::to_json(*shown),
+                                req.version());
+}
+
+http::RouteInfo read_user_route() {
+  return {.summary = "A user by id (the user itself or an admin)",
+          .tags = kTags,
+          .openapi = {.operation_id = "read_user",
+                      .parameters = {{.name = "user_id",
+                                      .in = "path",
+                                      .required = true,
+                                      .description = "The user's id (a UUID)",
+                                      .schema = R"({"type":"string"})"}},
+                      .responses = {{200, "The user", "UserResponse"}},
+                      .errors = {{404, "Not the caller, not visible to it, or no such id"}},
+                      .bearer = true}};
+}
+
+// GET /api/v1/users (admins only)
+awaitable<http::Response> list_users(services::UserService& users, http::Request& req,
+                                     http::RequestContext& ctx, const domain::User& current_user) {
+  if (current_user.role != domain::Role::admin) {
+    throw kit::errors::Forbidden("Admin role required");
+  }
+  const schemas::ListUsersQuery query = schemas::ListUsersQuery::from_query(http::read_query(req));
+  const schemas::UserListResponse page = co_await users.list(query, ctx.deadline);
+  co_return http::json_response(http::Status::ok, page.to_json(), req.version());
+}
+
+http::RouteInfo list_users_route() {
+  return {.summary = "List users, newest first (admins only)",
+          .tags = kTags,
+          .openapi = {.operation_id = "list_users",
+                      .parameters = schemas::query_parameters(schemas::ListUsersQuery::schema()),
+                      .responses = {{200, "One page of users", "UserListResponse"}},
+                      .errors = {{403, "The caller is not an admin"}},
+                      .bearer = true}};
+}
+
 #pragma GCC diagnostic pop
 
 }  // namespace
 
 void register_user_routes(http::Router& router, services::UserService& users,
                           const CurrentUser& current, const kit::ratelimit::Guard& guard) {
-  const std::vector<std::string> tags{"users"};
-  const auto list_query = schemas::query_parameters(schemas::ListUsersQuery::schema());
-
-  router.add(
-      http::Verb::post, "/api/v1/users/",
-      [&users, &guard](http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
-        // The `auth` policy per client on registration, before the body is read.
-        std::string ip_key = "register-client:" + kit::net::client_key(ctx.client_ip);
-        const kit::ratelimit::Decision decision = co_await guard.check(std::move(ip_key));
-        try {
-          rapidjson::Document body;
-          http::read_json_body(req, body);
-          schemas::UserCreate request = schemas::UserCreate::from_json(body);
-          const domain::User user =
-              co_await users.register_user(std::move(request), domain::Role::user, ctx.deadline);
-          ctx.log("users").info("user_registered", {{"user_id", user.id}});
-          http::Response res = http::json_response(
-              http::Status::created, schemas::UserResponse::from(user).to_json(), req.version());
-          res.set(http::Field::location, "/api/v1/users/" + user.id);
-          guard.apply_headers(res, decision);
-          co_return res;
-        } catch (kit::errors::AppError& error) {
-          guard.apply_headers(error, decision);  // a 409 or 422 still shows the budget
-          throw;
-        }
-      },
-      {.summary = "Register a new user",
-       .tags = tags,
-       .openapi = {.operation_id = "register_user",
-                   .request_body = {{"application/json", "UserCreate"}},
-                   .responses = {{201,
-                                  "The new user",
-                                  "UserResponse",
-                                  {{"Location", "/api/v1/users/{id} of the new user"}}}},
-                   .errors = {{409, "Email already registered"},
-                              {429,
-                               "Too many requests: the default policy, or the auth policy per "
-                               "client; retry after Retry-After seconds"}}}});
-
-  router.add(http::Verb::get, "/api/v1/users/me",
-             current.protect(
-                 [](http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
-                   co_return http::json_response(http::Status::ok,
-                                                 schemas::UserResponse::to_json(current_user(ctx)),
-                                                 req.version());
-                 }),
-             {.summary = "The current user",
-              .tags = tags,
-              .openapi = {.operation_id = "read_current_user",
-                          .responses = {{200, "The current user", "UserResponse"}},
-                          .bearer = true}});
-
-  router.add(
-      http::Verb::patch, "/api/v1/users/me",
-      current.protect(
-          [&users, budget = PasswordBudget(guard)](http::Request& req, http::RequestContext& ctx) {
-            return update_current_user(users, budget, req, ctx);
-          }),
-      {.summary = "Change the current user (email or password need current_password)",
-       .tags = tags,
-       .openapi = {.operation_id = "update_current_user",
-                   .request_body = {{"application/json", "UserUpdate"}},
-                   .responses = {{200, "The changed user", "UserResponse"}},
-                   .errors = {{403, "Wrong current_password"},
-                              {409, "Email already registered"},
-                              {429,
-                               "Too many requests: the default policy, or, when current_password "
-                               "is checked, the auth policy (per client and per account, shared "
-                               "with sign-in); retry after Retry-After seconds"}},
-                   .bearer = true}});
-
-  router.add(http::Verb::delete_, "/api/v1/users/me",
-             current.protect([&users](http::Request& req,
-                                      http::RequestContext& ctx) -> awaitable<http::Response> {
-               const domain::User& me = current_user(ctx);
-               co_await users.delete_me(me, ctx.deadline);
-               ctx.log("users").info("user_deleted", {{"user_id", me.id}});
-               co_return http::empty_response(http::Status::no_content, req.version());
-             }),
-             {.summary = "Delete the current user",
-              .tags = tags,
-              .openapi = {.operation_id = "delete_current_user",
-                          .responses = {{204, "Deleted; the user's tokens now get 401"}},
-                          .bearer = true}});
-
-  // protect_token(): the caller and the requested user are loaded by ONE statement (see
-  // CurrentUser::protect_token and UserService::read_user).
-  router.add(
-      http::Verb::get, "/api/v1/users/{user_id}",
-      current.protect_token([&users](http::Request& req,
-                                     http::RequestContext& ctx) -> awaitable<http::Response> {
-        const std::string_view raw_id = ctx.params.get("user_id");
-        const std::string_view caller_id = token_subject(ctx);
-        const services::UserRead read = co_await users.read_user(caller_id, raw_id, ctx.deadline);
-        accept_caller(ctx, read.caller);  // a caller deleted meanwhile: 401
-        // Anyone but the user itself or an admin gets the same 404 as for an unknown id,
-        // so ids of other users cannot be probed.
-        const domain::User* shown = read.visible();
-        if (shown == nullptr) co_return user_not_found(raw_id, ctx, req.version());
-        co_return http::json_response(http::Status::ok, schemas::UserResponse::to_json(*shown),
-                                      req.version());
-      }),
-      {.summary = "A user by id (the user itself or an admin)",
-       .tags = tags,
-       .openapi = {.operation_id = "read_user",
-                   .parameters = {{.name = "user_id",
-                                   .in = "path",
-                                   .required = true,
-                                   .description = "The user's id (a UUID)",
-                                   .schema = R"({"type":"string"})"}},
-                   .responses = {{200, "The user", "UserResponse"}},
-                   .errors = {{404, "Not the caller, not visible to it, or no such id"}},
-                   .bearer = true}});
-
-  router.add(http::Verb::get, "/api/v1/users",
-             current.protect([&users](http::Request& req,
-                                      http::RequestContext& ctx) -> awaitable<http::Response> {
-               if (current_user(ctx).role != domain::Role::admin) {
-                 throw kit::errors::Forbidden("Admin role required");
-               }
-               const schemas::ListUsersQuery query =
-                   schemas::ListUsersQuery::from_query(http::read_query(req));
-               const schemas::UserListResponse page = co_await users.list(query, ctx.deadline);
-               co_return http::json_response(http::Status::ok, page.to_json(), req.version());
-             }),
-             {.summary = "List users, newest first (admins only)",
-              .tags = tags,
-              .openapi = {.operation_id = "list_users",
-                          .parameters = list_query,
-                          .responses = {{200, "One page of users", "UserListResponse"}},
-                          .errors = {{403, "The caller is not an admin"}},
-                          .bearer = true}});
+  using http::Verb;
+  using std::bind_front;
+  const auto svc = std::ref(users);
+  router.add(Verb::post, "/api/v1/users/", bind_front(register_user, svc, std::cref(guard)),
+             register_user_route());
+  router.add(Verb::get, "/api/v1/users/me", current.protect(read_current_user),
+             read_current_user_route());
+  router.add(Verb::patch, "/api/v1/users/me",
+             current.protect(bind_front(update_current_user, svc, PasswordBudget(guard))),
+             update_current_user_route());
+  router.add(Verb::delete_, "/api/v1/users/me",
+             current.protect(bind_front(delete_current_user, svc)), delete_current_user_route());
+  router.add(Verb::get, "/api/v1/users/{user_id}",
+             current.protect_token(bind_front(read_user, svc)), read_user_route());
+  router.add(Verb::get, "/api/v1/users", current.protect(bind_front(list_users, svc)),
+             list_users_route());
 }
 
 }  // namespace user_service::api
