@@ -33,6 +33,7 @@ kit::http::ServerOptions server_options(const Settings& s) {
       .request_timeout = s.request_timeout,
       .keepalive_timeout = s.keepalive_timeout,
       .max_connections = s.max_connections,
+      .shutdown_delay = s.shutdown_delay,
       .shutdown_grace = s.shutdown_grace,
   };
 }

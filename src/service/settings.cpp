@@ -273,6 +273,9 @@ void load_http_limits(Context& c) {
   s.keepalive_timeout =
       r.seconds("KEEPALIVE_TIMEOUT_SECONDS", 75s, {.min = 1ms, .max = kMaxTimeout});
   s.max_connections = r.integer<std::size_t>("MAX_CONNECTIONS", 10'000, 1, 1'000'000);
+  // Development has no load balancer to wait for: Ctrl-C stops at once.
+  s.shutdown_delay = r.seconds("SHUTDOWN_DELAY_SECONDS", c.development() ? 0s : 5s,
+                               {.min = 0ms, .max = kMaxTimeout});
   s.shutdown_grace = r.seconds("SHUTDOWN_GRACE_SECONDS", 20s, {.min = 0ms, .max = kMaxTimeout});
 }
 
@@ -422,6 +425,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"REQUEST_TIMEOUT_SECONDS", format_seconds(s.request_timeout)},
       {"KEEPALIVE_TIMEOUT_SECONDS", format_seconds(s.keepalive_timeout)},
       {"MAX_CONNECTIONS", std::to_string(s.max_connections)},
+      {"SHUTDOWN_DELAY_SECONDS", format_seconds(s.shutdown_delay)},
       {"SHUTDOWN_GRACE_SECONDS", format_seconds(s.shutdown_grace)},
       {"LOG_LEVEL", std::string(kit::log::to_string(s.log_level))},
       {"LOG_FORMAT", s.log_format == kit::log::Format::json ? "json" : "console"},

@@ -69,6 +69,7 @@ struct Settings {
   std::chrono::milliseconds request_timeout{30'000};
   std::chrono::milliseconds keepalive_timeout{75'000};
   std::size_t max_connections = 10'000;
+  std::chrono::milliseconds shutdown_delay{5'000};
   std::chrono::milliseconds shutdown_grace{20'000};
 
   kit::log::Level log_level = kit::log::Level::info;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The deployment files say the same ports, paths and settings as the service (issue 7).
+"""The deployment files say the same ports, paths and settings as the service.
 
     consistency_test.py REPO_ROOT /path/to/user-service
 
@@ -26,6 +26,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dockerfile_lib as lib  # noqa: E402
 
 from dockerfile_lib import check, failures  # noqa: E402
+
+# SHUTDOWN_DELAY_SECONDS outside development (docs/configuration.md); check-config above runs in
+# development, where it is 0.
+PRODUCTION_SHUTDOWN_DELAY = 5.0
+
+
+def compose_seconds(value, fallback):
+    """A compose environment value: a number, or `${NAME:-default}`; else the fallback."""
+    m = re.fullmatch(r"\$\{[A-Z0-9_]+:-([0-9.]+)\}", str(value)) if value is not None else None
+    if m:
+        return float(m.group(1))
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float(fallback)
 
 
 def load_yaml_files(root):
@@ -198,8 +213,12 @@ def main():
     check(app.get("healthcheck", {}).get("test") == ["CMD", "user-service", "healthcheck"],
           f"compose: healthcheck {app.get('healthcheck')}")
     sgp = str(app.get("stop_grace_period", "10s"))
-    check(sgp.endswith("s") and float(sgp[:-1]) > grace,
-          f"compose: stop_grace_period {sgp} is not longer than SHUTDOWN_GRACE_SECONDS {grace:g}")
+    app_env = app.get("environment", {}) if isinstance(app.get("environment"), dict) else {}
+    compose_grace = compose_seconds(app_env.get("SHUTDOWN_GRACE_SECONDS"), grace)
+    compose_delay = compose_seconds(app_env.get("SHUTDOWN_DELAY_SECONDS"), PRODUCTION_SHUTDOWN_DELAY)
+    check(sgp.endswith("s") and float(sgp[:-1]) > compose_grace + compose_delay,
+          f"compose: stop_grace_period {sgp} is not longer than SHUTDOWN_DELAY_SECONDS "
+          f"{compose_delay:g} + SHUTDOWN_GRACE_SECONDS {compose_grace:g}")
     volumes = compose.get("volumes", {}) or {}
     pg_volumes = [v.split(":")[0] for v in services.get("postgres", {}).get("volumes", [])]
     check(any(v in volumes for v in pg_volumes), f"compose: postgres data is not on a named volume {pg_volumes}")
@@ -238,6 +257,7 @@ def main():
     check("DATABASE_URL" in secret_keys and "DATABASE_URL" not in cm_data,
           "DATABASE_URL must come from the Secret (no SQLite default in Kubernetes)")
     cm_grace = float(cm_data.get("SHUTDOWN_GRACE_SECONDS", grace))
+    cm_delay = float(cm_data.get("SHUTDOWN_DELAY_SECONDS", PRODUCTION_SHUTDOWN_DELAY))
 
     deployments = kinds.get("Deployment", [])
     check(len(deployments) == 1, f"want one Deployment, found {len(deployments)}")
@@ -260,16 +280,20 @@ def main():
     probe("startupProbe", live)
     probe("livenessProbe", live)
     probe("readinessProbe", ready)
+    # The endpoint removal needs time to reach kube-proxy and the ingress: either the service
+    # keeps its listener open (SHUTDOWN_DELAY_SECONDS) or a preStop sleep holds SIGTERM back.
     pre = c.get("lifecycle", {}).get("preStop", {})
     sleep = pre.get("sleep", {}).get("seconds")
     cmd = pre.get("exec", {}).get("command", [])
     if sleep is None and len(cmd) == 2 and cmd[0] in ("sleep", "/bin/sleep") and cmd[1].isdigit():
         sleep = int(cmd[1])
-    check(sleep is not None and sleep > 0, f"Deployment: no preStop sleep: {pre}")
+    sleep = sleep or 0
+    check(cm_delay + sleep > 0, f"Deployment: neither SHUTDOWN_DELAY_SECONDS ({cm_delay:g}) nor a "
+          f"preStop sleep ({pre}) gives the endpoint removal time")
     tgps = pod_spec.get("terminationGracePeriodSeconds", 30)
-    check(sleep is not None and tgps > cm_grace + sleep,
+    check(tgps > cm_grace + cm_delay + sleep,
           f"terminationGracePeriodSeconds {tgps} is not > SHUTDOWN_GRACE_SECONDS {cm_grace:g} + "
-          f"preStop {sleep}")
+          f"SHUTDOWN_DELAY_SECONDS {cm_delay:g} + preStop {sleep}")
     res = c.get("resources", {})
     for part in ("requests", "limits"):
         check({"cpu", "memory"} <= set(res.get(part, {})), f"Deployment: resources.{part} {res.get(part)}")

@@ -1,8 +1,13 @@
-// End-to-end: graceful shutdown (SPEC §6) and connection limits and timeouts (SPEC §2).
+// End-to-end: graceful shutdown (docs/operations.md "Graceful shutdown (drain)") and connection
+// limits and timeouts (docs/configuration.md).
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <atomic>
+#include <cerrno>
+#include <mutex>
 #include <thread>
 
 #include "support/http_client.hpp"
@@ -13,6 +18,31 @@ namespace e2e {
 namespace {
 
 using namespace std::chrono_literals;
+
+// What a client's connection pool sees when it takes a kept-alive connection out to reuse it
+// (what Node's agent, urllib3 and nginx's upstream pool look at before writing).
+enum class PooledState { open, closed_cleanly, reset };
+
+PooledState pooled_state(Connection& c) {
+  const int fd = c.socket().native_handle();
+  pollfd pfd{fd, POLLIN, 0};
+  if (poll(&pfd, 1, 0) <= 0) return PooledState::open;
+  char byte;
+  const ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return PooledState::closed_cleanly;
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return PooledState::open;
+  return PooledState::reset;  // an error, or bytes nobody asked for
+}
+
+bool logged(ServiceProcess& svc, const std::string& event) {
+  return svc
+      .wait_for_line(
+          [&](const std::string& l) {
+            return l.find("\"event\":\"" + event + "\"") != std::string::npos;
+          },
+          10s)
+      .has_value();
+}
 
 TEST(Lifecycle, SigtermAnswersRequestsInFlightThenExitsZero) {
   ServiceProcess svc(test_env({{"SHUTDOWN_GRACE_SECONDS", "10"}}));
@@ -125,6 +155,101 @@ TEST(Lifecycle, ANewConnectionMaySendItsFirstRequestEarlyInTheDrain) {
   EXPECT_EQ(svc.wait_exit(10s), 0);
 }
 
+// A client (or a proxy's upstream pool) holds kept-alive connections and goes on using them after
+// the signal, as it does until the load balancer has taken the instance out. Every request it
+// writes is answered (200, Connection: close); a pooled connection the server closed is seen
+// closed (FIN) before anything is written on it; nothing is reset; nothing pooled is closed
+// before the listener closes; new connections are accepted through SHUTDOWN_DELAY_SECONDS.
+TEST(Lifecycle, PooledKeepAliveConnectionsAreServedThroughTheDrainNeverReset) {
+  constexpr auto kDelay = 3s;
+  ServiceProcess svc(test_env({{"SHUTDOWN_DELAY_SECONDS", "3"}, {"SHUTDOWN_GRACE_SECONDS", "10"}}));
+  const std::string live = "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+  // When each pooled connection is taken out again, counted from the signal: well before the
+  // listener closes, and well after it closed (and the 1 s quiet period passed).
+  const std::vector<std::chrono::milliseconds> before_close{0ms,    300ms,  700ms,
+                                                            1100ms, 1500ms, 2000ms};
+  const std::vector<std::chrono::milliseconds> after_close{4500ms, 5000ms};
+  std::vector<std::unique_ptr<Connection>> pool;
+  for (std::size_t i = 0; i < before_close.size() + after_close.size(); ++i) {
+    pool.push_back(std::make_unique<Connection>(svc.port()));
+    pool.back()->send(live);
+    const auto res = pool.back()->read_response();
+    ASSERT_EQ(res.result_int(), 200);
+    ASSERT_TRUE(res.keep_alive());
+  }
+
+  svc.signal(SIGTERM);
+  ASSERT_TRUE(logged(svc, "shutdown_requested"));
+  const auto signalled = std::chrono::steady_clock::now();
+
+  std::mutex mu;
+  std::vector<std::string> failures;
+  std::atomic<int> answered{0}, closed_before_write{0};
+  auto fail = [&](std::string what) {
+    std::lock_guard lock(mu);
+    failures.push_back(std::move(what));
+  };
+  // Takes pooled connection i out at `at` and uses it the way a pool does.
+  auto use = [&](std::size_t i, std::chrono::milliseconds at, bool must_be_open) {
+    std::this_thread::sleep_until(signalled + at);
+    Connection& c = *pool[i];
+    const std::string who =
+        "connection " + std::to_string(i) + " at +" + std::to_string(at.count()) + " ms";
+    switch (pooled_state(c)) {
+      case PooledState::reset:
+        return fail(who + ": reset while pooled");
+      case PooledState::closed_cleanly:
+        ++closed_before_write;
+        if (must_be_open) fail(who + ": closed before the listener closed");
+        return;
+      case PooledState::open:
+        break;
+    }
+    try {
+      c.send(live);
+      const auto res = c.read_response(false, 10s);
+      if (res.result_int() != 200 || res.keep_alive()) {
+        return fail(who + ": " + std::to_string(res.result_int()) + " keep-alive " +
+                    std::to_string(res.keep_alive()));
+      }
+      ++answered;
+      if (!c.closed_by_peer(5s)) fail(who + ": not closed cleanly after Connection: close");
+    } catch (const std::exception& e) {
+      fail(who + ": request written, no answer: " + e.what());
+    }
+  };
+  std::vector<std::thread> clients;
+  for (std::size_t i = 0; i < before_close.size(); ++i)
+    clients.emplace_back(use, i, before_close[i], true);
+  for (std::size_t i = 0; i < after_close.size(); ++i) {
+    clients.emplace_back(use, before_close.size() + i, after_close[i], false);
+  }
+
+  // New connections are still accepted while the load balancers catch up: served, readiness
+  // 503, Connection: close.
+  std::this_thread::sleep_until(signalled + 1s);
+  try {
+    Connection fresh(svc.port());
+    fresh.send("GET /health/ready HTTP/1.1\r\nHost: x\r\n\r\n");
+    const auto res = fresh.read_response();
+    EXPECT_EQ(res.result_int(), 503);
+    EXPECT_EQ(res.body(), R"({"status":"shutting_down"})");
+    EXPECT_FALSE(res.keep_alive());
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "a new connection 1 s after the signal: " << e.what();
+  }
+  for (auto& t : clients) t.join();
+
+  for (const auto& f : failures) ADD_FAILURE() << f;
+  EXPECT_EQ(answered.load(), static_cast<int>(before_close.size()));
+  // The ones taken out long after the listener closed found them closed (FIN), nothing written.
+  EXPECT_EQ(closed_before_write.load(), static_cast<int>(after_close.size()));
+  EXPECT_GE(std::chrono::steady_clock::now() - signalled, kDelay);
+  EXPECT_TRUE(logged(svc, "listener_closed"));
+  EXPECT_EQ(svc.wait_exit(15s), 0);
+  EXPECT_TRUE(logged(svc, "service_stopped"));
+}
+
 TEST(Lifecycle, SecondSignalExitsAtOnce) {
   ServiceProcess svc(test_env({{"SHUTDOWN_GRACE_SECONDS", "60"}}));
   Connection busy(svc.port());
@@ -140,7 +265,7 @@ TEST(Lifecycle, SecondSignalExitsAtOnce) {
   EXPECT_NE(*code, 0);
 }
 
-// Found by ThreadSanitizer (issue #9): when the grace ran out while passwords were still being
+// Found by ThreadSanitizer: when the grace ran out while passwords were still being
 // hashed, the hasher's worker threads later resumed their requests on I/O contexts the server
 // had already destroyed (a use-after-free that ASan and TSan builds report, exit != 0).
 TEST(Lifecycle, ShutdownWhilePasswordsAreHashingExitsCleanly) {

@@ -29,12 +29,11 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using asio::ip::tcp;
 
-// A connection's state seen by its worker: the drain cancels idle ones, the sweeper cancels
-// the pending operation of any whose deadline passed.
+// A connection's state seen by its worker: the sweeper cancels the pending operation of any
+// whose deadline passed (the drain shortens the deadline of idle ones).
 struct Server::Session {
   tcp::socket* socket = nullptr;
-  bool idle = false;        // waiting for the next request
-  bool served_any = false;  // has answered at least one request
+  bool idle = false;  // waiting for the next request
   // When the operation under way must end: keep-alive wait, request read, response write.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 
@@ -46,8 +45,10 @@ struct Server::Session {
 
 namespace {
 
-// During a drain, how long a connection that has not sent its first request may still send it.
-constexpr std::chrono::milliseconds kFirstRequestWait{1000};
+// During a drain, an idle connection is closed only after it has been idle this long since the
+// signal (or since it went idle, if later): a request the client had already put on the wire
+// when the drain began arrives within it and is answered instead of lost.
+constexpr std::chrono::milliseconds kDrainQuietPeriod{1000};
 // How long a closing connection reads (and discards) what the client still sends.
 constexpr std::chrono::milliseconds kCloseWait{2000};
 
@@ -202,7 +203,9 @@ void Server::wait_for_signals() {
 }
 
 void Server::shutdown() {
-  if (shutting_down_.exchange(true, std::memory_order_acq_rel)) return;
+  if (shutdown_requested_.exchange(true, std::memory_order_acq_rel)) return;
+  listener_closes_at_ = std::chrono::steady_clock::now() + options_.shutdown_delay;
+  shutting_down_.store(true, std::memory_order_release);
   asio::post(workers_.front()->ctx, [this] {
     if (on_shutdown_) on_shutdown_();
     asio::co_spawn(workers_.front()->ctx, drain_and_stop(), asio::detached);
@@ -251,32 +254,41 @@ asio::awaitable<void> Server::sweep_deadlines(Worker& worker) {
   }
 }
 
-void Server::cancel_idle_sessions(bool include_new) {
+// When a connection that went idle at `idle_since`, during the drain, is closed: not before the
+// listener closes (until then load balancers may still pick it from their pools) and not before
+// it has been quiet for kDrainQuietPeriod.
+std::chrono::steady_clock::time_point Server::drain_idle_deadline(
+    std::chrono::steady_clock::time_point idle_since) const {
+  return std::max(listener_closes_at_, idle_since + kDrainQuietPeriod);
+}
+
+// The connections idle when the drain begins get the drain's deadline (the sweeper closes them
+// then, unless a request arrives first: it is answered with Connection: close).
+void Server::expire_idle_sessions_for_drain() {
+  const auto at = drain_idle_deadline(std::chrono::steady_clock::now());
   for (auto& w : workers_) {
-    asio::post(w->ctx, [worker = w.get(), include_new] {
+    asio::post(w->ctx, [worker = w.get(), at] {
       for (Session* s : worker->sessions) {
-        boost::system::error_code ec;
-        if (s->idle && (include_new || s->served_any)) s->socket->cancel(ec);
+        if (s->idle) s->deadline = std::min(s->deadline, at);
       }
     });
   }
 }
 
 asio::awaitable<void> Server::drain_and_stop() {
-  drain_backlog();
-  // Kept-alive connections waiting between requests are closed now; busy ones close after
-  // their response. Connections that have not sent their first request yet (just accepted,
-  // perhaps with the request on the wire) get a short moment before they are closed too.
-  cancel_idle_sessions(/*include_new=*/false);
-  const auto started = std::chrono::steady_clock::now();
-  const auto deadline = started + options_.shutdown_grace;
-  bool new_ones_cancelled = false;
+  // No connection is closed under a client here: busy ones close after their response (which
+  // says Connection: close), idle ones once they have been quiet past their drain deadline.
+  expire_idle_sessions_for_drain();
   asio::steady_timer timer(workers_.front()->ctx);
+  // The listener stays open while the load balancers take this instance out of rotation.
+  if (std::chrono::steady_clock::now() < listener_closes_at_) {
+    timer.expires_at(listener_closes_at_);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  drain_backlog();
+  kit::log::info("server", "listener_closed", {{"open_connections", connections_.load()}});
+  const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
   while (connections_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-    if (!new_ones_cancelled && std::chrono::steady_clock::now() - started > kFirstRequestWait) {
-      cancel_idle_sessions(/*include_new=*/true);
-      new_ones_cancelled = true;
-    }
     timer.expires_after(std::chrono::milliseconds(10));
     co_await timer.async_wait(asio::use_awaitable);
   }
@@ -310,7 +322,8 @@ asio::awaitable<void> Server::accept_loop() {
       backoff.expires_after(std::chrono::milliseconds(5));
       co_await backoff.async_wait(asio::use_awaitable);
     }
-    if (!acceptor_->is_open() || shutting_down()) co_return;
+    // Open through the drain's delay too: drain_and_stop() closes the acceptor.
+    if (!acceptor_->is_open()) co_return;
     Worker& w = *workers_[next_worker_++ % workers_.size()];
     boost::system::error_code ec;
     tcp::socket socket =
@@ -349,13 +362,16 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
   // needs; a request's parser, context and response live in an Exchange while serve_one() runs.
   for (;;) {
     if (buffer.size() == 0) {
-      if (shutting_down() && self.served_any) break;
       if (buffer.capacity() > kIdleBufferLimit) buffer.shrink_to_fit();
       // Waiting for the next request on a kept-alive (or new) connection, without a timer:
       // the worker's sweeper cancels the read at the keep-alive timeout, as the shutdown
       // drain does. A read (not a readiness wait) finds a request already there in one call.
       self.idle = true;
       self.expire_after(options_.keepalive_timeout);
+      if (shutting_down()) {
+        self.deadline =
+            std::min(self.deadline, drain_idle_deadline(std::chrono::steady_clock::now()));
+      }
       const std::size_t n = co_await socket.async_read_some(
           buffer.prepare(kFirstReadBytes), asio::redirect_error(asio::use_awaitable, ec));
       buffer.commit(n);
@@ -370,7 +386,6 @@ asio::awaitable<void> Server::session(Worker& worker, tcp::socket socket) {
       }
     }
     const bool keep_alive = co_await serve_one(worker, self, buffer, peer);
-    self.served_any = true;
     if (!keep_alive) break;
   }
 

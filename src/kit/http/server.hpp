@@ -2,9 +2,10 @@
 // The HTTP/1.1 server: one io_context per I/O thread (thread-per-core), a coroutine per
 // connection, keep-alive and pipelining (answered in order), HEAD, defensive limits on every
 // read, a deadline on every handler, and a graceful drain on SIGTERM/SIGINT (docs/operations.md
-// "Graceful shutdown (drain)"): the listener closes, idle keep-alive connections are closed,
-// in-flight requests finish and get `Connection: close`, then the before-stop hook (pools) runs and
-// the threads stop. A second signal exits at once.
+// "Graceful shutdown (drain)"): every response from then on carries `Connection: close`, the
+// listener keeps accepting for `shutdown_delay` (while load balancers stop sending here), idle
+// keep-alive connections are closed only after a quiet period, in-flight requests finish, then
+// the before-stop hook (pools) runs and the threads stop. A second signal exits at once.
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -37,6 +38,10 @@ struct ServerOptions {
   std::chrono::milliseconds request_timeout{30'000};
   std::chrono::milliseconds keepalive_timeout{75'000};
   std::size_t max_connections = 10'000;
+  // After the signal, how long the listener still accepts: the time load balancers need to
+  // stop sending new connections here.
+  std::chrono::milliseconds shutdown_delay{0};
+  // After the listener closed, how long requests under way may take.
   std::chrono::milliseconds shutdown_grace{20'000};
 };
 
@@ -104,7 +109,9 @@ class Server {
   boost::asio::awaitable<Response> answer_protocol_error(Request& req, RequestContext& ctx,
                                                          const kit::errors::AppError& error);
   boost::asio::awaitable<void> drain_and_stop();
-  void cancel_idle_sessions(bool include_new);
+  std::chrono::steady_clock::time_point drain_idle_deadline(
+      std::chrono::steady_clock::time_point idle_since) const;
+  void expire_idle_sessions_for_drain();
   void stop_all();
   void wait_for_signals();
 
@@ -116,7 +123,10 @@ class Server {
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   boost::asio::signal_set signals_;
+  std::atomic<bool> shutdown_requested_{false};
   std::atomic<bool> shutting_down_{false};
+  // Written once by shutdown() before shutting_down_ is set (release); read after it (acquire).
+  std::chrono::steady_clock::time_point listener_closes_at_{};
   std::atomic<std::size_t> connections_{0};
   std::size_t next_worker_ = 0;
   std::function<void()> on_shutdown_;

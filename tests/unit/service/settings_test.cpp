@@ -113,6 +113,7 @@ TEST(Settings, DevelopmentDefaults) {
   EXPECT_EQ(s.request_timeout, 30s);
   EXPECT_EQ(s.keepalive_timeout, 75s);
   EXPECT_EQ(s.max_connections, 10000u);
+  EXPECT_EQ(s.shutdown_delay, 0s);  // development: no load balancer to wait for
   EXPECT_EQ(s.shutdown_grace, 20s);
   EXPECT_EQ(s.log_level, kit::log::Level::info);
   EXPECT_EQ(s.log_format, kit::log::Format::json);
@@ -147,6 +148,9 @@ TEST(Settings, StagingDefaults) {
   EXPECT_FALSE(s.migrate_on_start);
   EXPECT_THAT(s.cors_allow_origins, IsEmpty());
   EXPECT_TRUE(s.docs_enabled);  // only production hides the docs by default
+  // Behind a load balancer: the listener stays open while it takes the instance out.
+  EXPECT_EQ(s.shutdown_delay, 5s);
+  EXPECT_EQ(load(production()).shutdown_delay, 5s);
 }
 
 TEST(Settings, EnvironmentIsCaseInsensitive) {
@@ -455,12 +459,16 @@ TEST(Settings, HttpLimits) {
                        {"REQUEST_TIMEOUT_SECONDS", "0.5"},
                        {"KEEPALIVE_TIMEOUT_SECONDS", "5"},
                        {"MAX_CONNECTIONS", "1"},
+                       {"SHUTDOWN_DELAY_SECONDS", "2.5"},
                        {"SHUTDOWN_GRACE_SECONDS", "0"}});
   EXPECT_EQ(s.max_body_bytes, 1u);
   EXPECT_EQ(s.request_timeout, 500ms);
   EXPECT_EQ(s.keepalive_timeout, 5s);
   EXPECT_EQ(s.max_connections, 1u);
+  EXPECT_EQ(s.shutdown_delay, 2500ms);
   EXPECT_EQ(s.shutdown_grace, 0ms);
+  EXPECT_THAT(problem_about({{"SHUTDOWN_DELAY_SECONDS", "-1"}}, "SHUTDOWN_DELAY_SECONDS"),
+              HasSubstr("at least 0"));
   EXPECT_THAT(problem_about({{"MAX_BODY_BYTES", "0"}}, "MAX_BODY_BYTES"), HasSubstr("from 1 to"));
   EXPECT_THAT(problem_about({{"REQUEST_TIMEOUT_SECONDS", "0"}}, "REQUEST_TIMEOUT_SECONDS"),
               HasSubstr("greater than 0"));
@@ -614,8 +622,8 @@ TEST(Settings, DescribeListsEverySettingInOrder) {
                   "CORS_ALLOW_CREDENTIALS", "RATE_LIMIT_ENABLED", "RATE_LIMIT_PER_MINUTE",
                   "LOGIN_RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_FAIL_OPEN", "TRUSTED_PROXIES",
                   "MAX_BODY_BYTES", "REQUEST_TIMEOUT_SECONDS", "KEEPALIVE_TIMEOUT_SECONDS",
-                  "MAX_CONNECTIONS", "SHUTDOWN_GRACE_SECONDS", "LOG_LEVEL", "LOG_FORMAT",
-                  "METRICS_ENABLED", "DOCS_ENABLED", "DOCS_ASSETS_URL"));
+                  "MAX_CONNECTIONS", "SHUTDOWN_DELAY_SECONDS", "SHUTDOWN_GRACE_SECONDS",
+                  "LOG_LEVEL", "LOG_FORMAT", "METRICS_ENABLED", "DOCS_ENABLED", "DOCS_ASSETS_URL"));
 }
 
 TEST(Settings, DescribeShowsEffectiveValues) {
