@@ -1,7 +1,7 @@
 #pragma once
 // Typed application errors. Handlers, services and drivers throw these; exactly one place
 // (kit/middleware/error_mapping) turns any exception into the JSON error envelope (docs: README,
-// "Errors"), with kit::errors::error_response(), which a handler may also return for an error it
+// "Errors"), with kit::http::error_response(), which a handler may also return for an error it
 // expects.
 #include <chrono>
 #include <optional>

@@ -1,6 +1,5 @@
 #include "kit/errors/envelope.hpp"
 
-#include "kit/http/response.hpp"
 #include "kit/json/writer.hpp"
 
 namespace kit::errors {
@@ -25,16 +24,6 @@ std::string render_envelope(std::string_view code, std::string_view message,
   w.field("request_id", request_id);
   w.end_object();
   return std::move(w).str();
-}
-
-http::Response error_response(const AppError& error, std::string_view request_id,
-                              unsigned version) {
-  http::Response res = http::json_response(
-      static_cast<http::Status>(error.status()),
-      render_envelope(error.code(), error.message(), error.details(), request_id), version);
-  // Appended, not replaced: a field may repeat (one RateLimit entry per policy that applied).
-  for (const auto& [name, value] : error.headers()) res.insert(name, value);
-  return res;
 }
 
 }  // namespace kit::errors

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "kit/async/deadline.hpp"
+#include "kit/http/rate_limit_decision.hpp"
 #include "kit/http/trace_context.hpp"
 #include "kit/log/log.hpp"
-#include "kit/ratelimit/limiter.hpp"
 
 namespace kit::http {
 
@@ -52,7 +52,7 @@ struct RequestContext {
   kit::async::Deadline deadline;
   // The default rate-limit policy's decision, when it covers this request (the RateLimit link
   // adds its header fields to the response or error that comes back).
-  std::optional<ratelimit::Decision> rate_limit;
+  std::optional<RateLimitDecision> rate_limit;
   // Header lines in wire form ("Name: value\r\n"…, see http::header_lines) that the server
   // writes after the response's own fields: constant fields every response carries (the
   // security headers), without allocating and inserting a field per response. They are not in

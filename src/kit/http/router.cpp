@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "kit/errors/app_error.hpp"
-#include "kit/errors/envelope.hpp"
+#include "kit/http/error_response.hpp"
 #include "kit/util/uuid.hpp"
 
 namespace kit::http {
@@ -263,11 +263,10 @@ boost::asio::awaitable<Response> Router::dispatch(Request& req, RequestContext& 
     if (route == nullptr) {
       std::string allow = allowed_methods(path);
       if (allow.empty()) {
-        return answer(
-            errors::error_response(errors::NotFound("Not found"), ctx.request_id, req.version()));
+        return answer(error_response(errors::NotFound("Not found"), ctx.request_id, req.version()));
       }
-      return answer(errors::error_response(errors::MethodNotAllowed(std::move(allow)),
-                                           ctx.request_id, req.version()));
+      return answer(error_response(errors::MethodNotAllowed(std::move(allow)), ctx.request_id,
+                                   req.version()));
     }
   }
   return route->handler(req, ctx);

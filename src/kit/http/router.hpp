@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "kit/http/request_context.hpp"
+#include "kit/http/route_doc.hpp"
 #include "kit/http/types.hpp"
-#include "kit/openapi/operation.hpp"
 
 namespace kit::http {
 
@@ -26,7 +26,7 @@ struct RouteInfo {
   // server does not race it against REQUEST_TIMEOUT_SECONDS: that race costs a coroutine and a
   // timer per request (server.cpp, handle_bounded).
   bool waits = true;
-  openapi::Operation openapi = {};  // parameters, bodies and responses for the document
+  doc::Operation openapi = {};  // parameters, bodies and responses for the document
 };
 
 enum class ParamType { string, integer, uuid };

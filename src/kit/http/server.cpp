@@ -17,11 +17,10 @@
 
 #include "kit/async/deadline.hpp"
 #include "kit/errors/app_error.hpp"
+#include "kit/http/error_response.hpp"
 #include "kit/http/request_reader.hpp"
 #include "kit/http/response.hpp"
 #include "kit/log/log.hpp"
-#include "kit/middleware/error_mapping.hpp"
-#include "kit/middleware/request_id.hpp"
 
 namespace kit::http {
 
@@ -556,7 +555,7 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
     } catch (const std::exception& e) {
       // The chain renders every error itself; this is the last line of defence.
       kit::log::error("server", "unhandled_exception", {{"message", e.what()}});
-      res = middleware::internal_error_response(ctx, req.version());
+      res = internal_error_response(ctx.request_id, req.version());
     }
     // A handler past its deadline still runs: this client gets no more of this connection.
     if (x.run && x.run->abandoned) close_after = true;

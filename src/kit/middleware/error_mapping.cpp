@@ -7,8 +7,7 @@
 #include <typeinfo>
 
 #include "kit/db/errors.hpp"
-#include "kit/errors/envelope.hpp"
-#include "kit/http/response.hpp"
+#include "kit/http/error_response.hpp"
 
 namespace kit::middleware {
 namespace {
@@ -22,14 +21,6 @@ std::string demangle(const char* name) {
 
 }  // namespace
 
-http::Response internal_error_response(const http::RequestContext& ctx, unsigned version) {
-  return http::json_response(
-      http::Status::internal_server_error,
-      kit::errors::render_envelope("INTERNAL_ERROR", "An unexpected error occurred", {},
-                                   ctx.request_id),
-      version);
-}
-
 // The exception's type is tested with dynamic_cast, in the order the catch clauses had: a
 // rethrow to match it by type cost a full stack unwind per error response.
 std::optional<http::Response> ErrorMapping::on_error(http::Request& req, http::RequestContext& ctx,
@@ -38,13 +29,13 @@ std::optional<http::Response> ErrorMapping::on_error(http::Request& req, http::R
     ctx.log("http").warning("request_failed", {{"error", e->code()},
                                                {"exception", "kit::db::UnavailableError"},
                                                {"reason", e->internal_reason()}});
-    return kit::errors::error_response(*e, ctx.request_id, req.version());
+    return http::error_response(*e, ctx.request_id, req.version());
   }
   if (const auto* e = dynamic_cast<const kit::errors::AppError*>(error)) {
     if (e->status() >= 500) {
       ctx.log("http").warning("request_failed", {{"error", e->code()}, {"message", e->message()}});
     }
-    return kit::errors::error_response(*e, ctx.request_id, req.version());
+    return http::error_response(*e, ctx.request_id, req.version());
   }
   if (error != nullptr) {
     ctx.log("http").error("unhandled_exception", {{"exception", demangle(typeid(*error).name())},
@@ -53,7 +44,7 @@ std::optional<http::Response> ErrorMapping::on_error(http::Request& req, http::R
     ctx.log("http").error("unhandled_exception",
                           {{"exception", "unknown"}, {"message", "non-standard exception"}});
   }
-  return internal_error_response(ctx, req.version());
+  return http::internal_error_response(ctx.request_id, req.version());
 }
 
 }  // namespace kit::middleware

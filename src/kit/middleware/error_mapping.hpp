@@ -14,8 +14,4 @@ class ErrorMapping final : public http::HookMiddleware {
                                          std::exception* error) override;
 };
 
-// The 500 envelope (used by ErrorMapping and by the server itself); an AppError is rendered by
-// kit::errors::error_response().
-http::Response internal_error_response(const http::RequestContext& ctx, unsigned version);
-
 }  // namespace kit::middleware

@@ -15,6 +15,14 @@
 namespace kit::openapi {
 namespace {
 
+// What routes declare about themselves (kit/http/route_doc.hpp).
+using http::doc::Content;
+using http::doc::Error;
+using http::doc::Header;
+using http::doc::Operation;
+using http::doc::Parameter;
+using http::doc::Response;
+
 constexpr std::string_view kSchemaRefPrefix = "#/components/schemas/";
 constexpr std::string_view kJson = "application/json";
 

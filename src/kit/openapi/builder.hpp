@@ -54,7 +54,7 @@ class Builder {
 };
 
 // The response statuses the document gives a route, ascending: its responses, its errors and
-// the ones the kit adds (see kit/openapi/operation.hpp).
+// the ones the kit adds (see kit/http/route_doc.hpp).
 std::vector<unsigned> documented_statuses(const http::RouteInfo& info, const Options& options);
 
 // The path as OpenAPI writes it: "/users/{id:uuid}/" → "/users/{id}/".

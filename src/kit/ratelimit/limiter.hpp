@@ -16,6 +16,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "kit/http/rate_limit_decision.hpp"
+
 namespace kit::ratelimit {
 
 struct Policy {
@@ -24,13 +26,8 @@ struct Policy {
   std::chrono::seconds window{60};
 };
 
-struct Decision {
-  bool allowed = true;
-  std::uint32_t limit = 0;
-  std::uint32_t remaining = 0;            // requests still allowed right now
-  std::uint32_t reset_seconds = 0;        // until the whole budget is back (denied: next allowed)
-  std::uint32_t retry_after_seconds = 0;  // denied only: >= 1, never earlier than reset_seconds
-};
+// What a limiter answers; defined in the http layer, which carries it in the request context.
+using Decision = http::RateLimitDecision;
 
 class Limiter {
  public:

@@ -108,12 +108,12 @@ std::string json_schema(const SchemaSpec& spec) {
   return std::move(w).str();
 }
 
-std::vector<kit::openapi::Parameter> query_parameters(const SchemaSpec& spec) {
-  std::vector<kit::openapi::Parameter> params;
+std::vector<kit::http::doc::Parameter> query_parameters(const SchemaSpec& spec) {
+  std::vector<kit::http::doc::Parameter> params;
   for (const FieldSpec& f : spec.fields) {
     kit::json::Writer w(128);
     write_field(w, f, false);
-    params.push_back(kit::openapi::Parameter{.name = std::string(f.name),
+    params.push_back(kit::http::doc::Parameter{.name = std::string(f.name),
                                              .in = "query",
                                              .required = f.required,
                                              .description = std::string(f.description),

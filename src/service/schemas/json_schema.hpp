@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "kit/openapi/operation.hpp"
+#include "kit/http/route_doc.hpp"
 #include "service/schemas/field.hpp"
 
 namespace user_service::schemas {
@@ -14,6 +14,6 @@ std::string json_schema(const FieldSpec& field);
 // An object with the spec's fields as properties and its required ones listed.
 std::string json_schema(const SchemaSpec& spec);
 // The spec's fields as query parameters (the list route's limit and cursor).
-std::vector<kit::openapi::Parameter> query_parameters(const SchemaSpec& spec);
+std::vector<kit::http::doc::Parameter> query_parameters(const SchemaSpec& spec);
 
 }  // namespace user_service::schemas

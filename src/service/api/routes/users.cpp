@@ -5,8 +5,8 @@
 #include <functional>
 
 #include "kit/errors/app_error.hpp"
-#include "kit/errors/envelope.hpp"
 #include "kit/http/body.hpp"
+#include "kit/http/error_response.hpp"
 #include "kit/http/response.hpp"
 #include "kit/json/writer.hpp"
 #include "kit/net/client_key.hpp"
@@ -43,8 +43,8 @@ namespace {
 // ErrorMapping would have rendered for the thrown NotFound.
 http::Response user_not_found(std::string_view id, const http::RequestContext& ctx,
                               unsigned version) {
-  return kit::errors::error_response(kit::errors::NotFound(user_not_found_message(id)),
-                                     ctx.request_id, version);
+  return http::error_response(kit::errors::NotFound(user_not_found_message(id)), ctx.request_id,
+                              version);
 }
 
 // One function per route, its OpenAPI metadata beside it; register_user_routes() at the end

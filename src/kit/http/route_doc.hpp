@@ -1,14 +1,15 @@
 #pragma once
-// What a route declares about itself for the OpenAPI document (kit::openapi::Builder): its
-// operation id, parameters, request bodies and responses. Part of kit::http::RouteInfo, so a
-// route is described where it is registered and the document cannot drift from the route table.
+// What a route declares about itself for its documentation (kit::openapi::Builder writes the
+// OpenAPI document from it): its operation id, parameters, request bodies and responses. Part of
+// kit::http::RouteInfo, so a route is described where it is registered and the document cannot
+// drift from the route table. Plain data of the http layer: nothing here knows OpenAPI's format.
 // Schemas are named: the builder resolves each name to a component schema registered with it.
 // Every member has a default (even `= {}`): GCC 12 -Wmissing-field-initializers otherwise
 // flags designated initializers that skip a member, and routes skip most of them.
 #include <string>
 #include <vector>
 
-namespace kit::openapi {
+namespace kit::http::doc {
 
 // A request body in one media type.
 struct Content {
@@ -61,4 +62,4 @@ struct Operation {
   bool bearer = false;  // needs `Authorization: Bearer <token>`
 };
 
-}  // namespace kit::openapi
+}  // namespace kit::http::doc
