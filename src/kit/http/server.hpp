@@ -101,9 +101,6 @@ class Server {
   boost::asio::awaitable<Response> handle_bounded(Worker& worker, Exchange& x);
   boost::asio::awaitable<void> run_handler(std::shared_ptr<HandlerRun> run, Request& req,
                                            RequestContext& ctx);
-  static boost::asio::awaitable<void> write_chunked(boost::asio::ip::tcp::socket& stream,
-                                                    Response& res, bool head_only,
-                                                    boost::system::error_code& ec);
   boost::asio::awaitable<void> sweep_deadlines(Worker& worker);
   static boost::asio::awaitable<void> close_gracefully(Worker& worker, Session& self);
   boost::asio::awaitable<Response> answer_protocol_error(Request& req, RequestContext& ctx,

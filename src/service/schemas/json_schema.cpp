@@ -114,10 +114,10 @@ std::vector<kit::http::doc::Parameter> query_parameters(const SchemaSpec& spec) 
     kit::json::Writer w(128);
     write_field(w, f, false);
     params.push_back(kit::http::doc::Parameter{.name = std::string(f.name),
-                                             .in = "query",
-                                             .required = f.required,
-                                             .description = std::string(f.description),
-                                             .schema = std::move(w).str()});
+                                               .in = "query",
+                                               .required = f.required,
+                                               .description = std::string(f.description),
+                                               .schema = std::move(w).str()});
   }
   return params;
 }
