@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Scale-out test (SPEC §7, issue 7): three service instances behind nginx, sharing one
-PostgreSQL and one Redis.
+"""Scale-out test (docs/operations.md, "Deployment"): three service instances behind nginx,
+sharing one PostgreSQL and one Redis.
 
     scale_out_test.py /path/to/user-service
 
@@ -16,10 +16,14 @@ Checks:
   4. the login rate limit is one budget across the three (LOGIN_RATE_LIMIT_PER_MINUTE=3):
      per username (attempts from different addresses) and per client address (different
      usernames), spread over the instances, the 4th attempt gets 429 with Retry-After;
-  5. rolling restart under a steady bounded load through nginx: SIGTERM an instance, wait for
-     exit 0, start it again on the same port, wait until ready, then the next. Every request
-     must get its intended answer (200 and the right body): prints
-     "requests sent N, answered N, failed 0".
+  5. rolling restart under a mixed bounded load (registrations, sign-ins, PATCHes, GETs)
+     through nginx with `proxy_next_upstream off` (nginx never resends a request, so every
+     request lost in a drain is a failure), three rounds of all three instances. Per instance,
+     as Kubernetes does it: SIGTERM; 0.5 s later (the endpoint removal travelling) nginx is
+     reloaded without the instance, which meanwhile keeps serving (SHUTDOWN_DELAY_SECONDS);
+     exit 0; start again on the same port; ready; nginx reloaded with it back. Every request
+     must get its intended answer: prints sent / answered / failed per kind and per round, and
+     how many requests each draining instance answered between its SIGTERM and its exit.
 
 No timing thresholds: every wait is bounded by count and time only so a broken service fails
 instead of hanging. Python 3 standard library only.
@@ -46,14 +50,17 @@ from dockerfile_lib import check, failures  # noqa: E402
 
 LOGIN_LIMIT = 3
 SHUTDOWN_GRACE_SECONDS = 10
-# nginx forgets a failed upstream after this; the rolling restart waits a little longer than
-# this after an instance is ready before taking down the next one, as an operator would.
-FAIL_TIMEOUT_SECONDS = 2
-SETTLE_SECONDS = FAIL_TIMEOUT_SECONDS + 1
+# The instances keep their listener open this long after SIGTERM; nginx drops the instance
+# PROPAGATION_SECONDS after the signal, as an endpoint removal reaches an ingress.
+SHUTDOWN_DELAY_SECONDS = 2
+PROPAGATION_SECONDS = 0.5
+SETTLE_SECONDS = 0.5
+ROUNDS = 3
 LOAD_CLIENTS = 4
-LOAD_PAUSE_SECONDS = 0.01  # per client between requests: steady, not a benchmark
-LOAD_MAX_REQUESTS_PER_CLIENT = 20000
-TEST_DEADLINE_SECONDS = 150  # hard bound for the whole test (normally ~25 s)
+LOAD_PAUSE_SECONDS = 0.005  # per client between requests: steady, not a benchmark
+LOAD_MAX_CYCLES_PER_CLIENT = 20000
+TEST_DEADLINE_SECONDS = 240  # hard bound for the whole test (normally ~70 s)
+KINDS = ("register", "login", "patch", "me", "live")
 
 started_at = time.monotonic()
 
@@ -231,9 +238,11 @@ def psql(url, sql):
 NGINX_CONF = """\
 # The load balancer of the scale-out test: what an operator would run in front of replicas.
 daemon off;
-# One process, so PR_SET_PDEATHSIG on it leaves nothing behind if the test is killed.
-master_process off;
+# A master process, so that a reload (SIGHUP) changes the upstreams the way an ingress follows
+# the endpoints; the test stops its workers by PID too.
+master_process on;
 worker_processes 1;
+{user}
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
 events {{ worker_connections 1024; }}
@@ -243,14 +252,14 @@ http {{
   fastcgi_temp_path {dir}/fastcgi;
   uwsgi_temp_path {dir}/uwsgi;
   scgi_temp_path {dir}/scgi;
-  log_format upstreams '$status $request_method $uri upstream=$upstream_addr '
+  log_format upstreams '$msec $status $request_method $uri upstream=$upstream_addr '
                        'upstream_status=$upstream_status';
   access_log {dir}/access.log upstreams;
 
   upstream user_service {{
 {servers}
-    # Reused connections to the instances; a reused connection the instance has just closed
-    # (drain) is an "error" below and the request is retried on another instance.
+    # Reused connections to the instances: a pooled connection that a draining instance
+    # closed under a request would be a 502 below (no retries), so the test sees it.
     keepalive 16;
     # Shorter than the instances' KEEPALIVE_TIMEOUT_SECONDS (75): nginx retires an idle
     # connection before the instance would close it under a request.
@@ -268,12 +277,8 @@ http {{
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_connect_timeout 2s;
       proxy_read_timeout 40s;
-      # Rolling restart: a stopped instance refuses connections ("error") and a draining one
-      # may answer 503 on readiness; idempotent requests go to the next instance. POST is
-      # never retried (nginx's default without non_idempotent).
-      proxy_next_upstream error timeout http_502 http_503 http_504;
-      proxy_next_upstream_tries 3;
-      proxy_next_upstream_timeout 10s;
+      # No retries, not even of GETs: every request the drain loses is a failed request.
+      proxy_next_upstream off;
     }}
   }}
 }}
@@ -281,38 +286,81 @@ http {{
 
 
 class Nginx:
+    """nginx in front of the instances; reload() changes the upstream list like an ingress that
+    follows the Service's endpoints."""
+
     def __init__(self, workdir, upstream_ports):
         self.dir = os.path.join(workdir, "nginx")
         os.makedirs(self.dir)
-        self.upstream_ports = upstream_ports
+        self.upstream_ports = list(upstream_ports)
         self.proc = None
         self.port = 0
+        self.workers_seen = set()
+        self.conf = os.path.join(self.dir, "nginx.conf")
+
+    def _write_conf(self):
+        servers = "\n".join(f"    server 127.0.0.1:{p};" for p in self.upstream_ports)
+        user = "user root;" if os.geteuid() == 0 else ""
+        with open(self.conf, "w") as f:
+            f.write(NGINX_CONF.format(dir=self.dir, servers=servers, port=self.port, user=user))
+
+    def _cmd(self):
+        return ["nginx", "-p", self.dir, "-c", self.conf, "-e", os.path.join(self.dir, "error.log")]
+
+    def workers(self):
+        """The master's children now (its worker processes)."""
+        if not self.proc or self.proc.poll() is not None:
+            return set()
+        pids = set()
+        try:
+            for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+                with open(f"/proc/{self.proc.pid}/task/{task}/children") as f:
+                    pids.update(int(p) for p in f.read().split())
+        except OSError:
+            pass
+        self.workers_seen |= pids
+        return pids
 
     def start(self):
-        servers = "\n".join(
-            f"    server 127.0.0.1:{p} max_fails=1 fail_timeout={FAIL_TIMEOUT_SECONDS}s;"
-            for p in self.upstream_ports)
         for _ in range(5):  # another process may take the free port between probe and bind
             self.port = free_port()
-            conf = os.path.join(self.dir, "nginx.conf")
-            with open(conf, "w") as f:
-                f.write(NGINX_CONF.format(dir=self.dir, servers=servers, port=self.port))
-            cmd = ["nginx", "-p", self.dir, "-c", conf, "-e", os.path.join(self.dir, "error.log")]
-            subprocess.run(cmd + ["-t", "-q"], check=True, timeout=30)
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+            self._write_conf()
+            subprocess.run(self._cmd() + ["-t", "-q"], check=True, timeout=30)
+            self.proc = subprocess.Popen(self._cmd(), stdin=subprocess.DEVNULL,
+                                         preexec_fn=_die_with_parent)
             if wait_until(lambda: request(self.port, "GET", "/health/live", timeout=2)[0] == 200, 10):
+                self.workers()
                 return self.port
             self.stop()
         raise RuntimeError("nginx did not start:\n" + self.error_log())
 
+    def reload(self, upstream_ports):
+        """Points nginx at `upstream_ports`; returns once a new worker serves with them."""
+        self.upstream_ports = list(upstream_ports)
+        self._write_conf()
+        subprocess.run(self._cmd() + ["-t", "-q"], check=True, timeout=30)
+        before = self.workers()
+        self.proc.send_signal(signal.SIGHUP)
+        return wait_until(lambda: bool(self.workers() - before), 10, step=0.02)
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
+            self.workers()
             self.proc.send_signal(signal.SIGQUIT)  # graceful
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        # Workers of a killed master would live on: stop the ones this test started.
+        for pid in self.workers_seen:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if b"nginx" not in f.read():
+                        continue
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
     def error_log(self):
         try:
@@ -328,57 +376,108 @@ class Nginx:
         except OSError:
             return []
 
+    def answered_by(self, port, start, end):
+        """Requests nginx passed to 127.0.0.1:`port` that were answered in [start, end] (wall
+        clock), with any status."""
+        n = 0
+        for line in self.access_lines():
+            parts = line.split(" ")
+            if len(parts) < 5 or not parts[4] == f"upstream=127.0.0.1:{port}":
+                continue
+            try:
+                t = float(parts[0])
+            except ValueError:
+                continue
+            if start <= t <= end:
+                n += 1
+        return n
+
 
 # ---- load ----------------------------------------------------------------------------------
 
 class Load:
-    """A few keep-alive clients through nginx: GET /api/v1/users/me and GET /health/live."""
+    """A few clients through nginx, each cycling through a registration, a sign-in as that new
+    user, a PATCH of its name, GET /api/v1/users/me and GET /health/live. A new connection to
+    nginx per request (nginx's own idle client connections are not what is tested); nginx keeps
+    pooled connections to the instances."""
 
-    def __init__(self, port, token, user_id):
-        self.port, self.token, self.user_id = port, token, user_id
+    def __init__(self, port):
+        self.port = port
         self.stop_event = threading.Event()
         self.lock = threading.Lock()
-        self.sent = self.answered = 0
+        self.sent = {k: 0 for k in KINDS}
+        self.answered = {k: 0 for k in KINDS}
         self.errors = []
         self.answered_at = []  # monotonic times of good answers (to show load during restarts)
         self.threads = []
 
-    def _one(self, conn, path, headers):
-        conn.request("GET", path, headers=headers)
-        res = conn.getresponse()
-        data = res.read()
-        if res.status != 200:
-            return f"{path}: {res.status} {data[:200]!r}"
-        body = json_body(data)
-        if path == "/health/live" and body.get("status") != "alive":
-            return f"{path}: unexpected body {data[:200]!r}"
-        if path == "/api/v1/users/me" and body.get("id") != self.user_id:
-            return f"{path}: unexpected body {data[:200]!r}"
-        return None
+    def totals(self):
+        with self.lock:
+            return dict(self.sent), dict(self.answered)
+
+    def _call(self, kind, method, path, body=None, headers=None):
+        """One request on a new connection; (status, parsed body) or raises."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            h = {"Connection": "close", "X-Forwarded-For": synthetic_ip()}
+            h.update(headers or {})
+            with self.lock:
+                self.sent[kind] += 1
+            conn.request(method, path, body=body, headers=h)
+            res = conn.getresponse()
+            data = res.read()
+            return res.status, data
+        finally:
+            conn.close()
+
+    def _one(self, kind, want_status, check_body, method, path, body=None, headers=None):
+        try:
+            status, data = self._call(kind, method, path, body, headers)
+        except (OSError, http.client.HTTPException) as e:
+            error = f"{kind}: {type(e).__name__}: {e}"
+            data, status = b"", 0
+        else:
+            parsed = json_body(data)
+            error = None
+            if status != want_status:
+                error = f"{kind}: {status} {data[:200]!r}"
+            elif check_body and not check_body(parsed):
+                error = f"{kind}: unexpected body {data[:200]!r}"
+        with self.lock:
+            if error is None:
+                self.answered[kind] += 1
+                self.answered_at.append(time.monotonic())
+            else:
+                self.errors.append(error)
+        return None if error else json_body(data)
 
     def _client(self, n):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        auth = {"Authorization": "Bearer " + self.token, "X-Forwarded-For": synthetic_ip()}
-        for i in range(LOAD_MAX_REQUESTS_PER_CLIENT):
-            if self.stop_event.is_set() or deadline_left() < 10:
+        password = "correct horse " + secrets.token_hex(4)
+        for i in range(LOAD_MAX_CYCLES_PER_CLIENT):
+            if self.stop_event.is_set() or deadline_left() < 15:
                 break
-            path = "/api/v1/users/me" if i % 2 == 0 else "/health/live"
-            with self.lock:
-                self.sent += 1
-            try:
-                error = self._one(conn, path, auth)
-            except (OSError, http.client.HTTPException) as e:
-                error = f"{path}: {type(e).__name__}: {e}"
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            with self.lock:
-                if error is None:
-                    self.answered += 1
-                    self.answered_at.append(time.monotonic())
-                else:
-                    self.errors.append(error)
+            email = f"load-{n}-{i}-{secrets.token_hex(4)}@example.com"
+            json_headers = {"Content-Type": "application/json"}
+            user = self._one("register", 201, lambda b: b.get("email") == email, "POST",
+                             "/api/v1/users/",
+                             json.dumps({"email": email, "name": "Load", "password": password}),
+                             json_headers)
+            if user is None:
+                continue
+            form = urllib.parse.urlencode({"username": email, "password": password})
+            token = self._one("login", 200, lambda b: bool(b.get("access_token")), "POST",
+                              "/api/v1/auth/token", form,
+                              {"Content-Type": "application/x-www-form-urlencoded"})
+            if token is None:
+                continue
+            auth = {"Authorization": "Bearer " + token["access_token"]}
+            name = f"Load {n}.{i}"
+            self._one("patch", 200, lambda b: b.get("name") == name, "PATCH", "/api/v1/users/me",
+                      json.dumps({"name": name}), dict(auth, **json_headers))
+            self._one("me", 200, lambda b: b.get("id") == user.get("id"), "GET",
+                      "/api/v1/users/me", headers=auth)
+            self._one("live", 200, lambda b: b.get("status") == "alive", "GET", "/health/live")
             time.sleep(LOAD_PAUSE_SECONDS)
-        conn.close()
 
     def start(self):
         for n in range(LOAD_CLIENTS):
@@ -434,6 +533,7 @@ def main():
             "RATE_LIMIT_PER_MINUTE": "1000000",
             "TRUSTED_PROXIES": "127.0.0.1/32",
             "SHUTDOWN_GRACE_SECONDS": str(SHUTDOWN_GRACE_SECONDS),
+            "SHUTDOWN_DELAY_SECONDS": str(SHUTDOWN_DELAY_SECONDS),
             "LOG_LEVEL": "info", "LOG_FORMAT": "json",
         }
         # The release step of compose and Kubernetes: migrate once, then start the replicas.
@@ -517,45 +617,78 @@ def main():
         print(f"login budget across instances: per username {statuses}, per address {ip_statuses}",
               flush=True)
 
-        # 5. rolling restart under load
-        if not token or not user_id:
-            check(False, "no token: the rolling restart needs one")
-            return 1
-        load = Load(lb, token, user_id)
+        # 5. rolling restart under a mixed load, no proxy retries, ROUNDS times
+        load = Load(lb)
         load.start()
         time.sleep(1)
         windows = []
-        for inst in instances:
-            t0 = time.monotonic()
-            code = inst.terminate()
-            stopped = time.monotonic()
-            check(code == 0, f"{inst.name} exited {code} after SIGTERM\n{inst.tail()}")
-            drained = [l for l in inst.logged('"event":"service_stopped"')]
-            check(bool(drained), f"{inst.name} did not log service_stopped")
-            port = inst.port
-            inst.start(port)
-            check(inst.port == port, f"{inst.name} came back on {inst.port}, not {port}")
-            check(wait_until(lambda: ready(inst.port), 15), f"{inst.name} not ready after restart")
-            t1 = time.monotonic()
-            windows.append((inst.name, t0, t1, stopped - t0))
-            time.sleep(SETTLE_SECONDS)
+        round_totals = []
+        for rnd in range(1, ROUNDS + 1):
+            sent0, answered0 = load.totals()
+            errors0 = len(load.errors)
+            for inst in instances:
+                if deadline_left() < 30:
+                    check(False, f"out of time before round {rnd}, {inst.name}")
+                    break
+                others = [i.port for i in instances if i is not inst]
+                t0, wall0 = time.monotonic(), time.time()
+                inst.proc.send_signal(signal.SIGTERM)
+                time.sleep(PROPAGATION_SECONDS)  # nginx still sends to the draining instance
+                check(nginx.reload(others), f"nginx did not reload without {inst.name}")
+                try:
+                    code = inst.proc.wait(timeout=SHUTDOWN_DELAY_SECONDS + SHUTDOWN_GRACE_SECONDS + 15)
+                except subprocess.TimeoutExpired:
+                    code = None
+                    inst.kill()
+                stopped, wall_stopped = time.monotonic(), time.time()
+                check(code == 0, f"round {rnd}: {inst.name} exited {code} after SIGTERM\n{inst.tail()}")
+                check(bool(inst.logged('"event":"service_stopped"')),
+                      f"round {rnd}: {inst.name} did not log service_stopped")
+                port = inst.port
+                inst.start(port)
+                check(inst.port == port, f"{inst.name} came back on {inst.port}, not {port}")
+                check(wait_until(lambda: ready(inst.port), 15), f"{inst.name} not ready after restart")
+                check(nginx.reload([i.port for i in instances]),
+                      f"nginx did not reload with {inst.name} back")
+                t1 = time.monotonic()
+                served = nginx.answered_by(port, wall0, wall_stopped)
+                windows.append((rnd, inst.name, t0, t1, stopped - t0, served))
+                time.sleep(SETTLE_SECONDS)
+            sent1, answered1 = load.totals()
+            round_totals.append((rnd, {k: sent1[k] - sent0[k] for k in KINDS},
+                                 {k: answered1[k] - answered0[k] for k in KINDS},
+                                 len(load.errors) - errors0))
         time.sleep(1)
         load.stop()
 
+        sent, answered = load.totals()
         retried = sum(1 for l in nginx.access_lines() if "upstream=" in l and ", " in l)
-        print(f"rolling restart: requests sent {load.sent}, answered {load.answered}, "
-              f"failed {load.sent - load.answered}", flush=True)
-        for name, t0, t1, drain in windows:
+        total_sent, total_answered = sum(sent.values()), sum(answered.values())
+        print(f"rolling restart, {ROUNDS} rounds, proxy_next_upstream off: requests sent "
+              f"{total_sent}, answered {total_answered}, failed {total_sent - total_answered}",
+              flush=True)
+        for k in KINDS:
+            print(f"  {k:8s} sent {sent[k]:6d}  answered {answered[k]:6d}  "
+                  f"failed {sent[k] - answered[k]}", flush=True)
+        for rnd, rs, _, errs in round_totals:
+            detail = ", ".join(f"{k} {rs[k]}" for k in KINDS)
+            print(f"  round {rnd}: sent {detail}; failed {errs}", flush=True)
+        drained_total = 0
+        for rnd, name, t0, t1, drain, served in windows:
             n = load.answered_between(t0, t1)
-            print(f"  {name}: drained and exited in {drain:.2f} s; {n} requests answered "
-                  f"while it was stopping or starting", flush=True)
+            drained_total += served
+            print(f"  round {rnd} {name}: drained and exited in {drain:.2f} s, answered {served} "
+                  f"requests between its SIGTERM and its exit; {n} answered by all while it "
+                  f"stopped and started", flush=True)
             check(n > 0, f"no load while {name} restarted: the check would prove nothing")
-        print(f"  nginx passed {retried} requests on to another instance", flush=True)
+        check(drained_total > 0, "no draining instance answered a request: the drain was not exercised")
+        print(f"  nginx passed {retried} requests on to another instance (retries are off)", flush=True)
         for e in load.errors[:10]:
             print("  error:", e)
-        check(load.sent > 0 and load.answered == load.sent,
-              f"{load.sent - load.answered} of {load.sent} requests failed during the rolling "
-              "restart")
+        check(total_sent > 0 and total_answered == total_sent,
+              f"{total_sent - total_answered} of {total_sent} requests failed during the rolling "
+              "restarts")
+        check(all(answered[k] > 0 for k in KINDS), f"a kind of request never succeeded: {answered}")
     except Exception as e:  # noqa: BLE001 — any crash is a failing test with its evidence
         check(False, f"{type(e).__name__}: {e}")
     finally:
