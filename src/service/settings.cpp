@@ -11,6 +11,7 @@
 #include "kit/config/parse.hpp"
 #include "kit/config/reader.hpp"
 #include "kit/config/redis_url.hpp"
+#include "kit/util/text.hpp"
 
 #ifndef USER_SERVICE_VERSION
 #define USER_SERVICE_VERSION "0.0.0-dev"
@@ -53,17 +54,10 @@ std::optional<std::string> trimmed(const Reader& r, std::string_view name) {
   return v;
 }
 
-bool has_control_characters(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
-}
-
 // A one-line string shown in logs and documents (names, issuers).
 std::string label(Reader& r, std::string_view name, std::string fallback) {
   auto v = r.text(name, fallback);
-  if (has_control_characters(v)) {
+  if (kit::util::has_control_characters(v)) {
     r.problem(name, "must not contain control characters");
     return fallback;
   }
@@ -224,7 +218,7 @@ void load_cors(Context& c) {
   }
   for (auto& origin : origins) {
     if (origin == "*") continue;
-    origin = kit::config::to_lower(origin);
+    origin = kit::util::ascii_lowercase(origin);
     if (!is_origin(origin)) {
       r.problem("CORS_ALLOW_ORIGINS", "'" + origin +
                                           "' is not an origin: write scheme://host[:port] "
@@ -294,13 +288,13 @@ bool is_assets_base(std::string_view u) {
 void load_observability(Context& c) {
   auto& [r, s] = c;
   if (const auto v = trimmed(r, "LOG_LEVEL")) {
-    if (const auto level = kit::log::parse_level(kit::config::to_lower(*v)))
+    if (const auto level = kit::log::parse_level(kit::util::ascii_lowercase(*v)))
       s.log_level = *level;
     else
       r.problem("LOG_LEVEL", "must be one of debug, info, warning or error");
   }
   if (const auto v = trimmed(r, "LOG_FORMAT")) {
-    if (const auto format = kit::log::parse_format(kit::config::to_lower(*v)))
+    if (const auto format = kit::log::parse_format(kit::util::ascii_lowercase(*v)))
       s.log_format = *format;
     else
       r.problem("LOG_FORMAT", "must be json or console");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kit/config/parse.hpp"
+#include "kit/util/text.hpp"
 
 namespace kit::config {
 namespace {
@@ -40,8 +41,8 @@ struct PqFree {
 // When the URL carries one, keep only the part of the message before the first quote.
 std::string scrub(std::string message, std::string_view url) {
   message = std::string(trim(message));
-  const bool has_secret =
-      !url_password(url).empty() || to_lower(url).find("password") != std::string::npos;
+  const bool has_secret = !url_password(url).empty() ||
+                          util::ascii_lowercase(url).find("password") != std::string::npos;
   if (has_secret) {
     message = message.substr(0, message.find('"'));
     while (!message.empty() && (message.back() == ' ' || message.back() == ':')) message.pop_back();
@@ -120,7 +121,7 @@ std::string url_password(std::string_view url) {
       const auto amp = query.find('&');
       const auto param = query.substr(0, amp);
       const auto eq = param.find('=');
-      if (eq != std::string_view::npos && iequals(param.substr(0, eq), "password"))
+      if (eq != std::string_view::npos && util::iequals_ascii(param.substr(0, eq), "password"))
         return std::string(param.substr(eq + 1));
       if (amp == std::string_view::npos) break;
       query.remove_prefix(amp + 1);

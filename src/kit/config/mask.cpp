@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "kit/config/parse.hpp"
+#include "kit/util/text.hpp"
 
 namespace kit::config {
 namespace {
@@ -17,7 +18,7 @@ std::string mask_query_password(std::string_view query) {
     const auto amp = query.find('&');
     const auto param = query.substr(0, amp);
     const auto eq = param.find('=');
-    if (eq != std::string_view::npos && iequals(param.substr(0, eq), "password")) {
+    if (eq != std::string_view::npos && util::iequals_ascii(param.substr(0, eq), "password")) {
       out.append(param.substr(0, eq + 1));
       out.append(kMask);
     } else {

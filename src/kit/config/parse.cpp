@@ -1,4 +1,5 @@
 #include "kit/config/parse.hpp"
+#include "kit/util/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -10,12 +11,6 @@ namespace {
 
 bool is_blank(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-char upper(char c) noexcept {
-  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-}
-char lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 bool is_digit(char c) noexcept {
   return c >= '0' && c <= '9';
@@ -29,31 +24,14 @@ std::string_view trim(std::string_view s) noexcept {
   return s;
 }
 
-std::string to_upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), upper);
-  return out;
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
-
 std::optional<bool> parse_bool(std::string_view s) {
   s = trim(s);
   static constexpr std::array<std::string_view, 4> kTrue{"true", "1", "yes", "on"};
   static constexpr std::array<std::string_view, 4> kFalse{"false", "0", "no", "off"};
   for (auto t : kTrue)
-    if (iequals(s, t)) return true;
+    if (util::iequals_ascii(s, t)) return true;
   for (auto f : kFalse)
-    if (iequals(s, f)) return false;
+    if (util::iequals_ascii(s, f)) return false;
   return std::nullopt;
 }
 

@@ -12,9 +12,6 @@
 namespace kit::config {
 
 std::string_view trim(std::string_view s) noexcept;             // spaces, tabs, CR and LF
-std::string to_upper(std::string_view s);                       // ASCII only
-std::string to_lower(std::string_view s);                       // ASCII only
-bool iequals(std::string_view a, std::string_view b) noexcept;  // ASCII case-insensitive
 
 // true/false, 1/0, yes/no, on/off, case-insensitive.
 std::optional<bool> parse_bool(std::string_view s);

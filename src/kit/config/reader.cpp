@@ -1,16 +1,17 @@
 #include "kit/config/reader.hpp"
 
 #include "kit/config/parse.hpp"
+#include "kit/util/text.hpp"
 
 namespace kit::config {
 
 Reader& Reader::sensitive(std::string_view name, Sensitivity s) {
-  sensitivity_[to_upper(name)] = s;
+  sensitivity_[util::ascii_uppercase(name)] = s;
   return *this;
 }
 
 Sensitivity Reader::sensitivity(std::string_view name) const {
-  const auto it = sensitivity_.find(to_upper(name));
+  const auto it = sensitivity_.find(util::ascii_uppercase(name));
   return it == sensitivity_.end() ? Sensitivity::plain : it->second;
 }
 
@@ -97,7 +98,7 @@ void Reader::problem_without_value(std::string_view name, std::string_view messa
 }
 
 bool Reader::matches(std::string_view value, std::string_view choice) {
-  return iequals(trim(value), choice);
+  return util::iequals_ascii(trim(value), choice);
 }
 
 std::string Reader::join(const std::vector<std::string_view>& names) {

@@ -5,31 +5,12 @@
 #include <optional>
 
 #include "kit/config/parse.hpp"
+#include "kit/util/text.hpp"
 
 namespace kit::config {
 namespace {
 
 constexpr std::string_view kScheme = "redis://";
-
-std::optional<std::string> percent_decode(std::string_view s) {
-  const auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    if (i + 2 >= s.size() || hex(s[i + 1]) < 0 || hex(s[i + 2]) < 0) return std::nullopt;
-    out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-    i += 2;
-  }
-  return out;
-}
 
 bool is_host_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -53,8 +34,8 @@ RedisUrl parse_redis_url(std::string_view url) {
     if (colon == std::string_view::npos)
       throw std::invalid_argument(
           "credentials must be written user:password@ or :password@ before the host");
-    auto user = percent_decode(userinfo.substr(0, colon));
-    auto password = percent_decode(userinfo.substr(colon + 1));
+    auto user = util::percent_decode(userinfo.substr(0, colon));
+    auto password = util::percent_decode(userinfo.substr(colon + 1));
     if (!user || !password)
       throw std::invalid_argument("credentials contain an invalid percent-encoding");
     if (password->empty()) throw std::invalid_argument("the password after ':' is empty");

@@ -12,6 +12,7 @@
 #include "kit/config/dotenv.hpp"
 #include "kit/config/error.hpp"
 #include "kit/config/parse.hpp"
+#include "kit/util/text.hpp"
 
 namespace kit::config {
 namespace {
@@ -27,7 +28,7 @@ std::map<std::string, std::string, std::less<>> fold_names(const Pairs& pairs) {
   std::map<std::string, std::string, std::less<>> values;
   std::map<std::string, std::string, std::less<>> spelling;  // which spelling each entry has
   for (const auto& [name, value] : pairs) {
-    auto upper = to_upper(name);
+    auto upper = util::ascii_uppercase(name);
     auto it = spelling.find(upper);
     const bool take = it == spelling.end() || it->second == name ||
                       (it->second != upper && (name == upper || name < it->second));
@@ -103,14 +104,14 @@ Source Source::from_environment() {
 }
 
 std::optional<std::string> Source::get(std::string_view name) const {
-  const auto upper = to_upper(name);
+  const auto upper = util::ascii_uppercase(name);
   if (auto it = env_.find(upper); it != env_.end()) return it->second;
   if (auto it = dotenv_.find(upper); it != dotenv_.end()) return it->second;
   return std::nullopt;
 }
 
 std::optional<Origin> Source::origin(std::string_view name) const {
-  const auto upper = to_upper(name);
+  const auto upper = util::ascii_uppercase(name);
   if (env_.contains(upper)) return Origin::environment;
   if (dotenv_.contains(upper)) return Origin::dotenv;
   return std::nullopt;

@@ -7,19 +7,10 @@
 #include "kit/http/router.hpp"
 #include "kit/json/writer.hpp"
 #include "kit/security/strict_json.hpp"
+#include "kit/util/text.hpp"
 
 namespace kit::http {
 namespace {
-
-char ascii_lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-  return out;
-}
 
 std::string_view trim_ows(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -36,12 +27,13 @@ std::optional<std::string> content_type_param(std::string_view content_type,
     const std::size_t next = rest.find(';');
     std::string_view param = trim_ows(rest.substr(0, next));
     const std::size_t eq = param.find('=');
-    if (eq != std::string_view::npos && lower(trim_ows(param.substr(0, eq))) == name) {
+    if (eq != std::string_view::npos &&
+        util::ascii_lowercase(trim_ows(param.substr(0, eq))) == name) {
       std::string_view value = trim_ows(param.substr(eq + 1));
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
         value = value.substr(1, value.size() - 2);
       }
-      return lower(value);
+      return util::ascii_lowercase(value);
     }
     pos = next == std::string_view::npos ? next : pos + 1 + next;
   }
@@ -56,7 +48,7 @@ std::string_view content_type_of(const Request& req) {
 std::optional<std::string> form_decode(std::string_view s) {
   std::string plus_as_space(s);
   std::replace(plus_as_space.begin(), plus_as_space.end(), '+', ' ');
-  auto decoded = percent_decode(plus_as_space);
+  auto decoded = util::percent_decode(plus_as_space);
   if (!decoded || !kit::json::is_valid_utf8(*decoded)) return std::nullopt;
   return decoded;
 }
@@ -64,7 +56,7 @@ std::optional<std::string> form_decode(std::string_view s) {
 }  // namespace
 
 std::string media_type(std::string_view content_type) {
-  return lower(trim_ows(content_type.substr(0, content_type.find(';'))));
+  return util::ascii_lowercase(trim_ows(content_type.substr(0, content_type.find(';'))));
 }
 
 bool is_json_content_type(std::string_view content_type) {

@@ -6,6 +6,7 @@
 
 #include "kit/errors/app_error.hpp"
 #include "kit/http/error_response.hpp"
+#include "kit/util/text.hpp"
 #include "kit/util/uuid.hpp"
 
 namespace kit::http {
@@ -44,13 +45,6 @@ bool param_accepts(ParamType type, std::string_view value) {
   return false;
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::string_view target_path(std::string_view target) noexcept {
@@ -60,24 +54,6 @@ std::string_view target_path(std::string_view target) noexcept {
 std::string_view target_query(std::string_view target) noexcept {
   const auto q = target.find('?');
   return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
-}
-
-std::optional<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    const int hi = hex_value(s[i + 1]);
-    const int lo = hex_value(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
 }
 
 void Router::add(Verb method, std::string path, Handler handler, RouteInfo info) {
@@ -163,7 +139,7 @@ bool path_matches(const Route& route, const std::vector<std::string_view>& parts
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const auto& seg = route.segments[i];
     if (seg.is_param && seg.type != ParamType::string) {
-      auto decoded = percent_decode(parts[i]);
+      auto decoded = util::percent_decode(parts[i]);
       if (!decoded || !param_accepts(seg.type, *decoded)) return false;
     }
   }
@@ -211,7 +187,7 @@ const Route* Router::find(Verb method, std::string_view path, RequestContext& ct
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const auto& seg = found->segments[i];
     if (!seg.is_param) continue;
-    auto decoded = percent_decode(parts[i]);
+    auto decoded = util::percent_decode(parts[i]);
     ctx.params.add(seg.text, decoded ? std::move(*decoded) : std::string(parts[i]));
   }
   return found;

@@ -85,7 +85,5 @@ class Router {
 std::string_view target_path(std::string_view target) noexcept;
 // The query part without '?' ("" when none).
 std::string_view target_query(std::string_view target) noexcept;
-// Decodes %XX escapes; nullopt-like empty optional on a malformed escape.
-std::optional<std::string> percent_decode(std::string_view s);
 
 }  // namespace kit::http

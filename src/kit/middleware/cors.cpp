@@ -1,4 +1,5 @@
 #include "kit/middleware/cors.hpp"
+#include "kit/util/text.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -32,10 +33,6 @@ void add_vary(http::Response& res, std::string_view value) {
   res.set(http::Field::vary, joined);
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return boost::beast::iequals(a, b);
-}
-
 }  // namespace
 
 Cors::Cors(CorsOptions options) : options_(std::move(options)) {
@@ -53,8 +50,9 @@ bool Cors::origin_allowed(std::string_view origin) const {
   if (origin.empty() || origin.size() > 512) return false;
   if (wildcard_) return true;
   // Scheme and host are case-insensitive; browsers send them lowercased anyway.
-  return std::any_of(options_.allow_origins.begin(), options_.allow_origins.end(),
-                     [&](const std::string& allowed) { return iequals(allowed, origin); });
+  return std::any_of(
+      options_.allow_origins.begin(), options_.allow_origins.end(),
+      [&](const std::string& allowed) { return util::iequals_ascii(allowed, origin); });
 }
 
 bool Cors::method_allowed(std::string_view method) const {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "kit/errors/app_error.hpp"
+#include "kit/util/text.hpp"
 
 namespace user_service::api {
 
@@ -31,12 +32,7 @@ std::optional<std::string_view> bearer_token(const http::Request& req) noexcept 
   if (it == req.end()) return std::nullopt;
   std::string_view value(it->value());
   constexpr std::string_view kScheme = "bearer";
-  if (value.size() < kScheme.size()) return std::nullopt;
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    char c = value[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != kScheme[i]) return std::nullopt;
-  }
+  if (!kit::util::iequals_ascii(value.substr(0, kScheme.size()), kScheme)) return std::nullopt;
   value.remove_prefix(kScheme.size());
   if (!value.empty() && value.front() != ' ') return std::nullopt;  // "Bearerx"
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);

@@ -1,4 +1,5 @@
 #include "service/schemas/validation.hpp"
+#include "kit/util/text.hpp"
 
 #include <fmt/format.h>
 #include <charconv>
@@ -71,7 +72,7 @@ bool valid_local_part(std::string_view local) noexcept {
     if (c <= 0x20U || c == 0x7FU) return false;
     if (std::string_view("()<>[]\\,;:\"").find(ch) != std::string_view::npos) return false;
   }
-  return !has_control_characters(local);
+  return !kit::util::has_control_characters(local);
 }
 
 std::string_view type_name(FieldType type) noexcept {
@@ -117,19 +118,6 @@ std::string_view trim_unicode(std::string_view s) noexcept {
   return s;
 }
 
-bool has_control_characters(std::string_view s) noexcept {
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20U || c == 0x7FU) return true;
-    // C1 controls U+0080..U+009F are encoded as C2 80..C2 9F.
-    if (c == 0xC2U && i + 1 < s.size()) {
-      const auto next = static_cast<unsigned char>(s[i + 1]);
-      if (next >= 0x80U && next <= 0x9FU) return true;
-    }
-  }
-  return false;
-}
-
 bool is_valid_email(std::string_view email) noexcept {
   const std::size_t at = email.find('@');
   if (at == std::string_view::npos || email.find('@', at + 1) != std::string_view::npos) {
@@ -138,16 +126,8 @@ bool is_valid_email(std::string_view email) noexcept {
   return valid_local_part(email.substr(0, at)) && valid_domain(email.substr(at + 1));
 }
 
-std::string ascii_lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 std::string normalize_email(std::string_view email) {
-  return ascii_lowercase(trim_unicode(email));
+  return kit::util::ascii_lowercase(trim_unicode(email));
 }
 
 void Validator::add(std::string code, std::string message, std::string_view field) {
@@ -177,7 +157,7 @@ std::optional<std::string> Validator::check_string(std::string_view value, const
         spec.name);
     return std::nullopt;
   }
-  if (spec.no_control && has_control_characters(v)) {
+  if (spec.no_control && kit::util::has_control_characters(v)) {
     add("invalid_value", "String must not contain control characters", spec.name);
     return std::nullopt;
   }

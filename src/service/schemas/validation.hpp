@@ -23,15 +23,11 @@ namespace user_service::schemas {
 std::size_t code_points(std::string_view utf8) noexcept;
 // `s` without leading and trailing white space (ASCII and Unicode spaces).
 std::string_view trim_unicode(std::string_view s) noexcept;
-// True when `s` holds a C0 control, DEL or a C1 control character.
-bool has_control_characters(std::string_view s) noexcept;
 // The email rules of docs/http-api.md "User fields" on already trimmed text: <= 254 characters
 // is checked separately; here one '@', a non-empty local part (<= 64, no spaces, controls or
 // specials) and a domain of at least two dot-separated labels of letters, digits and hyphens
 // (1-63 chars, no hyphen at either end).
 bool is_valid_email(std::string_view email) noexcept;
-// ASCII lowercase.
-std::string ascii_lowercase(std::string_view s);
 // THE email normalization (docs: README "Email addresses"): trimmed, ASCII letters lowercased,
 // every other character kept as sent ("ÜNÏ@x.io" stays distinct from "ünï@x.io"). Storage,
 // lookup, uniqueness and the `auth` rate-limit key all compare this form exactly, on every

@@ -6,6 +6,7 @@
 
 #include "kit/errors/app_error.hpp"
 #include "kit/security/base64url.hpp"
+#include "kit/util/text.hpp"
 #include "kit/util/uuid.hpp"
 #include "service/repositories/timestamps.hpp"
 #include "service/schemas/validation.hpp"
@@ -74,8 +75,8 @@ boost::asio::awaitable<UserRead> UserService::read_user(std::string_view caller_
                                                         std::string_view requested_id,
                                                         kit::async::Deadline deadline) {
   // Ids are compared as lowercase text (both backends store them so; tokens carry them so).
-  std::array<std::string, 2> ids{schemas::ascii_lowercase(caller_id), std::string()};
-  if (kit::util::is_uuid(requested_id)) ids[1] = schemas::ascii_lowercase(requested_id);
+  std::array<std::string, 2> ids{kit::util::ascii_lowercase(caller_id), std::string()};
+  if (kit::util::is_uuid(requested_id)) ids[1] = kit::util::ascii_lowercase(requested_id);
   UserRead read;
   read.self = ids[1] == ids[0];
   // Whether the caller is an admin is only known once it is loaded, so the other id is loaded

@@ -18,13 +18,6 @@ TEST(Parse, Trim) {
   EXPECT_EQ(trim(" \t "), "");
 }
 
-TEST(Parse, CaseHelpers) {
-  EXPECT_EQ(to_upper("log_Level1"), "LOG_LEVEL1");
-  EXPECT_EQ(to_lower("LOG_Level1"), "log_level1");
-  EXPECT_TRUE(iequals("Production", "PRODUCTION"));
-  EXPECT_FALSE(iequals("prod", "production"));
-}
-
 TEST(Parse, BoolAcceptsEveryDocumentedSpelling) {
   for (const auto* t : {"true", "TRUE", "True", "1", "yes", "YES", "on", "On", " true "})
     EXPECT_EQ(parse_bool(t), true) << t;

@@ -284,24 +284,4 @@ TEST(RouterTarget, PathAndQuery) {
   EXPECT_EQ(target_query("/a"), "");
 }
 
-TEST(RouterTarget, PercentDecode) {
-  using kit::http::percent_decode;
-  EXPECT_EQ(percent_decode(""), "");
-  EXPECT_EQ(percent_decode("plain"), "plain");
-  EXPECT_EQ(percent_decode("%41"), "A");
-  EXPECT_EQ(percent_decode("a%2fb%2Fc"), "a/b/c");
-  EXPECT_EQ(percent_decode("%20x%20"), " x ");
-  EXPECT_EQ(percent_decode("a+b"), "a+b");  // '+' is only a space in form bodies
-  EXPECT_EQ(percent_decode("%00"), std::string("\0", 1));
-  EXPECT_EQ(percent_decode("%E2%82%AC"), "\xE2\x82\xAC");
-  EXPECT_EQ(percent_decode("%25%32%35"), "%25");  // decoded once, not twice
-  EXPECT_FALSE(percent_decode("%"));
-  EXPECT_FALSE(percent_decode("%4"));
-  EXPECT_FALSE(percent_decode("abc%4"));
-  EXPECT_FALSE(percent_decode("%zz"));
-  EXPECT_FALSE(percent_decode("%4g"));
-  EXPECT_FALSE(percent_decode("%g4"));
-  EXPECT_FALSE(percent_decode("ok%"));
-}
-
 }  // namespace
