@@ -11,7 +11,7 @@
 
 namespace kit::config {
 
-std::string_view trim(std::string_view s) noexcept;             // spaces, tabs, CR and LF
+std::string_view trim(std::string_view s) noexcept;  // spaces, tabs, CR and LF
 
 // true/false, 1/0, yes/no, on/off, case-insensitive.
 std::optional<bool> parse_bool(std::string_view s);
