@@ -23,16 +23,7 @@
 namespace {
 
 namespace asio = boost::asio;
-using kit::http::Handler;
-using kit::http::HookMiddleware;
-using kit::http::Middleware;
-using kit::http::Next;
-using kit::http::Pipeline;
-using kit::http::Request;
-using kit::http::RequestContext;
-using kit::http::Response;
-using kit::http::Status;
-using kit::http::Verb;
+using namespace kit::http;  // the types under test
 
 using Trace = std::vector<std::string>;
 

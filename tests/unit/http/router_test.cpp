@@ -16,14 +16,7 @@
 namespace {
 
 namespace asio = boost::asio;
-using kit::http::Handler;
-using kit::http::Request;
-using kit::http::RequestContext;
-using kit::http::Response;
-using kit::http::RouteInfo;
-using kit::http::Router;
-using kit::http::Status;
-using kit::http::Verb;
+using namespace kit::http;  // the types under test
 
 // A handler whose body names it, so a dispatch shows which route ran.
 Handler named(std::string name) {

@@ -15,11 +15,7 @@
 namespace {
 
 namespace asio = boost::asio;
-using kit::http::Field;
-using kit::http::Request;
-using kit::http::RequestContext;
-using kit::http::Response;
-using kit::http::Verb;
+using namespace kit::http;  // the types under test
 using kit::middleware::Cors;
 using kit::middleware::CorsOptions;
 

@@ -30,14 +30,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace mw = kit::middleware;
-using kit::http::Field;
-using kit::http::Handler;
-using kit::http::Pipeline;
-using kit::http::Request;
-using kit::http::RequestContext;
-using kit::http::Response;
-using kit::http::Status;
-using kit::http::Verb;
+using namespace kit::http;  // the types under test
 
 const std::regex kUuidV4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
 constexpr std::string_view kCsp = "default-src 'none'; frame-ancestors 'none'";

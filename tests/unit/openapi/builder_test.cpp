@@ -15,12 +15,7 @@
 namespace {
 
 namespace asio = boost::asio;
-using kit::http::Request;
-using kit::http::RequestContext;
-using kit::http::Response;
-using kit::http::RouteInfo;
-using kit::http::Router;
-using kit::http::Verb;
+using namespace kit::http;  // the types under test
 using kit::openapi::Builder;
 using kit::openapi::Options;
 

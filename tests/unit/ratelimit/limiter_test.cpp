@@ -22,10 +22,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace rl = kit::ratelimit;
-using kit::http::Request;
-using kit::http::RequestContext;
-using kit::http::Response;
-using kit::http::Verb;
+using namespace kit::http;  // the types under test
 
 constexpr std::int64_t kSecond = 1'000'000;
 constexpr std::int64_t kT0 = 1'000 * kSecond;
