@@ -20,6 +20,7 @@
 #include "support/probes.hpp"
 #include "support/service_process.hpp"
 #include "support/users_client.hpp"
+#include "tests/support/server_script.hpp"
 
 namespace e2e {
 namespace {
@@ -67,16 +68,8 @@ class RedisServer {
 
  private:
   std::string run(const std::string& verb) const {
-    const std::string cmd = "REDIS_TEST_STATE='" + state_ +
-                            "' bash '" USER_SERVICE_SOURCE_DIR "/scripts/redis-test-server.sh' " +
-                            verb + " 2>&1";
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (p == nullptr) throw std::runtime_error("popen failed");
-    char buf[512];
-    while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
-    if (pclose(p) != 0) throw std::runtime_error("redis-test-server.sh " + verb + ": " + out);
-    return out;
+    return test_support::run_server_script("redis-test-server.sh", "REDIS_TEST_STATE", state_,
+                                           verb);
   }
   std::string state_;
   std::string url_;

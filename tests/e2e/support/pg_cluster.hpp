@@ -7,6 +7,7 @@
 #include <string>
 
 #include "support/service_process.hpp"
+#include "tests/support/server_script.hpp"
 
 namespace e2e {
 
@@ -47,16 +48,7 @@ class PgCluster {
     return s;
   }
   std::string run(const std::string& verb) const {
-    const std::string cmd = "PG_TEST_STATE='" + state_ +
-                            "' bash '" USER_SERVICE_SOURCE_DIR "/scripts/pg-test-server.sh' " +
-                            verb + " 2>&1";
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (p == nullptr) throw std::runtime_error("popen failed");
-    char buf[512];
-    while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
-    if (pclose(p) != 0) throw std::runtime_error("pg-test-server.sh " + verb + ": " + out);
-    return out;
+    return test_support::run_server_script("pg-test-server.sh", "PG_TEST_STATE", state_, verb);
   }
 
   std::string state_;

@@ -12,6 +12,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "kit/config/redis_url.hpp"
+#include "tests/support/server_script.hpp"
 
 #include <optional>
 #include <string_view>
@@ -31,11 +32,6 @@ inline std::string shared_url() {
 
 inline kit::config::RedisUrl shared() {
   return kit::config::parse_redis_url(shared_url());
-}
-
-// scripts/redis-test-server.sh in the source folder CMake names (__FILE__ may be relative).
-inline std::string script_path() {
-  return std::string(USER_SERVICE_SOURCE_DIR) + "/scripts/redis-test-server.sh";
 }
 
 class PrivateServer {
@@ -68,15 +64,8 @@ class PrivateServer {
     return s;
   }
   std::string run(const std::string& verb) const {
-    const std::string cmd =
-        "REDIS_TEST_STATE='" + state_ + "' bash '" + script_path() + "' " + verb + " 2>&1";
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (p == nullptr) throw std::runtime_error("popen failed");
-    char buf[512];
-    while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
-    if (pclose(p) != 0) throw std::runtime_error("redis-test-server.sh " + verb + ": " + out);
-    return out;
+    return test_support::run_server_script("redis-test-server.sh", "REDIS_TEST_STATE", state_,
+                                           verb);
   }
   std::string state_;
   std::string url_;

@@ -1,6 +1,7 @@
 // kit::health::Registry: readiness checks run concurrently, each bounded by a timeout
 // (docs/http-api.md, `GET /health/ready`).
 #include "kit/health/registry.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 #include <gtest/gtest.h>
 
@@ -39,10 +40,7 @@ Check passing(Clock::duration delay = {}) {
 
 std::vector<CheckResult> run_all(const Registry& registry,
                                  std::chrono::milliseconds timeout = 1000ms) {
-  asio::io_context io;
-  auto fut = asio::co_spawn(io, registry.run(timeout), asio::use_future);
-  io.run();
-  return fut.get();
+  return test_support::run_coroutine(registry.run(timeout));
 }
 
 TEST(HealthRegistry, NoChecksGiveNoResults) {

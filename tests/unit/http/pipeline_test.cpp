@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "kit/http/pipeline.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 namespace {
 
@@ -100,10 +101,7 @@ struct PipelineHooks : ::testing::Test {
     };
   }
   Response run(const Handler& terminal) {
-    asio::io_context io;
-    auto fut = asio::co_spawn(io, pipeline.handle(req, ctx, terminal), asio::use_future);
-    io.run();
-    return fut.get();
+    return test_support::run_coroutine(pipeline.handle(req, ctx, terminal));
   }
 };
 
@@ -190,10 +188,8 @@ TEST_F(PipelineHooks, HookLinkCalledDirectlyBehavesTheSame) {
   Recorder alone("x", trace);
   Pipeline rest;  // empty: next() is the terminal
   const Handler terminal = terminal_ok();
-  asio::io_context io;
-  auto fut = asio::co_spawn(io, alone.handle(req, ctx, Next(rest, 0, terminal)), asio::use_future);
-  io.run();
-  EXPECT_EQ(fut.get().result(), Status::ok);
+  EXPECT_EQ(test_support::run_coroutine(alone.handle(req, ctx, Next(rest, 0, terminal))).result(),
+            Status::ok);
   EXPECT_EQ(trace, (Trace{"x.before", "handler", "x.after", "x.finish"}));
 }
 

@@ -12,6 +12,7 @@
 
 #include "kit/errors/app_error.hpp"
 #include "kit/http/response.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 namespace {
 
@@ -51,12 +52,9 @@ std::string allow_of(const Router& router, Verb method, std::string_view path) {
 }
 
 Response dispatch(const Router& router, Verb method, std::string target) {
-  asio::io_context io;
   Request req{method, target, 11};
   RequestContext ctx;
-  auto fut = asio::co_spawn(io, router.dispatch(req, ctx), asio::use_future);
-  io.run();
-  return fut.get();
+  return test_support::run_coroutine(router.dispatch(req, ctx));
 }
 
 class RouterTest : public ::testing::Test {

@@ -11,6 +11,7 @@
 #include "kit/http/response.hpp"
 #include "kit/middleware/cors.hpp"
 #include "kit/middleware/error_mapping.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 namespace {
 
@@ -32,10 +33,7 @@ Response run(const std::shared_ptr<Cors>& cors, Request req, bool throw_not_foun
     co_return kit::http::json_response(kit::http::Status::ok, "{}");
   };
   RequestContext ctx;
-  asio::io_context io;
-  auto fut = asio::co_spawn(io, pipeline.handle(req, ctx, terminal), asio::use_future);
-  io.run();
-  Response res = fut.get();
+  Response res = test_support::run_coroutine(pipeline.handle(req, ctx, terminal));
   const bool is_preflight =
       req.method() == Verb::options && req.find(Field::access_control_request_method) != req.end();
   if (is_preflight) {

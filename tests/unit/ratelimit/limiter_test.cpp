@@ -17,6 +17,7 @@
 #include "kit/middleware/rate_limit.hpp"
 #include "kit/ratelimit/guard.hpp"
 #include "kit/ratelimit/memory_limiter.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 namespace {
 
@@ -31,13 +32,7 @@ rl::Policy policy(std::uint32_t limit, std::string name = "default") {
   return rl::Policy{.name = std::move(name), .limit = limit, .window = std::chrono::seconds{60}};
 }
 
-template <class T>
-T run(asio::awaitable<T> a) {
-  asio::io_context io;
-  auto fut = asio::co_spawn(io, std::move(a), asio::use_future);
-  io.run();
-  return fut.get();
-}
+using test_support::run_coroutine;
 
 TEST(Gcra, AllowsExactlyLimitInABurstThenDenies) {
   const auto p = policy(3);
@@ -161,9 +156,9 @@ TEST(RateLimitHeaders, FollowTheIetfDraftForm) {
 
 TEST(Guard, ThrowsRateLimitedWithRetryAfterAndFields) {
   rl::Guard guard(std::make_shared<rl::MemoryLimiter>(), policy(1, "auth"));
-  EXPECT_TRUE(run(guard.check("user:a@example.com")).allowed);
+  EXPECT_TRUE(run_coroutine(guard.check("user:a@example.com")).allowed);
   try {
-    run(guard.check("user:a@example.com"));
+    run_coroutine(guard.check("user:a@example.com"));
     FAIL() << "expected RateLimited";
   } catch (const kit::errors::AppError& e) {
     EXPECT_EQ(e.status(), 429u);
@@ -173,8 +168,8 @@ TEST(Guard, ThrowsRateLimitedWithRetryAfterAndFields) {
     EXPECT_EQ(h["RateLimit"], R"("auth";r=0;t=60)");
   }
   rl::Guard disabled(nullptr, policy(1, "auth"));
-  EXPECT_TRUE(run(disabled.check("x")).allowed);
-  EXPECT_TRUE(run(disabled.check("x")).allowed);
+  EXPECT_TRUE(run_coroutine(disabled.check("x")).allowed);
+  EXPECT_TRUE(run_coroutine(disabled.check("x")).allowed);
   Response res;
   disabled.apply_headers(res, rl::Decision{});
   EXPECT_EQ(res.find("RateLimit"), res.end());
@@ -202,10 +197,7 @@ struct LimitedPipeline {
     Request req{Verb::get, target, 11};
     RequestContext ctx;
     ctx.client_ip = ip;
-    asio::io_context io;
-    auto fut = asio::co_spawn(io, pipeline.handle(req, ctx, terminal), asio::use_future);
-    io.run();
-    return fut.get();
+    return run_coroutine(pipeline.handle(req, ctx, terminal));
   }
   kit::http::Router router;
   kit::http::Pipeline pipeline;

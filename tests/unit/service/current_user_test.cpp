@@ -22,6 +22,7 @@
 #include "kit/security/password_hasher.hpp"
 #include "service/api/dependencies.hpp"
 #include "service/services/auth_service.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 namespace user_service {
 namespace {
@@ -113,10 +114,7 @@ class Authentication : public testing::Test {
 
   template <class T>
   T run(asio::awaitable<T> work) {
-    auto done = asio::co_spawn(io_, std::move(work), asio::use_future);
-    io_.restart();
-    io_.run();
-    return done.get();
+    return test_support::run_coroutine(io_, std::move(work));
   }
 
   std::string token_for(const std::string& subject) const {

@@ -16,6 +16,7 @@
 #include "kit/async/worker_pool.hpp"
 #include "kit/security/password_hasher.hpp"
 #include "service/services/user_service.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 namespace user_service::services {
 namespace {
@@ -98,10 +99,7 @@ class ReadUser : public testing::Test {
   }
 
   UserRead read(const std::string& caller, const std::string& requested) {
-    auto done = asio::co_spawn(io_, service_.read_user(caller, requested), asio::use_future);
-    io_.restart();
-    io_.run();
-    return done.get();
+    return test_support::run_coroutine(io_, service_.read_user(caller, requested));
   }
 
   // Exactly one repository call, find_by_ids with these ids (in this order).
