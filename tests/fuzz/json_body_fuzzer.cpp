@@ -17,6 +17,7 @@
 #include "kit/http/body.hpp"
 #include "kit/json/writer.hpp"
 #include "kit/security/strict_json.hpp"
+#include "kit/util/text.hpp"
 #include "service/schemas/auth.hpp"
 #include "service/schemas/users.hpp"
 #include "service/schemas/validation.hpp"
@@ -57,7 +58,7 @@ void check_email(const std::string& email) {
 }
 
 void check_name(const std::string& name) {
-  FUZZ_CHECK(within(name, 1, 100) && trimmed(name) && !schemas::has_control_characters(name));
+  FUZZ_CHECK(within(name, 1, 100) && trimmed(name) && !kit::util::has_control_characters(name));
 }
 
 template <class Parse>
