@@ -101,9 +101,13 @@ void Server::wait_for_signals() {
 }
 
 void Server::shutdown() {
-  if (shutdown_requested_.exchange(true, std::memory_order_acq_rel)) return;
-  listener_closes_at_ = std::chrono::steady_clock::now() + options_.shutdown_delay;
-  shutting_down_.store(true, std::memory_order_release);
+  const auto at = std::chrono::steady_clock::now() + options_.shutdown_delay;
+  std::chrono::steady_clock::rep none = 0;
+  if (!listener_closes_at_.compare_exchange_strong(
+          none, std::max<std::chrono::steady_clock::rep>(1, at.time_since_epoch().count()),
+          std::memory_order_acq_rel)) {
+    return;  // a drain is under way
+  }
   asio::post(workers_.front()->ctx, [this] {
     if (on_shutdown_) on_shutdown_();
     asio::co_spawn(workers_.front()->ctx, drain_and_stop(), asio::detached);
@@ -130,9 +134,14 @@ void Server::drain_backlog() {
 // When a connection that went idle at `idle_since`, during the drain, is closed: not before the
 // listener closes (until then load balancers may still pick it from their pools) and not before
 // it has been quiet for kDrainQuietPeriod.
+std::chrono::steady_clock::time_point Server::listener_closes_at() const noexcept {
+  return std::chrono::steady_clock::time_point(
+      std::chrono::steady_clock::duration(listener_closes_at_.load(std::memory_order_acquire)));
+}
+
 std::chrono::steady_clock::time_point Server::drain_idle_deadline(
     std::chrono::steady_clock::time_point idle_since) const {
-  return std::max(listener_closes_at_, idle_since + kDrainQuietPeriod);
+  return std::max(listener_closes_at(), idle_since + kDrainQuietPeriod);
 }
 
 // The connections idle when the drain begins get the drain's deadline (the sweeper closes them
@@ -154,8 +163,8 @@ asio::awaitable<void> Server::drain_and_stop() {
   expire_idle_sessions_for_drain();
   asio::steady_timer timer(workers_.front()->ctx);
   // The listener stays open while the load balancers take this instance out of rotation.
-  if (std::chrono::steady_clock::now() < listener_closes_at_) {
-    timer.expires_at(listener_closes_at_);
+  if (std::chrono::steady_clock::now() < listener_closes_at()) {
+    timer.expires_at(listener_closes_at());
     co_await timer.async_wait(asio::use_awaitable);
   }
   drain_backlog();

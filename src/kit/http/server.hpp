@@ -73,7 +73,9 @@ class Server {
 
   // Starts the graceful drain (thread-safe; what the first signal does).
   void shutdown();
-  bool shutting_down() const noexcept { return shutting_down_.load(std::memory_order_acquire); }
+  bool shutting_down() const noexcept {
+    return listener_closes_at_.load(std::memory_order_acquire) != 0;
+  }
   // Open client connections right now.
   std::size_t connections() const noexcept { return connections_.load(std::memory_order_relaxed); }
 
@@ -120,10 +122,9 @@ class Server {
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   boost::asio::signal_set signals_;
-  std::atomic<bool> shutdown_requested_{false};
-  std::atomic<bool> shutting_down_{false};
-  // Written once by shutdown() before shutting_down_ is set (release); read after it (acquire).
-  std::chrono::steady_clock::time_point listener_closes_at_{};
+  // When the drain closes the listener, as steady_clock ticks; 0 until a shutdown began.
+  std::atomic<std::chrono::steady_clock::rep> listener_closes_at_{0};
+  std::chrono::steady_clock::time_point listener_closes_at() const noexcept;
   std::atomic<std::size_t> connections_{0};
   std::size_t next_worker_ = 0;
   std::function<void()> on_shutdown_;

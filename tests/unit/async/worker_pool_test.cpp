@@ -22,6 +22,7 @@
 
 #include "kit/async/deadline.hpp"
 #include "kit/errors/app_error.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 namespace {
 
@@ -29,13 +30,7 @@ namespace asio = boost::asio;
 using kit::async::WorkerPool;
 using namespace std::chrono_literals;
 
-template <class T>
-T run_io(asio::io_context& io, asio::awaitable<T> a) {
-  auto fut = asio::co_spawn(io, std::move(a), asio::use_future);
-  io.run();
-  io.restart();
-  return fut.get();
-}
+using test_support::run_coroutine;
 
 struct Threads {
   std::thread::id before, worker, after;
@@ -78,14 +73,16 @@ TEST(WorkerPool, RunsOnAWorkerAndResumesOnTheCallerThread) {
 TEST(WorkerPool, ValueResults) {
   asio::io_context io;
   WorkerPool pool(1, 16);
-  EXPECT_EQ(run_io(io, pool.run([] { return 6 * 7; })), 42);
-  EXPECT_EQ(run_io(io, pool.run([] { return std::string(1000, 'x'); })), std::string(1000, 'x'));
-  const auto ptr = run_io(io, pool.run([] { return std::make_unique<int>(5); }));  // move-only
+  EXPECT_EQ(run_coroutine(io, pool.run([] { return 6 * 7; })), 42);
+  EXPECT_EQ(run_coroutine(io, pool.run([] { return std::string(1000, 'x'); })),
+            std::string(1000, 'x'));
+  const auto ptr =
+      run_coroutine(io, pool.run([] { return std::make_unique<int>(5); }));  // move-only
   ASSERT_NE(ptr, nullptr);
   EXPECT_EQ(*ptr, 5);
   // Captured state is used by the worker and the result reflects it.
   std::vector<int> input{1, 2, 3, 4};
-  EXPECT_EQ(run_io(io, pool.run([&input] {
+  EXPECT_EQ(run_coroutine(io, pool.run([&input] {
               int sum = 0;
               for (int v : input) sum += v;
               return sum;
@@ -97,7 +94,7 @@ TEST(WorkerPool, VoidResults) {
   asio::io_context io;
   WorkerPool pool(1, 16);
   std::atomic<int> calls{0};
-  run_io(io, [&]() -> asio::awaitable<void> {
+  run_coroutine(io, [&]() -> asio::awaitable<void> {
     co_await pool.run([&] { calls.fetch_add(1); });
     co_await pool.run([&] { calls.fetch_add(1); });
   }());
@@ -108,16 +105,16 @@ TEST(WorkerPool, ExceptionsPropagateToTheCaller) {
   asio::io_context io;
   WorkerPool pool(1, 16);
   try {
-    run_io(io, pool.run([]() -> int { throw std::runtime_error("boom"); }));
+    run_coroutine(io, pool.run([]() -> int { throw std::runtime_error("boom"); }));
     ADD_FAILURE() << "no exception";
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "boom");
   }
   // The type survives, so an AppError thrown by a worker still maps to its envelope.
-  EXPECT_THROW(run_io(io, pool.run([] { throw kit::errors::Conflict("taken"); })),
+  EXPECT_THROW(run_coroutine(io, pool.run([] { throw kit::errors::Conflict("taken"); })),
                kit::errors::Conflict);
   // And the pool keeps working afterwards.
-  EXPECT_EQ(run_io(io, pool.run([] { return 1; })), 1);
+  EXPECT_EQ(run_coroutine(io, pool.run([] { return 1; })), 1);
   EXPECT_EQ(pool.pending(), 0u);
 }
 
@@ -202,7 +199,7 @@ TEST(WorkerPool, QueueBoundGivesServiceUnavailable) {
   EXPECT_LE(o.pending_at_peak, kThreads + kMaxQueue);
   EXPECT_EQ(pool.pending(), 0u);
   // Capacity is back once the queue drained.
-  EXPECT_EQ(run_io(io, pool.run([] { return 9; })), 9);
+  EXPECT_EQ(run_coroutine(io, pool.run([] { return 9; })), 9);
 }
 
 // A job whose deadline passes while it waits for the worker is dropped: its function never

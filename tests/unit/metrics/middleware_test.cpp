@@ -22,6 +22,7 @@
 #include "kit/middleware/rate_limit.hpp"
 #include "kit/ratelimit/guard.hpp"
 #include "kit/ratelimit/memory_limiter.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 namespace {
 
@@ -57,10 +58,7 @@ struct App {
   unsigned send(http::Request& req) {
     http::RequestContext ctx;
     ctx.client_ip = "192.0.2.1";
-    asio::io_context io;
-    auto fut = asio::co_spawn(io, pipeline.handle(req, ctx, terminal), asio::use_future);
-    io.run();
-    return fut.get().result_int();
+    return test_support::run_coroutine(pipeline.handle(req, ctx, terminal)).result_int();
   }
   metrics_test::Exposition scrape() const {
     return metrics_test::parse_exposition(registry.render());

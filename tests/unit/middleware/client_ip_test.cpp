@@ -10,6 +10,7 @@
 
 #include "kit/http/response.hpp"
 #include "kit/middleware/client_ip.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 namespace {
 
@@ -91,11 +92,7 @@ TEST(ClientIp, MiddlewareSetsContext) {
     seen = c.client_ip;
     co_return kit::http::json_response(kit::http::Status::ok, "{}");
   };
-  boost::asio::io_context io;
-  auto fut =
-      boost::asio::co_spawn(io, pipeline.handle(req, ctx, terminal), boost::asio::use_future);
-  io.run();
-  fut.get();
+  test_support::run_coroutine(pipeline.handle(req, ctx, terminal));
   EXPECT_EQ(seen, "198.51.100.7");
 }
 

@@ -25,6 +25,7 @@
 #include "kit/middleware/request_id.hpp"
 #include "kit/middleware/security_headers.hpp"
 #include "kit/util/uuid.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 namespace {
 
@@ -39,10 +40,7 @@ constexpr std::string_view kHsts = "max-age=63072000; includeSubDomains";
 // The response object as the chain returns it.
 Response run_chain(const Pipeline& pipeline, Request& req, RequestContext& ctx,
                    const Handler& terminal) {
-  asio::io_context io;
-  auto fut = asio::co_spawn(io, pipeline.handle(req, ctx, terminal), asio::use_future);
-  io.run();
-  return fut.get();
+  return test_support::run_coroutine(pipeline.handle(req, ctx, terminal));
 }
 
 // The response as the client sees it: with the fields the server writes from the context.

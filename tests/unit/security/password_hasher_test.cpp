@@ -14,6 +14,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "kit/errors/app_error.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 namespace {
 
@@ -27,14 +28,7 @@ using kit::security::VerifyResult;
 // libsodium's minimum cost keeps these tests fast; one test below uses the production default.
 constexpr PasswordHashCost kLowCost{.memory_kib = 8, .iterations = 1};
 
-// Runs one coroutine to completion on `ctx`, driven by the calling thread.
-template <class T>
-T run(asio::io_context& ctx, asio::awaitable<T> task) {
-  auto future = asio::co_spawn(ctx, std::move(task), asio::use_future);
-  ctx.restart();
-  ctx.run();
-  return future.get();
-}
+using test_support::run_coroutine;
 
 class PasswordHasherTest : public testing::Test {
  protected:
@@ -44,25 +38,26 @@ class PasswordHasherTest : public testing::Test {
 
 TEST_F(PasswordHasherTest, HashesToAnArgon2idPhcStringWithTheConfiguredCost) {
   PasswordHasher hasher(pool_, kLowCost);
-  const std::string phc = run(ctx_, hasher.hash("correct horse battery staple"));
+  const std::string phc = run_coroutine(ctx_, hasher.hash("correct horse battery staple"));
   EXPECT_EQ(phc.rfind("$argon2id$v=19$m=8,t=1,p=1$", 0), 0U) << phc;
   EXPECT_LT(phc.size(), static_cast<std::size_t>(crypto_pwhash_STRBYTES));
 }
 
 TEST_F(PasswordHasherTest, TheRightPasswordVerifies) {
   PasswordHasher hasher(pool_, kLowCost);
-  const std::string phc = run(ctx_, hasher.hash("correct horse battery staple"));
-  const VerifyResult result = run(ctx_, hasher.verify(phc, "correct horse battery staple"));
+  const std::string phc = run_coroutine(ctx_, hasher.hash("correct horse battery staple"));
+  const VerifyResult result =
+      run_coroutine(ctx_, hasher.verify(phc, "correct horse battery staple"));
   EXPECT_TRUE(result.ok);
   EXPECT_FALSE(result.needs_rehash);
 }
 
 TEST_F(PasswordHasherTest, AWrongPasswordDoesNotVerify) {
   PasswordHasher hasher(pool_, kLowCost);
-  const std::string phc = run(ctx_, hasher.hash("correct horse battery staple"));
+  const std::string phc = run_coroutine(ctx_, hasher.hash("correct horse battery staple"));
   for (const char* wrong : {"correct horse battery stapl", "Correct horse battery staple",
                             "correct horse battery staple ", ""}) {
-    const VerifyResult result = run(ctx_, hasher.verify(phc, wrong));
+    const VerifyResult result = run_coroutine(ctx_, hasher.verify(phc, wrong));
     EXPECT_FALSE(result.ok) << wrong;
     EXPECT_FALSE(result.needs_rehash) << wrong;
   }
@@ -70,51 +65,54 @@ TEST_F(PasswordHasherTest, AWrongPasswordDoesNotVerify) {
 
 TEST_F(PasswordHasherTest, EachHashHasItsOwnSalt) {
   PasswordHasher hasher(pool_, kLowCost);
-  const std::string first = run(ctx_, hasher.hash("same password"));
-  const std::string second = run(ctx_, hasher.hash("same password"));
+  const std::string first = run_coroutine(ctx_, hasher.hash("same password"));
+  const std::string second = run_coroutine(ctx_, hasher.hash("same password"));
   EXPECT_NE(first, second);
-  EXPECT_TRUE(run(ctx_, hasher.verify(second, "same password")).ok);
+  EXPECT_TRUE(run_coroutine(ctx_, hasher.verify(second, "same password")).ok);
 }
 
 TEST_F(PasswordHasherTest, HandlesBinaryUnicodeAndLongPasswords) {
   PasswordHasher hasher(pool_, kLowCost);
   const std::string with_nul("pass\0word", 9);
-  const std::string phc = run(ctx_, hasher.hash(with_nul));
-  EXPECT_TRUE(run(ctx_, hasher.verify(phc, with_nul)).ok);
-  EXPECT_FALSE(run(ctx_, hasher.verify(phc, "pass")).ok);  // not cut at the NUL
+  const std::string phc = run_coroutine(ctx_, hasher.hash(with_nul));
+  EXPECT_TRUE(run_coroutine(ctx_, hasher.verify(phc, with_nul)).ok);
+  EXPECT_FALSE(run_coroutine(ctx_, hasher.verify(phc, "pass")).ok);  // not cut at the NUL
 
   const std::string unicode = "p\xC3\xA4ssw\xC3\xB6rd \xF0\x9F\x94\x91";
-  EXPECT_TRUE(run(ctx_, hasher.verify(run(ctx_, hasher.hash(unicode)), unicode)).ok);
+  EXPECT_TRUE(
+      run_coroutine(ctx_, hasher.verify(run_coroutine(ctx_, hasher.hash(unicode)), unicode)).ok);
 
   const std::string long_password(4096, 'x');
-  EXPECT_TRUE(run(ctx_, hasher.verify(run(ctx_, hasher.hash(long_password)), long_password)).ok);
+  EXPECT_TRUE(run_coroutine(ctx_, hasher.verify(run_coroutine(ctx_, hasher.hash(long_password)),
+                                                long_password))
+                  .ok);
 }
 
 TEST_F(PasswordHasherTest, NeedsRehashWhenTheConfiguredCostRises) {
   PasswordHasher old_cost(pool_, kLowCost);
-  const std::string phc = run(ctx_, old_cost.hash("password123"));
+  const std::string phc = run_coroutine(ctx_, old_cost.hash("password123"));
 
   PasswordHasher more_memory(pool_, {.memory_kib = 16, .iterations = 1});
-  VerifyResult result = run(ctx_, more_memory.verify(phc, "password123"));
+  VerifyResult result = run_coroutine(ctx_, more_memory.verify(phc, "password123"));
   EXPECT_TRUE(result.ok);
   EXPECT_TRUE(result.needs_rehash);
 
   PasswordHasher more_iterations(pool_, {.memory_kib = 8, .iterations = 2});
-  result = run(ctx_, more_iterations.verify(phc, "password123"));
+  result = run_coroutine(ctx_, more_iterations.verify(phc, "password123"));
   EXPECT_TRUE(result.ok);
   EXPECT_TRUE(result.needs_rehash);
 
   // Only a successful verification reports it: the caller has the password to re-hash only then.
-  result = run(ctx_, more_memory.verify(phc, "wrong password"));
+  result = run_coroutine(ctx_, more_memory.verify(phc, "wrong password"));
   EXPECT_FALSE(result.ok);
   EXPECT_FALSE(result.needs_rehash);
 }
 
 TEST_F(PasswordHasherTest, NeedsRehashWhenTheStoredCostIsHigherOrDifferent) {
   PasswordHasher high(pool_, {.memory_kib = 16, .iterations = 2});
-  const std::string phc = run(ctx_, high.hash("password123"));
+  const std::string phc = run_coroutine(ctx_, high.hash("password123"));
   PasswordHasher low(pool_, kLowCost);
-  const VerifyResult result = run(ctx_, low.verify(phc, "password123"));
+  const VerifyResult result = run_coroutine(ctx_, low.verify(phc, "password123"));
   EXPECT_TRUE(result.ok);
   EXPECT_TRUE(result.needs_rehash);
 }
@@ -131,21 +129,21 @@ TEST_F(PasswordHasherTest, Argon2iHashesVerifyButNeedRehash) {
   ASSERT_EQ(argon2i.rfind("$argon2i$", 0), 0U);
 
   PasswordHasher hasher(pool_, {.memory_kib = 8, .iterations = crypto_pwhash_argon2i_OPSLIMIT_MIN});
-  const VerifyResult result = run(ctx_, hasher.verify(argon2i, password));
+  const VerifyResult result = run_coroutine(ctx_, hasher.verify(argon2i, password));
   EXPECT_TRUE(result.ok);
   EXPECT_TRUE(result.needs_rehash);
 }
 
 TEST_F(PasswordHasherTest, MalformedStoredHashesAreAFailedVerificationNotAnError) {
   PasswordHasher hasher(pool_, kLowCost);
-  const std::string good = run(ctx_, hasher.hash("password123"));
+  const std::string good = run_coroutine(ctx_, hasher.hash("password123"));
   for (const std::string& stored :
        {std::string(), std::string("password123"), std::string("$argon2id$"),
         std::string("$argon2id$v=19$m=8,t=1,p=1$"), good.substr(0, good.size() - 4),
         good + std::string(200, 'A'), std::string(good).insert(10, 1, '\0'),
         std::string("$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW")}) {
     VerifyResult result{};
-    EXPECT_NO_THROW(result = run(ctx_, hasher.verify(stored, "password123")));
+    EXPECT_NO_THROW(result = run_coroutine(ctx_, hasher.verify(stored, "password123")));
     EXPECT_FALSE(result.ok) << stored;
     EXPECT_FALSE(result.needs_rehash) << stored;
   }
@@ -171,7 +169,7 @@ TEST_F(PasswordHasherTest, WorkRunsOnAWorkerThreadAndResumesOnTheCaller) {
     (void)co_await hasher.verify_dummy("password123");
     resumed_on.push_back(std::this_thread::get_id());
   };
-  run(ctx_, task());
+  run_coroutine(ctx_, task());
 
   ASSERT_EQ(calls.size(), 3U);
   EXPECT_EQ(calls[0].first, PasswordOperation::hash);
@@ -188,7 +186,7 @@ TEST_F(PasswordHasherTest, VerifyDummyNeverSucceeds) {
     if (operation == PasswordOperation::verify_dummy) ++dummy_calls;
   });
   for (const char* password : {"", "password", "password123", "\xFF"}) {
-    const VerifyResult result = run(ctx_, hasher.verify_dummy(password));
+    const VerifyResult result = run_coroutine(ctx_, hasher.verify_dummy(password));
     EXPECT_FALSE(result.ok);
     EXPECT_FALSE(result.needs_rehash);
   }
@@ -213,15 +211,15 @@ TEST_F(PasswordHasherTest, ConcurrentFirstDummyVerificationsAreSafe) {
 TEST_F(PasswordHasherTest, AThrowingObserverDoesNotFailTheOperation) {
   PasswordHasher hasher(
       pool_, kLowCost, [](PasswordOperation, double) { throw std::runtime_error("metrics down"); });
-  const std::string phc = run(ctx_, hasher.hash("password123"));
-  EXPECT_TRUE(run(ctx_, hasher.verify(phc, "password123")).ok);
+  const std::string phc = run_coroutine(ctx_, hasher.hash("password123"));
+  EXPECT_TRUE(run_coroutine(ctx_, hasher.verify(phc, "password123")).ok);
 }
 
 TEST_F(PasswordHasherTest, AFullPoolRefusesWithServiceUnavailable) {
   WorkerPool full(1, 0);  // queue bound 0: every job is refused
   PasswordHasher hasher(full, kLowCost);
-  EXPECT_THROW(run(ctx_, hasher.hash("password123")), kit::errors::ServiceUnavailable);
-  EXPECT_THROW(run(ctx_, hasher.verify("$argon2id$", "password123")),
+  EXPECT_THROW(run_coroutine(ctx_, hasher.hash("password123")), kit::errors::ServiceUnavailable);
+  EXPECT_THROW(run_coroutine(ctx_, hasher.verify("$argon2id$", "password123")),
                kit::errors::ServiceUnavailable);
 }
 
@@ -236,12 +234,13 @@ TEST_F(PasswordHasherTest, DefaultCostRoundTrip) {
   PasswordHasher hasher(pool_, PasswordHashCost{});
   EXPECT_EQ(hasher.cost().memory_kib, 19456U);
   EXPECT_EQ(hasher.cost().iterations, 2U);
-  const std::string phc = run(ctx_, hasher.hash("correct horse battery staple"));
+  const std::string phc = run_coroutine(ctx_, hasher.hash("correct horse battery staple"));
   EXPECT_EQ(phc.rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0), 0U) << phc;
-  const VerifyResult result = run(ctx_, hasher.verify(phc, "correct horse battery staple"));
+  const VerifyResult result =
+      run_coroutine(ctx_, hasher.verify(phc, "correct horse battery staple"));
   EXPECT_TRUE(result.ok);
   EXPECT_FALSE(result.needs_rehash);
-  EXPECT_FALSE(run(ctx_, hasher.verify(phc, "wrong")).ok);
+  EXPECT_FALSE(run_coroutine(ctx_, hasher.verify(phc, "wrong")).ok);
 }
 
 }  // namespace
