@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <span>
 
 namespace kit::json {
 namespace {
@@ -45,18 +46,27 @@ bool is_valid_utf8(std::string_view s) noexcept {
   return true;
 }
 
+namespace {
+
+// Appends the UTF-8 sequence that starts at s[i], or U+FFFD for an invalid byte; returns the
+// number of bytes of `s` consumed.
+std::size_t append_utf8_sequence(std::string& out, std::string_view s, std::size_t i) {
+  const std::size_t n = utf8_sequence_length(s, i);
+  if (n == 0) {
+    out += kReplacement;
+    return 1;
+  }
+  out.append(s.substr(i, n));
+  return n;
+}
+
+}  // namespace
+
 std::string sanitize_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
-    const std::size_t n = utf8_sequence_length(s, i);
-    if (n == 0) {
-      out += kReplacement;
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
+    i += append_utf8_sequence(out, s, i);
   }
   return out;
 }
@@ -87,14 +97,7 @@ void append_string(std::string& out, std::string_view s) {
     if (i >= s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      const std::size_t n = utf8_sequence_length(s, i);
-      if (n == 0) {
-        out += kReplacement;
-        ++i;
-      } else {
-        out.append(s.substr(i, n));
-        i += n;
-      }
+      i += append_utf8_sequence(out, s, i);
       continue;
     }
     switch (c) {
@@ -134,26 +137,14 @@ void Writer::separate() {
   need_comma_ = false;
 }
 
-Writer& Writer::begin_object() {
+Writer& Writer::open(char bracket) {
   separate();
-  out_.push_back('{');
+  out_.push_back(bracket);
   return *this;
 }
 
-Writer& Writer::end_object() {
-  out_.push_back('}');
-  need_comma_ = true;
-  return *this;
-}
-
-Writer& Writer::begin_array() {
-  separate();
-  out_.push_back('[');
-  return *this;
-}
-
-Writer& Writer::end_array() {
-  out_.push_back(']');
+Writer& Writer::close(char bracket) {
+  out_.push_back(bracket);
   need_comma_ = true;
   return *this;
 }
@@ -173,53 +164,47 @@ Writer& Writer::value(std::string_view v) {
 }
 
 Writer& Writer::value(bool v) {
-  separate();
-  out_ += v ? "true" : "false";
-  need_comma_ = true;
-  return *this;
+  return scalar(v ? "true" : "false");
 }
 
+namespace {
+
+// The shortest text that reads back as `v` (std::to_chars), for integers and finite doubles.
+template <typename Number>
+std::string_view number_text(Number v, std::span<char, 32> buf) {
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  return {buf.data(), end};
+}
+
+}  // namespace
+
 Writer& Writer::value(std::int64_t v) {
-  separate();
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, end);
-  need_comma_ = true;
-  return *this;
+  char buf[32];
+  return scalar(number_text(v, buf));
 }
 
 Writer& Writer::value(std::uint64_t v) {
-  separate();
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, end);
-  need_comma_ = true;
-  return *this;
+  char buf[32];
+  return scalar(number_text(v, buf));
 }
 
 Writer& Writer::value(double v) {
-  separate();
-  if (!std::isfinite(v)) {
-    out_ += "null";  // JSON has no NaN or infinity
-  } else {
-    char buf[32];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    out_.append(buf, end);
-  }
-  need_comma_ = true;
-  return *this;
+  if (!std::isfinite(v)) return scalar("null");  // JSON has no NaN or infinity
+  char buf[32];
+  return scalar(number_text(v, buf));
 }
 
 Writer& Writer::null() {
-  separate();
-  out_ += "null";
-  need_comma_ = true;
-  return *this;
+  return scalar("null");
 }
 
 Writer& Writer::raw(std::string_view json) {
+  return scalar(json);
+}
+
+Writer& Writer::scalar(std::string_view text) {
   separate();
-  out_ += json;
+  out_ += text;
   need_comma_ = true;
   return *this;
 }

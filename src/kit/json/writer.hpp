@@ -22,10 +22,10 @@ class Writer {
   Writer() = default;
   explicit Writer(std::size_t reserve) { out_.reserve(reserve); }
 
-  Writer& begin_object();
-  Writer& end_object();
-  Writer& begin_array();
-  Writer& end_array();
+  Writer& begin_object() { return open('{'); }
+  Writer& end_object() { return close('}'); }
+  Writer& begin_array() { return open('['); }
+  Writer& end_array() { return close(']'); }
   Writer& key(std::string_view k);
   Writer& value(std::string_view v);
   Writer& value(const char* v) { return value(std::string_view{v}); }
@@ -52,6 +52,10 @@ class Writer {
 
  private:
   void separate();
+  Writer& open(char bracket);
+  Writer& close(char bracket);
+  // Appends one already-serialized scalar value.
+  Writer& scalar(std::string_view text);
   std::string out_;
   bool need_comma_ = false;
 };
