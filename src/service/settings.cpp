@@ -161,10 +161,8 @@ void load_jwt(Context& c) {
   } else {
     r.problem("JWT_SECRET", "is required when " + c.when_environment());
   }
-  s.jwt_algorithm = r.one_of<JwtAlgorithm>("JWT_ALGORITHM", JwtAlgorithm::HS256,
-                                           {{"HS256", JwtAlgorithm::HS256},
-                                            {"HS384", JwtAlgorithm::HS384},
-                                            {"HS512", JwtAlgorithm::HS512}});
+  s.jwt_algorithm =
+      r.one_of("JWT_ALGORITHM", JwtAlgorithm::HS256, kit::security::kJwtAlgorithmNames);
   s.jwt_expiration_minutes = r.integer<unsigned>("JWT_EXPIRATION_MINUTES", 60, 1, 43200);
   s.jwt_issuer = label(r, "JWT_ISSUER", "user-service");
   s.jwt_audience = label(r, "JWT_AUDIENCE", "user-service");
@@ -311,40 +309,6 @@ void load_observability(Context& c) {
 
 }  // namespace
 
-std::string_view to_string(Environment environment) {
-  switch (environment) {
-    case Environment::development:
-      return "development";
-    case Environment::staging:
-      return "staging";
-    case Environment::production:
-      return "production";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(DatabaseKind kind) {
-  switch (kind) {
-    case DatabaseKind::sqlite:
-      return "sqlite";
-    case DatabaseKind::postgres:
-      return "postgres";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(JwtAlgorithm algorithm) {
-  switch (algorithm) {
-    case JwtAlgorithm::HS256:
-      return "HS256";
-    case JwtAlgorithm::HS384:
-      return "HS384";
-    case JwtAlgorithm::HS512:
-      return "HS512";
-  }
-  return "unknown";
-}
-
 Settings load_settings(const kit::config::Source& source) {
   Reader r(source);
   r.sensitive("JWT_SECRET", Sensitivity::secret)
@@ -352,10 +316,7 @@ Settings load_settings(const kit::config::Source& source) {
       .sensitive("REDIS_URL", Sensitivity::credentials_url);
 
   Settings s;
-  s.environment = r.one_of<Environment>("ENVIRONMENT", Environment::development,
-                                        {{"development", Environment::development},
-                                         {"staging", Environment::staging},
-                                         {"production", Environment::production}});
+  s.environment = r.one_of("ENVIRONMENT", Environment::development, kEnvironmentNames);
   Context c{r, s};
   load_app(c);
   load_server(c);

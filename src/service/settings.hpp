@@ -13,16 +13,24 @@
 #include "kit/config/source.hpp"
 #include "kit/log/log.hpp"
 #include "kit/net/cidr.hpp"
+#include "kit/security/jwt.hpp"
+#include "kit/util/enum_names.hpp"
 
 namespace user_service {
 
 enum class Environment { development, staging, production };
+inline constexpr kit::util::EnumNames<Environment, 3> kEnvironmentNames{
+    {"development", "staging", "production"}};
 enum class DatabaseKind { sqlite, postgres };
-enum class JwtAlgorithm { HS256, HS384, HS512 };
+inline constexpr kit::util::EnumNames<DatabaseKind, 2> kDatabaseKindNames{{"sqlite", "postgres"}};
+using kit::security::JwtAlgorithm;
 
-std::string_view to_string(Environment environment);
-std::string_view to_string(DatabaseKind kind);
-std::string_view to_string(JwtAlgorithm algorithm);
+inline std::string_view to_string(Environment environment) {
+  return kEnvironmentNames(environment);
+}
+inline std::string_view to_string(DatabaseKind kind) {
+  return kDatabaseKindNames(kind);
+}
 
 // Member defaults are the development defaults; load_settings() is the real source.
 struct Settings {

@@ -13,18 +13,6 @@ std::size_t cpu_threads() {
   return std::max(1U, std::thread::hardware_concurrency());
 }
 
-kit::security::JwtAlgorithm to_kit(JwtAlgorithm algorithm) {
-  switch (algorithm) {
-    case JwtAlgorithm::HS384:
-      return kit::security::JwtAlgorithm::HS384;
-    case JwtAlgorithm::HS512:
-      return kit::security::JwtAlgorithm::HS512;
-    case JwtAlgorithm::HS256:
-      break;
-  }
-  return kit::security::JwtAlgorithm::HS256;
-}
-
 // password_hash_seconds{operation}: argon2id work on the CPU pool, queueing excluded.
 kit::security::PasswordDurationObserver hash_observer(kit::metrics::Registry* metrics) {
   if (metrics == nullptr) return {};
@@ -47,7 +35,7 @@ kit::security::PasswordDurationObserver hash_observer(kit::metrics::Registry* me
 kit::security::JwtConfig jwt_config(const Settings& settings) {
   kit::security::JwtConfig config;
   config.secret = settings.jwt_secret;
-  config.algorithm = to_kit(settings.jwt_algorithm);
+  config.algorithm = settings.jwt_algorithm;
   config.issuer = settings.jwt_issuer;
   config.audience = settings.jwt_audience;
   config.lifetime = std::chrono::minutes(settings.jwt_expiration_minutes);

@@ -16,7 +16,6 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
-#include <initializer_list>
 #include <limits>
 #include <map>
 #include <optional>
@@ -28,14 +27,9 @@
 #include "kit/config/mask.hpp"
 #include "kit/config/problems.hpp"
 #include "kit/config/source.hpp"
+#include "kit/util/enum_names.hpp"
 
 namespace kit::config {
-
-template <class E>
-struct Choice {
-  std::string_view name;
-  E value;
-};
 
 struct DurationRange {
   std::chrono::milliseconds min{0};
@@ -72,17 +66,15 @@ class Reader {
   std::chrono::milliseconds milliseconds(std::string_view name, std::chrono::milliseconds fallback,
                                          DurationRange range);
 
-  // One of `choices`, matched case-insensitively.
-  template <class E>
-  E one_of(std::string_view name, E fallback, std::initializer_list<Choice<E>> choices) {
+  // One of the enum's `names`, matched case-insensitively.
+  template <class E, std::size_t N>
+  E one_of(std::string_view name, E fallback, const util::EnumNames<E, N>& names) {
     const auto v = value(name);
     if (!v) return fallback;
-    std::vector<std::string_view> names;
-    for (const auto& c : choices) {
-      if (matches(*v, c.name)) return c.value;
-      names.push_back(c.name);
+    for (std::size_t i = 0; i < N; ++i) {
+      if (matches(*v, names.names()[i])) return static_cast<E>(i);
     }
-    problem(name, "must be one of " + join(names));
+    problem(name, "must be one of " + join({names.names().begin(), names.names().end()}));
     return fallback;
   }
 

@@ -12,6 +12,7 @@
 
 #include "kit/json/writer.hpp"
 #include "kit/log/async_writer.hpp"
+#include "kit/util/enum_names.hpp"
 
 namespace kit::log {
 namespace {
@@ -120,32 +121,21 @@ void emit(std::string&& line) {
 
 }  // namespace
 
+namespace {
+constexpr util::EnumNames<Level, 4> kLevelNames{{"debug", "info", "warning", "error"}};
+constexpr util::EnumNames<Format, 2> kFormatNames{{"json", "console"}};
+}  // namespace
+
 std::optional<Level> parse_level(std::string_view s) {
-  if (s == "debug") return Level::debug;
-  if (s == "info") return Level::info;
-  if (s == "warning") return Level::warning;
-  if (s == "error") return Level::error;
-  return std::nullopt;
+  return kLevelNames.parse(s);
 }
 
 std::optional<Format> parse_format(std::string_view s) {
-  if (s == "json") return Format::json;
-  if (s == "console") return Format::console;
-  return std::nullopt;
+  return kFormatNames.parse(s);
 }
 
 std::string_view to_string(Level level) noexcept {
-  switch (level) {
-    case Level::debug:
-      return "debug";
-    case Level::info:
-      return "info";
-    case Level::warning:
-      return "warning";
-    case Level::error:
-      return "error";
-  }
-  return "info";
+  return kLevelNames(level);
 }
 
 std::string format_line(Format format, std::chrono::system_clock::time_point ts, Level level,

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "kit/util/enum_names.hpp"
+
 namespace kit::metrics {
 
 namespace {
@@ -41,15 +43,8 @@ void append_escaped(std::string& out, std::string_view text, bool quotes) {
 }  // namespace
 
 std::string_view to_string(Type type) noexcept {
-  switch (type) {
-    case Type::counter:
-      return "counter";
-    case Type::gauge:
-      return "gauge";
-    case Type::histogram:
-      break;
-  }
-  return "histogram";
+  static constexpr util::EnumNames<Type, 3> kNames{{"counter", "gauge", "histogram"}};
+  return kNames(type);
 }
 
 bool valid_metric_name(std::string_view name) noexcept {

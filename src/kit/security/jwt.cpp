@@ -97,39 +97,14 @@ std::optional<TokenError> check_audience(const rapidjson::Value& aud, std::strin
 }  // namespace
 
 std::string_view to_string(JwtAlgorithm algorithm) noexcept {
-  switch (algorithm) {
-    case JwtAlgorithm::HS256:
-      return "HS256";
-    case JwtAlgorithm::HS384:
-      return "HS384";
-    case JwtAlgorithm::HS512:
-      return "HS512";
-  }
-  return "unknown";
+  return kJwtAlgorithmNames(algorithm);
 }
 
 std::string_view to_string(TokenError error) noexcept {
-  switch (error) {
-    case TokenError::too_large:
-      return "too_large";
-    case TokenError::malformed:
-      return "malformed";
-    case TokenError::bad_algorithm:
-      return "bad_algorithm";
-    case TokenError::bad_signature:
-      return "bad_signature";
-    case TokenError::missing_claim:
-      return "missing_claim";
-    case TokenError::bad_issuer:
-      return "bad_issuer";
-    case TokenError::bad_audience:
-      return "bad_audience";
-    case TokenError::expired:
-      return "expired";
-    case TokenError::not_yet_valid:
-      return "not_yet_valid";
-  }
-  return "unknown";
+  static constexpr util::EnumNames<TokenError, 9> kNames{
+      {"too_large", "malformed", "bad_algorithm", "bad_signature", "missing_claim", "bad_issuer",
+       "bad_audience", "expired", "not_yet_valid"}};
+  return kNames(error);
 }
 
 JwtCodec::JwtCodec(JwtConfig config) : config_(std::move(config)) {

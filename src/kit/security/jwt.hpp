@@ -17,9 +17,12 @@
 #include <utility>
 #include <variant>
 
+#include "kit/util/enum_names.hpp"
+
 namespace kit::security {
 
 enum class JwtAlgorithm { HS256, HS384, HS512 };
+inline constexpr util::EnumNames<JwtAlgorithm, 3> kJwtAlgorithmNames{{"HS256", "HS384", "HS512"}};
 
 // "HS256", "HS384", "HS512".
 std::string_view to_string(JwtAlgorithm algorithm) noexcept;

@@ -3,25 +3,14 @@
 #include <algorithm>
 
 #include "kit/json/writer.hpp"
+#include "kit/util/enum_names.hpp"
 
 namespace user_service::schemas {
 namespace {
 
-std::string_view format_name(FieldFormat format) {
-  switch (format) {
-    case FieldFormat::email:
-      return "email";
-    case FieldFormat::password:
-      return "password";
-    case FieldFormat::uuid:
-      return "uuid";
-    case FieldFormat::date_time:
-      return "date-time";
-    case FieldFormat::none:
-      break;
-  }
-  return {};
-}
+// The OpenAPI `format` of a string field; none is empty.
+constexpr kit::util::EnumNames<FieldFormat, 5> kFormatNames{
+    {"", "email", "password", "uuid", "date-time"}};
 
 std::string component_ref(std::string_view name) {
   std::string ref = "#/components/schemas/";
@@ -57,7 +46,7 @@ void write_field(kit::json::Writer& w, const FieldSpec& f, bool with_description
           .end_object();
       break;
   }
-  if (const auto format = format_name(f.format); !format.empty()) w.field("format", format);
+  if (const auto format = kFormatNames(f.format); !format.empty()) w.field("format", format);
   if (f.min_length) w.field("minLength", static_cast<std::uint64_t>(*f.min_length));
   if (f.max_length) w.field("maxLength", static_cast<std::uint64_t>(*f.max_length));
   if (f.minimum) w.field("minimum", *f.minimum);

@@ -1,4 +1,5 @@
 #include "service/schemas/validation.hpp"
+#include "kit/util/enum_names.hpp"
 #include "kit/util/text.hpp"
 
 #include <fmt/format.h>
@@ -75,22 +76,9 @@ bool valid_local_part(std::string_view local) noexcept {
   return !kit::util::has_control_characters(local);
 }
 
-std::string_view type_name(FieldType type) noexcept {
-  switch (type) {
-    case FieldType::integer:
-      return "an integer";
-    case FieldType::number:
-      return "a number";
-    case FieldType::array_of_objects:
-      return "an array";
-    case FieldType::object_map:
-      return "an object";
-    case FieldType::string:
-    case FieldType::string_or_null:
-      break;
-  }
-  return "a string";
-}
+// The type a field expects, as a validation message names it.
+constexpr kit::util::EnumNames<FieldType, 6> kTypeNames{
+    {"a string", "an integer", "a number", "a string", "an array", "an object"}};
 
 }  // namespace
 
@@ -179,7 +167,7 @@ std::optional<std::string> Validator::string(const rapidjson::Value& object,
     return std::nullopt;
   }
   if (!it->value.IsString()) {
-    add("invalid_type", fmt::format("Input should be {}", type_name(spec.type)), spec.name);
+    add("invalid_type", fmt::format("Input should be {}", kTypeNames(spec.type)), spec.name);
     return std::nullopt;
   }
   return check_string(std::string_view(it->value.GetString(), it->value.GetStringLength()), spec);

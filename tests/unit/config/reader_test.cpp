@@ -14,6 +14,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 enum class Color { red, green };
+constexpr kit::util::EnumNames<Color, 2> kColorNames{{"red", "green"}};
 
 TEST(Reader, FallbacksWhenNotSet) {
   const auto source = Source::from({});
@@ -23,8 +24,7 @@ TEST(Reader, FallbacksWhenNotSet) {
   EXPECT_EQ(r.integer<int>("N", 7, 0, 10), 7);
   EXPECT_EQ(r.seconds("T", 5s, {.min = 1ms}), 5s);
   EXPECT_EQ(r.milliseconds("M", 100ms, {}), 100ms);
-  EXPECT_EQ(r.one_of<Color>("C", Color::green, {{"red", Color::red}, {"green", Color::green}}),
-            Color::green);
+  EXPECT_EQ(r.one_of("C", Color::green, kColorNames), Color::green);
   EXPECT_THAT(r.list("L", {"x"}), ElementsAre("x"));
   EXPECT_TRUE(r.problems().empty());
   EXPECT_NO_THROW(r.throw_if_any());
@@ -62,8 +62,7 @@ TEST(Reader, ParsesValues) {
   EXPECT_EQ(r.integer<unsigned>("N", 1, 0, 10), 10u);
   EXPECT_EQ(r.seconds("T", 5s, {.min = 1ms}), 1500ms);
   EXPECT_EQ(r.milliseconds("M", 0ms, {}), 250ms);
-  EXPECT_EQ(r.one_of<Color>("C", Color::green, {{"red", Color::red}, {"green", Color::green}}),
-            Color::red);
+  EXPECT_EQ(r.one_of("C", Color::green, kColorNames), Color::red);
   EXPECT_THAT(r.list("L", {}), ElementsAre("a", "b"));
   EXPECT_TRUE(r.problems().empty());
 }
@@ -76,8 +75,7 @@ TEST(Reader, BadValuesRecordProblemsAndReturnTheFallback) {
   EXPECT_EQ(r.integer<int>("N", 7, 0, 10), 7);
   EXPECT_EQ(r.seconds("T", 5s, {.min = 1ms, .max = 60s}), 5s);
   EXPECT_EQ(r.milliseconds("M", 9ms, {.min = 0ms, .max = 1000ms}), 9ms);
-  EXPECT_EQ(r.one_of<Color>("C", Color::green, {{"red", Color::red}, {"green", Color::green}}),
-            Color::green);
+  EXPECT_EQ(r.one_of("C", Color::green, kColorNames), Color::green);
   EXPECT_EQ(r.integer<std::uint16_t>("BIG", 1, 0, 65535), 1);
   EXPECT_THAT(
       r.problems().lines(),
