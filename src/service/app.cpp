@@ -63,11 +63,12 @@ void register_limiter_metrics(kit::metrics::Registry& metrics,
 }  // namespace
 
 App::App(Settings settings) : settings_(std::move(settings)) {
-  // The server first: the Redis client keeps a connection on each of its I/O threads. The server
-  // only keeps references to the pipeline and the router, which are filled in next.
-  server_ = std::make_unique<kit::http::Server>(server_options(settings_), pipeline_, router_);
   build_metrics();
+  // The server only keeps references to the pipeline and the router, filled in below.
+  server_ = std::make_unique<kit::http::Server>(server_options(settings_), pipeline_, router_);
   build_rate_limiting();
+  database_ = Database::create(settings_, io_threads(), metrics_.get());
+  users_ = std::make_unique<UsersModule>(settings_, database_->users(), metrics_.get());
   build_pipeline();
   build_routes();
   server_->on_shutdown([this] {
@@ -77,11 +78,10 @@ App::App(Settings settings) : settings_(std::move(settings)) {
   server_->before_stop([this] { return stop(); });
 }
 
-App::~App() {
-  // The password hasher's worker threads resume their requests on the server's I/O contexts:
-  // join them while those still exist. A hash still running when the shutdown grace ran out
-  // used to post into destroyed io_contexts (Lifecycle.ShutdownWhilePasswordsAreHashing...).
-  users_.reset();
+std::vector<boost::asio::any_io_executor> App::io_threads() const {
+  std::vector<boost::asio::any_io_executor> executors;
+  for (std::size_t i = 0; i < server_->threads(); ++i) executors.push_back(server_->executor(i));
+  return executors;
 }
 
 // ---- metrics ----
@@ -107,9 +107,7 @@ void App::build_rate_limiting() {
     // Validated by load_settings(); the client never logs the URL or the password.
     kit::redis::ClientOptions options{.url = kit::config::parse_redis_url(settings_.redis_url)};
     // One connection per I/O thread: a rate-limit decision never leaves its thread.
-    std::vector<boost::asio::any_io_executor> executors;
-    for (std::size_t i = 0; i < server_->threads(); ++i) executors.push_back(server_->executor(i));
-    redis_ = std::make_shared<kit::redis::Client>(executors, std::move(options));
+    redis_ = std::make_shared<kit::redis::Client>(io_threads(), std::move(options));
   }
   if (settings_.rate_limit_enabled) {
     if (redis_) {
@@ -159,9 +157,6 @@ void App::build_pipeline() {
 void App::build_routes() {
   api::register_health_routes(router_, health_, shutting_down_);
   if (metrics_) api::register_metrics_routes(router_, *metrics_);
-  users_ = std::make_unique<UsersModule>(
-      settings_, [this]() -> repositories::UserRepository& { return database_->users(); },
-      metrics_.get());
   users_->register_routes(router_, *auth_guard_);
   // Last: the OpenAPI document is built from the routes registered before it.
   if (settings_.docs_enabled) api::register_docs_routes(router_, settings_);
@@ -169,10 +164,8 @@ void App::build_routes() {
 
 boost::asio::awaitable<void> App::start() {
   // Start-up order (docs/operations.md "Start-up sequence"): database (wait, migrate if
-  // configured) → routes → listen.
-  std::vector<boost::asio::any_io_executor> io_threads;
-  for (std::size_t i = 0; i < server_->threads(); ++i) io_threads.push_back(server_->executor(i));
-  database_ = co_await Database::open(settings_, std::move(io_threads), metrics_.get());
+  // configured) → Redis → listen.
+  co_await database_->start();
   if (settings_.migrate_on_start) co_await database_->migrate();  // logs each migration
   health_.add("database", [this]() -> boost::asio::awaitable<void> {
     try {

@@ -1,7 +1,9 @@
 #pragma once
 // The application factory: builds the object graph from the settings (settings → logger →
-// database → repositories → services → routes → server) and owns its lifetime. Nothing here
-// is global; a test can build the same graph with other settings.
+// database → repositories → services → routes → server) and owns its lifetime. The constructor
+// builds everything and connects nothing; serve() starts the dependencies, then listens. The
+// members are declared in build order, so they are destroyed in reverse: nothing outlives what
+// it uses. Nothing here is global; a test can build the same graph with other settings.
 #include <atomic>
 #include <memory>
 
@@ -22,7 +24,7 @@ namespace user_service {
 class App {
  public:
   explicit App(Settings settings);
-  ~App();
+  ~App() = default;
   App(const App&) = delete;
   App& operator=(const App&) = delete;
 
@@ -38,27 +40,32 @@ class App {
   void build_rate_limiting();
   void build_pipeline();
   void build_routes();
+  std::vector<boost::asio::any_io_executor> io_threads() const;
   boost::asio::awaitable<void> start();
   boost::asio::awaitable<void> stop();
 
   Settings settings_;
-  // Prometheus metrics (null when METRICS_ENABLED=false: nothing is measured). Declared early so
-  // it outlives everything that reports into it.
+  // Prometheus metrics (null when METRICS_ENABLED=false: nothing is measured): first, so it
+  // outlives everything that reports into it.
   std::unique_ptr<kit::metrics::Registry> metrics_;
   std::vector<kit::metrics::Registration> metric_callbacks_;  // process and rate-limit backend
   kit::health::Registry health_;
+  std::atomic<bool> shutting_down_{false};  // readiness turns 503 once set
   kit::http::Router router_;
   kit::http::Pipeline pipeline_;
-  std::unique_ptr<UsersModule> users_;  // users + auth: hasher pool, JWT, services, routes
-  std::atomic<bool> shutting_down_{false};
+  // The I/O threads; the server reads the pipeline and the router, declared before it. What
+  // follows runs on these threads and goes before they do.
   std::unique_ptr<kit::http::Server> server_;
-  std::unique_ptr<Database> database_;  // opened by start(), closed by stop()
-  // Rate limiting (docs/configuration.md): Redis client when REDIS_URL is set (lives on I/O
-  // thread 0), the limiter (null when RATE_LIMIT_ENABLED=false) and the `auth` policy guard that
-  // the token and registration routes apply.
+  // Rate limiting (docs/configuration.md): Redis client when REDIS_URL is set (a connection per
+  // I/O thread), the limiter (null when RATE_LIMIT_ENABLED=false) and the `auth` policy guard
+  // that the token and registration routes apply.
   std::shared_ptr<kit::redis::Client> redis_;
   std::shared_ptr<kit::ratelimit::Limiter> limiter_;
   std::unique_ptr<kit::ratelimit::Guard> auth_guard_;
+  std::unique_ptr<Database> database_;  // created here, connected by start()
+  // Users + auth on the database's repository: hasher pool, JWT, services, routes. Last, so it
+  // is destroyed first: its hashing threads resume requests on the I/O threads.
+  std::unique_ptr<UsersModule> users_;
 };
 
 }  // namespace user_service

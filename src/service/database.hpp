@@ -1,7 +1,8 @@
 #pragma once
 // The configured database behind one face: the embedded SQLite file (the default) or a
-// PostgreSQL pool. The application factory opens it, migrates it when configured, registers
-// its readiness check and hands its repositories to the services.
+// PostgreSQL pool. The application factory creates it with the rest of the object graph (its
+// repositories go to the services as plain references), starts it before it listens, migrates
+// it when configured and registers its readiness check.
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,14 +23,21 @@ class Database {
  public:
   virtual ~Database() = default;
 
-  // Opens the backend named by settings.database_url. For PostgreSQL this waits for the
-  // server with backoff up to DATABASE_CONNECT_TIMEOUT_SECONDS; its pool has one shard per
-  // executor in `executors` (the I/O threads: each thread queries its own connections). The
-  // connection pool reports db_pool_* into `metrics` unless it is null.
+  // The backend named by settings.database_url, not connected yet. A PostgreSQL pool has one
+  // shard per executor in `executors` (the I/O threads: each thread queries its own
+  // connections). The connection pool reports db_pool_* into `metrics` unless it is null.
+  static std::unique_ptr<Database> create(const Settings& settings,
+                                          std::vector<boost::asio::any_io_executor> executors,
+                                          kit::metrics::Registry* metrics = nullptr);
+  // create() then start().
   static boost::asio::awaitable<std::unique_ptr<Database>> open(
       const Settings& settings, std::vector<boost::asio::any_io_executor> executors,
       kit::metrics::Registry* metrics = nullptr);
 
+  // Connects. PostgreSQL: waits for the server with backoff up to
+  // DATABASE_CONNECT_TIMEOUT_SECONDS; SQLite: opens (and creates) the file. The repositories
+  // answer only after this.
+  virtual boost::asio::awaitable<void> start() = 0;
   // Applies pending migrations; returns the applied ones as "NNNN_name".
   virtual boost::asio::awaitable<std::vector<std::string>> migrate() = 0;
   // One line per migration for `user-service migrate --status`.

@@ -50,13 +50,13 @@ kit::security::PasswordHashCost password_hash_cost(const Settings& settings) {
 
 // The queue bound: a burst of logins waits its turn; beyond it clients get 503 + Retry-After
 // rather than unbounded memory (each queued argon2 job holds a password until it runs).
-UsersModule::UsersModule(const Settings& settings, services::UserRepositoryProvider users,
+UsersModule::UsersModule(const Settings& settings, repositories::UserRepository& users,
                          kit::metrics::Registry* metrics)
     : pool_(cpu_threads(), std::max<std::size_t>(256, cpu_threads() * 64)),
       hasher_(pool_, password_hash_cost(settings), hash_observer(metrics)),
       jwt_(jwt_config(settings)),
       users_(users, hasher_),
-      auth_(std::move(users), hasher_, jwt_),
+      auth_(users, hasher_, jwt_),
       current_user_(auth_) {
   if (metrics == nullptr) return;
   dropped_metric_ = metrics->callback(

@@ -1,8 +1,8 @@
 #pragma once
 // The users and authentication feature as one unit the application factory owns: the bounded
 // CPU worker pool for argon2id (threads = hardware cores), the password hasher, the JWT codec,
-// the services, the current-user dependency and the routes. App keeps one of these and the
-// repository is reached through the database once it is open.
+// the services, the current-user dependency and the routes. App keeps one of these, built on
+// the database's repository.
 #include <memory>
 
 #include "kit/async/worker_pool.hpp"
@@ -24,7 +24,7 @@ kit::security::PasswordHashCost password_hash_cost(const Settings& settings);
 class UsersModule {
  public:
   // `metrics`: password_hash_seconds{operation} goes there; null = no metrics.
-  UsersModule(const Settings& settings, services::UserRepositoryProvider users,
+  UsersModule(const Settings& settings, repositories::UserRepository& users,
               kit::metrics::Registry* metrics = nullptr);
   UsersModule(const UsersModule&) = delete;
   UsersModule& operator=(const UsersModule&) = delete;

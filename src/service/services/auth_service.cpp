@@ -5,9 +5,9 @@
 
 namespace user_service::services {
 
-AuthService::AuthService(UserRepositoryProvider users, kit::security::PasswordHasher& hasher,
+AuthService::AuthService(repositories::UserRepository& users, kit::security::PasswordHasher& hasher,
                          const kit::security::JwtCodec& jwt, Clock clock)
-    : users_(std::move(users)), hasher_(hasher), jwt_(jwt), clock_(std::move(clock)) {}
+    : users_(users), hasher_(hasher), jwt_(jwt), clock_(std::move(clock)) {}
 
 boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std::string password,
                                                        kit::async::Deadline deadline) {
@@ -15,7 +15,7 @@ boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std
   // Only well-formed addresses are ever stored, so anything else (a control character, a NUL
   // that libpq would cut the parameter at) matches no one and never reaches the database.
   std::optional<domain::User> user;
-  if (schemas::is_valid_email(email)) user = co_await users_().find_by_email(email, deadline);
+  if (schemas::is_valid_email(email)) user = co_await users_.find_by_email(email, deadline);
   if (!user) {
     co_await hasher_.verify_dummy(std::move(password), deadline);
     throw kit::errors::InvalidCredentials();
@@ -34,7 +34,7 @@ boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std
       update.password_hash = co_await hasher_.hash(std::move(password), deadline);
       update.updated_at = std::chrono::time_point_cast<std::chrono::microseconds>(clock_());
       deadline.check();
-      const bool upgraded = (co_await users_().update(user->id, update, deadline)).has_value();
+      const bool upgraded = (co_await users_.update(user->id, update, deadline)).has_value();
       outcome = upgraded ? Rehash::done : Rehash::failed;
     } catch (const std::exception&) {
       outcome = Rehash::failed;
@@ -57,7 +57,7 @@ boost::asio::awaitable<std::optional<domain::User>> AuthService::authenticate(
     std::string_view token, std::string& reason, kit::async::Deadline deadline) {
   const std::optional<std::string> subject = verify_token(token, reason);
   if (!subject) co_return std::nullopt;
-  std::optional<domain::User> user = co_await users_().find_by_id(*subject, deadline);
+  std::optional<domain::User> user = co_await users_.find_by_id(*subject, deadline);
   if (!user) reason = kUnknownSubject;
   co_return std::move(user);
 }

@@ -28,7 +28,7 @@ struct LoginResult {
 class AuthService {
  public:
   AuthService(
-      UserRepositoryProvider users, kit::security::PasswordHasher& hasher,
+      repositories::UserRepository& users, kit::security::PasswordHasher& hasher,
       const kit::security::JwtCodec& jwt,
       Clock clock = [] { return std::chrono::system_clock::now(); });
 
@@ -55,7 +55,7 @@ class AuthService {
   static constexpr std::string_view kUnknownSubject = "unknown_subject";
 
  private:
-  UserRepositoryProvider users_;
+  repositories::UserRepository& users_;
   kit::security::PasswordHasher& hasher_;
   const kit::security::JwtCodec& jwt_;
   Clock clock_;

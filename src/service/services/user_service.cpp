@@ -39,9 +39,9 @@ std::optional<repositories::PageCursor> decode_cursor(std::string_view text) {
   return repositories::PageCursor{*created_at, std::move(id)};
 }
 
-UserService::UserService(UserRepositoryProvider users, kit::security::PasswordHasher& hasher,
+UserService::UserService(repositories::UserRepository& users, kit::security::PasswordHasher& hasher,
                          Clock clock)
-    : users_(std::move(users)), hasher_(hasher), clock_(std::move(clock)) {}
+    : users_(users), hasher_(hasher), clock_(std::move(clock)) {}
 
 domain::Timestamp UserService::now() const {
   return std::chrono::time_point_cast<std::chrono::microseconds>(clock_());
@@ -52,7 +52,7 @@ boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCre
                                                                 kit::async::Deadline deadline) {
   // A cheap check first so a taken email does not cost a hash; the unique index still decides
   // races (EmailTaken below).
-  if (co_await users_().find_by_email(request.email, deadline))
+  if (co_await users_.find_by_email(request.email, deadline))
     throw kit::errors::Conflict(std::string(kEmailTaken));
   repositories::NewUser user;
   user.password_hash = co_await hasher_.hash(std::move(request.password), deadline);
@@ -64,7 +64,7 @@ boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCre
   user.role = role;
   std::optional<domain::User> created;
   try {
-    created = co_await users_().create(user, deadline);
+    created = co_await users_.create(user, deadline);
   } catch (const repositories::EmailTaken&) {
   }
   if (!created) throw kit::errors::Conflict(std::string(kEmailTaken));
@@ -83,7 +83,7 @@ boost::asio::awaitable<UserRead> UserService::read_user(std::string_view caller_
   // along with it in any case: one statement either way, and a refused id costs nothing more.
   const std::size_t count = ids[1].empty() || read.self ? 1 : 2;
   const std::span<const std::string> wanted(ids.data(), count);
-  std::vector<domain::User> found = co_await users_().find_by_ids(wanted, deadline);
+  std::vector<domain::User> found = co_await users_.find_by_ids(wanted, deadline);
   for (domain::User& user : found) {
     if (user.id == ids[0]) {
       read.caller = std::move(user);
@@ -137,7 +137,7 @@ boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& 
   std::optional<domain::User> updated;
   bool taken = false;
   try {
-    updated = co_await users_().update(me.id, update, deadline);
+    updated = co_await users_.update(me.id, update, deadline);
   } catch (const repositories::EmailTaken&) {
     taken = true;
   }
@@ -149,7 +149,7 @@ boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& 
 boost::asio::awaitable<void> UserService::delete_me(const domain::User& me,
                                                     kit::async::Deadline deadline) {
   deadline.check();  // a request answered 503 deletes nothing
-  co_await users_().remove(me.id, deadline);
+  co_await users_.remove(me.id, deadline);
 }
 
 boost::asio::awaitable<schemas::UserListResponse> UserService::list(
@@ -162,7 +162,7 @@ boost::asio::awaitable<schemas::UserListResponse> UserService::list(
           {kit::errors::Detail{"invalid_value", "Invalid pagination cursor", "cursor"}});
     }
   }
-  const repositories::Page page = co_await users_().list(query.limit, std::move(after), deadline);
+  const repositories::Page page = co_await users_.list(query.limit, std::move(after), deadline);
   schemas::UserListResponse out;
   out.items.reserve(page.items.size());
   for (const auto& user : page.items) out.items.push_back(schemas::UserResponse::from(user));
@@ -176,7 +176,7 @@ boost::asio::awaitable<schemas::UserListResponse> UserService::list(
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 boost::asio::awaitable<AdminResult> UserService::create_or_promote_admin(
     schemas::UserCreate request) {
-  std::optional<domain::User> existing = co_await users_().find_by_email(request.email);
+  std::optional<domain::User> existing = co_await users_.find_by_email(request.email);
   if (!existing) {
     const std::string email = request.email;
     std::optional<domain::User> created;
@@ -186,13 +186,13 @@ boost::asio::awaitable<AdminResult> UserService::create_or_promote_admin(
       // Registered by someone else meanwhile: promote that user below.
     }
     if (created) co_return AdminResult{std::move(*created), true};
-    existing = co_await users_().find_by_email(email);
+    existing = co_await users_.find_by_email(email);
     if (!existing) throw kit::errors::Conflict("The user changed concurrently; try again");
   }
   repositories::UserUpdate update;
   update.role = domain::Role::admin;
   update.updated_at = now();
-  std::optional<domain::User> promoted = co_await users_().update(existing->id, update);
+  std::optional<domain::User> promoted = co_await users_.update(existing->id, update);
   if (!promoted) throw kit::errors::Conflict("The user changed concurrently; try again");
   co_return AdminResult{std::move(*promoted), false};
 }

@@ -20,9 +20,6 @@
 
 namespace user_service::services {
 
-// The repository is reached through a provider because the database opens after the routes
-// are built (App::start); the provider is only called while a request is being served.
-using UserRepositoryProvider = std::function<repositories::UserRepository&()>;
 using Clock = std::function<std::chrono::system_clock::time_point()>;
 
 // next_cursor text: base64url of "<created_at>|<id>"; opaque to clients.
@@ -53,7 +50,7 @@ struct AdminResult {
 class UserService {
  public:
   UserService(
-      UserRepositoryProvider users, kit::security::PasswordHasher& hasher,
+      repositories::UserRepository& users, kit::security::PasswordHasher& hasher,
       Clock clock = [] { return std::chrono::system_clock::now(); });
 
   // Every method that takes a deadline (its request's, kit::async::Deadline) begins no step
@@ -90,7 +87,7 @@ class UserService {
  private:
   domain::Timestamp now() const;
 
-  UserRepositoryProvider users_;
+  repositories::UserRepository& users_;
   kit::security::PasswordHasher& hasher_;
   Clock clock_;
 };

@@ -10,6 +10,7 @@
 #include "kit/config/source.hpp"
 #include "kit/health/registry.hpp"
 #include "service/api/routes/health.hpp"
+#include "service/database.hpp"
 #include "service/schemas/auth.hpp"
 #include "service/schemas/json_schema.hpp"
 #include "service/schemas/users.hpp"
@@ -21,6 +22,7 @@ using user_service::Settings;
 namespace schemas = user_service::schemas;
 
 Settings settings(std::map<std::string, std::string> env = {}) {
+  env.emplace("DATABASE_URL", "sqlite://:memory:");
   env.emplace("JWT_SECRET", "unit-test-secret-that-is-long-enough-0123456789");
   env.emplace("PASSWORD_HASH_MEMORY_KIB", "8");
   env.emplace("PASSWORD_HASH_ITERATIONS", "1");
@@ -31,10 +33,8 @@ class ServiceDocument : public ::testing::Test {
  protected:
   void SetUp() override {
     user_service::api::register_health_routes(router_, health_, shutting_down_);
-    users_ = std::make_unique<user_service::UsersModule>(
-        settings_, []() -> user_service::repositories::UserRepository& {
-          throw std::logic_error("no database in this test");
-        });
+    // The document needs the routes, not a connection: the database is created, never started.
+    users_ = std::make_unique<user_service::UsersModule>(settings_, database_->users());
     users_->register_routes(router_, auth_guard_);
   }
 
@@ -50,6 +50,7 @@ class ServiceDocument : public ::testing::Test {
   kit::health::Registry health_;
   std::atomic<bool> shutting_down_{false};
   kit::http::Router router_;
+  std::unique_ptr<user_service::Database> database_ = user_service::Database::create(settings_, {});
   std::unique_ptr<user_service::UsersModule> users_;
   // RATE_LIMIT_ENABLED=false has no limiter: the guard allows everything (the document is what
   // is tested here, not the limits).

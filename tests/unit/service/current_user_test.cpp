@@ -159,8 +159,7 @@ class Authentication : public testing::Test {
   MemoryUsers repo_;
   system_clock::time_point now_ = system_clock::now();
   kit::security::JwtCodec jwt_{jwt_config()};
-  services::AuthService auth_{[this]() -> repositories::UserRepository& { return repo_; }, hasher_,
-                              jwt_, [this] { return now_; }};
+  services::AuthService auth_{repo_, hasher_, jwt_, [this] { return now_; }};
   api::CurrentUser current_{auth_};
   std::optional<User> seen_;
 };

@@ -113,7 +113,7 @@ class ReadUser : public testing::Test {
   kit::async::WorkerPool pool_{1, 4};
   kit::security::PasswordHasher hasher_{pool_, {.memory_kib = 8, .iterations = 1}};
   CountingRepository repo_;
-  UserService service_{[this]() -> repositories::UserRepository& { return repo_; }, hasher_};
+  UserService service_{repo_, hasher_};
 };
 
 TEST_F(ReadUser, TheUserItselfGetsItselfFromOneLookupOfOneId) {

@@ -35,6 +35,10 @@ Database::CallGuard::CallGuard(Database& db) : db_(db) {
     db_.in_flight_.fetch_sub(1, std::memory_order_acq_rel);
     throw UnavailableError("the SQLite database is closed");
   }
+  if (!db_.started_.load(std::memory_order_acquire)) {
+    db_.in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    throw UnavailableError("the SQLite database is not open yet");
+  }
 }
 
 Database::CallGuard::~CallGuard() {
@@ -83,9 +87,15 @@ Database::~Database() {
 }
 
 boost::asio::awaitable<std::unique_ptr<Database>> Database::open(Options options) {
-  if (options.path.empty()) throw UnavailableError("no SQLite database path configured");
-  std::unique_ptr<Database> db(new Database(std::move(options)));
-  Database& self = *db;
+  auto db = std::make_unique<Database>(std::move(options));
+  co_await db->start();
+  co_return db;
+}
+
+boost::asio::awaitable<void> Database::start() {
+  if (options_.path.empty()) throw UnavailableError("no SQLite database path configured");
+  if (started_.load(std::memory_order_acquire)) co_return;
+  Database& self = *this;
   co_await self.writer_pool_.run([&self] {
     if (!self.memory_ && !self.options_.path.starts_with("file:")) {
       create_parent_folder(self.options_.path);
@@ -107,7 +117,7 @@ boost::asio::awaitable<std::unique_ptr<Database>> Database::open(Options options
       self.give_back_reader(std::move(reader));
     });
   }
-  co_return db;
+  started_.store(true, std::memory_order_release);
 }
 
 std::unique_ptr<Connection> Database::take_reader() {

@@ -50,8 +50,13 @@ bool is_memory_path(std::string_view path) noexcept;
 
 class Database {
  public:
+  // Starts the worker threads; opens no connection yet (start() does). Calls made before
+  // start() has finished throw kit::db::UnavailableError.
+  explicit Database(Options options);
   // Opens the writer (creating the file and its parent folder, switching to WAL) and then the
   // readers, all on worker threads. Throws kit::db::UnavailableError when it cannot.
+  boost::asio::awaitable<void> start();
+  // Constructs and starts.
   static boost::asio::awaitable<std::unique_ptr<Database>> open(Options options);
 
   Database(const Database&) = delete;
@@ -92,8 +97,6 @@ class Database {
   std::size_t reader_count() const noexcept { return reader_count_; }
 
  private:
-  explicit Database(Options options);
-
   // Counts a call as in flight for close(); throws UnavailableError once closed.
   class CallGuard {
    public:
@@ -137,6 +140,7 @@ class Database {
   Options options_;
   bool memory_;
   std::size_t reader_count_;
+  std::atomic<bool> started_{false};
   std::atomic<bool> closed_{false};
   std::atomic<std::size_t> in_flight_{0};
 
