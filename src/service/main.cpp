@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   app.add_subcommand("serve", "Run the HTTP server (the default)");
   app.add_subcommand("check-config",
                      "Validate the configuration and print the effective settings, secrets masked");
+  app.add_subcommand("config-reference",
+                     "Print the settings reference table of docs/configuration.md (Markdown)");
   auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations and exit");
   bool migrate_status = false;
   migrate->add_flag("--status", migrate_status, "List applied and pending migrations instead");
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
   }
 
   if (app.got_subcommand("check-config")) return cli::check_config();
+  if (app.got_subcommand("config-reference")) return cli::config_reference();
   if (app.got_subcommand("migrate")) return cli::migrate(migrate_status);
   if (app.got_subcommand("healthcheck")) return cli::healthcheck(health_url);
   if (app.got_subcommand("create-admin")) return cli::create_admin(admin_email, admin_name);

@@ -12,6 +12,7 @@ inline constexpr int kExitConfig = 78;  // EX_CONFIG
 
 int serve();
 int check_config();
+int config_reference();
 int migrate(bool status_only);
 int healthcheck(const std::string& url);
 int create_admin(const std::string& email, const std::string& name);
