@@ -8,17 +8,12 @@
 # graceful drain. Any data race, in the test process or in a service the e2e tests start,
 # fails the run: reports are written to files (TSAN_OPTIONS log_path) and checked at the end.
 # Usage: scripts/tsan.sh [extra ctest arguments]
-# Environment: TSAN_BUILD_DIR (build-tsan), TSAN_TESTS (a ctest -R regex replacing the default).
+# The tests are those labelled `tsan` (tests/CMakeLists.txt, TSAN_FILTER_<executable>); extra ctest
+# arguments narrow them further (e.g. -R PgPool). Environment: TSAN_BUILD_DIR (build-tsan).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 build="${TSAN_BUILD_DIR:-build-tsan}"
-default_tests='^(WorkerPool|PasswordHasherTest|MemoryLimiter|Guard|HealthRegistry|RandomIds)\.'
-default_tests+='|^(SqliteDatabase|SqliteMigrations|PgPool|PgConnection|PgReadiness|PgMigrate)\.'
-default_tests+='|^(RedisClient|RedisLimiter)\.|UserRepositoryContract\.Concurrent'
-default_tests+='|PgUserRepositoryTest\.Concurrent'
-default_tests+='|^(Lifecycle|Database|RateLimitRedis)\.|Users\.TwentyConcurrent'
-tests="${TSAN_TESTS:-$default_tests}"
 
 reports="$(mktemp -d /tmp/user-service-tsan.XXXXXX)"
 trap 'rm -rf "$reports"' EXIT
@@ -33,8 +28,8 @@ suppressions=$PWD/tests/tsan.supp ${TSAN_OPTIONS:-}"
 # on kernels with more mmap randomization bits ("unexpected memory mapping").
 status=0
 BUILD_DIR="$build" SANITIZE=thread BUILD_TYPE=Debug \
-  BUILD_TARGETS="unit_tests integration_tests e2e_tests" \
-  setarch "$(uname -m)" -R bash scripts/test.sh --no-tests=error -R "$tests" "$@" || status=$?
+  BUILD_TARGETS="kit_unit_tests kit_integration_tests service_integration_tests e2e_tests" \
+  setarch "$(uname -m)" -R bash scripts/test.sh --no-tests=error -L tsan "$@" || status=$?
 
 if compgen -G "$reports/tsan*" >/dev/null; then
   echo "tsan: ThreadSanitizer reports:"

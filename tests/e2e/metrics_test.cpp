@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "../unit/metrics/exposition_parser.hpp"
 #include "support/users_client.hpp"
+#include "tests/support/exposition_parser.hpp"
 
 namespace e2e {
 namespace {

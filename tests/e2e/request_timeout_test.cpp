@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "../unit/metrics/exposition_parser.hpp"
+#include "tests/support/exposition_parser.hpp"
 
 #include "support/http_client.hpp"
 #include "support/json.hpp"

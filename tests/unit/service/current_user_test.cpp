@@ -1,7 +1,7 @@
 // The current-user dependency and the authentication rules under it, without HTTP or a
 // database: CurrentUser::protect / protect_token (service/api/dependencies.hpp) over a real
 // AuthService, JwtCodec and PasswordHasher, with an in-memory stand-in for the repository (the
-// real backends meet the repository contract in tests/integration/repositories).
+// real backends meet the repository contract in tests/integration/service).
 #include <gtest/gtest.h>
 
 #include <chrono>

@@ -1,7 +1,7 @@
 // UserService::read_user (GET /users/{id}): the visibility rule, and that it costs ONE lookup
 // of the repository (the caller and the target together), never a second one. The repository
 // here is an in-memory stand-in that counts calls; the real backends meet the same
-// find_by_ids contract in tests/integration/repositories.
+// find_by_ids contract in tests/integration/service.
 #include <gtest/gtest.h>
 
 #include <map>

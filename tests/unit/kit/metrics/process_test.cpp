@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <vector>
 
-#include "exposition_parser.hpp"
 #include "kit/metrics/process.hpp"
+#include "tests/support/exposition_parser.hpp"
 
 namespace {
 

@@ -2,12 +2,12 @@
 // reader connections) and a :memory: database (one connection for everything).
 #include <memory>
 
-#include "../repositories/user_repository_contract.hpp"
 #include "kit/db/sqlite/database.hpp"
 #include "kit/db/sqlite/migrations.hpp"
 #include "service/repositories/embedded_migrations.hpp"
 #include "service/repositories/sqlite_user_repository.hpp"
-#include "test_support.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "user_repository_contract.hpp"
 
 namespace user_service::repositories::contract {
 namespace {

@@ -9,7 +9,7 @@
 #include "kit/db/sqlite/migrations.hpp"
 #include "service/repositories/embedded_migrations.hpp"
 #include "service/repositories/timestamps.hpp"
-#include "test_support.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 

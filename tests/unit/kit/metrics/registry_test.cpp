@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "exposition_parser.hpp"
 #include "kit/metrics/registry.hpp"
+#include "tests/support/exposition_parser.hpp"
 
 namespace {
 

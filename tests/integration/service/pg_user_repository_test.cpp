@@ -6,9 +6,9 @@
 
 #include "kit/db/pg/migrate.hpp"
 #include "kit/db/pg/pool.hpp"
-#include "pg_test_support.hpp"
 #include "service/repositories/embedded_migrations.hpp"
 #include "service/repositories/pg_user_repository.hpp"
+#include "tests/support/pg_server.hpp"
 
 namespace {
 

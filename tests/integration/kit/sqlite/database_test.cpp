@@ -14,7 +14,7 @@
 #include "kit/db/errors.hpp"
 #include "kit/db/sqlite/database.hpp"
 #include "kit/db/sqlite/health.hpp"
-#include "test_support.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 

@@ -16,7 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "kit/redis/client.hpp"
-#include "redis_test_support.hpp"
+#include "tests/support/redis_server.hpp"
 
 namespace {
 

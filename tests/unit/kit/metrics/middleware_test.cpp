@@ -11,7 +11,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "exposition_parser.hpp"
 #include "kit/errors/app_error.hpp"
 #include "kit/http/pipeline.hpp"
 #include "kit/http/response.hpp"
@@ -22,6 +21,7 @@
 #include "kit/middleware/rate_limit.hpp"
 #include "kit/ratelimit/guard.hpp"
 #include "kit/ratelimit/memory_limiter.hpp"
+#include "tests/support/exposition_parser.hpp"
 #include "tests/support/run_coroutine.hpp"
 
 namespace {

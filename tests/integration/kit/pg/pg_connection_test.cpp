@@ -6,7 +6,7 @@
 #include "kit/db/errors.hpp"
 #include "kit/db/pg/connection.hpp"
 #include "kit/db/pg/timestamp.hpp"
-#include "pg_test_support.hpp"
+#include "tests/support/pg_server.hpp"
 
 namespace {
 

@@ -6,9 +6,9 @@
 #include <limits>
 #include <string>
 
-#include "exposition_parser.hpp"
 #include "kit/metrics/registry.hpp"
 #include "kit/metrics/text_format.hpp"
+#include "tests/support/exposition_parser.hpp"
 
 namespace {
 

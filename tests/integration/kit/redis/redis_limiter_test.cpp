@@ -11,7 +11,7 @@
 #include "kit/errors/app_error.hpp"
 #include "kit/ratelimit/redis_limiter.hpp"
 #include "kit/util/uuid.hpp"
-#include "redis_test_support.hpp"
+#include "tests/support/redis_server.hpp"
 
 namespace {
 

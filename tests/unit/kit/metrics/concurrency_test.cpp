@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "exposition_parser.hpp"
 #include "kit/metrics/registry.hpp"
+#include "tests/support/exposition_parser.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 // only. The tests live in user_repository_contract.cpp (compiled once); a backend joins by
 // instantiating the suite with a factory, in one short file:
 //
-//   #include "../repositories/user_repository_contract.hpp"  // tests/ has no include path
+//   #include "user_repository_contract.hpp"
 //   namespace user_service::repositories::contract {
 //   INSTANTIATE_TEST_SUITE_P(Postgres, UserRepositoryContract,
 //                            ::testing::Values(Backend{"postgres", &open_postgres}),

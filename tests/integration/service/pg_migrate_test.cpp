@@ -8,8 +8,8 @@
 #include "kit/db/migrations/migration.hpp"
 #include "kit/db/pg/migrate.hpp"
 #include "kit/db/pg/pool.hpp"
-#include "pg_test_support.hpp"
 #include "service/repositories/embedded_migrations.hpp"
+#include "tests/support/pg_server.hpp"
 
 namespace {
 

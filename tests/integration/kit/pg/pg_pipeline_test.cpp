@@ -12,7 +12,7 @@
 #include "kit/async/deadline.hpp"
 #include "kit/db/errors.hpp"
 #include "kit/db/pg/pool.hpp"
-#include "pg_test_support.hpp"
+#include "tests/support/pg_server.hpp"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "exposition_parser.hpp"
+#include "tests/support/exposition_parser.hpp"
 
 namespace {
 

@@ -1,14 +1,14 @@
-// The shared UserRepository contract (tests/integration/repositories) run against PostgreSQL:
+// The shared UserRepository contract (tests/integration/service) run against PostgreSQL:
 // each test gets a fresh database, migrated with the built-in migrations, and a real pool.
 #include <memory>
 
-#include "../repositories/user_repository_contract.hpp"
 #include "kit/db/migrations/migration.hpp"
 #include "kit/db/pg/migrate.hpp"
 #include "kit/db/pg/pool.hpp"
-#include "pg_test_support.hpp"
 #include "service/repositories/embedded_migrations.hpp"
 #include "service/repositories/pg_user_repository.hpp"
+#include "tests/support/pg_server.hpp"
+#include "user_repository_contract.hpp"
 
 namespace user_service::repositories::contract {
 namespace {

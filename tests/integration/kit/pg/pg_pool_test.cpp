@@ -16,7 +16,7 @@
 #include "kit/db/pg/pool.hpp"
 #include "kit/db/pg/readiness.hpp"
 #include "kit/health/registry.hpp"
-#include "pg_test_support.hpp"
+#include "tests/support/pg_server.hpp"
 
 namespace {
 
