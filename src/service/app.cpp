@@ -150,7 +150,7 @@ void App::build_pipeline() {
     const kit::ratelimit::Policy policy{.name = "default",
                                         .limit = settings_.rate_limit_per_minute,
                                         .window = std::chrono::seconds{60}};
-    pipeline_.use(std::make_shared<mw::RateLimit>(limiter_, policy, router_, metrics_.get()));
+    pipeline_.use(std::make_shared<mw::RateLimit>(limiter_, policy, metrics_.get()));
   }
 }
 

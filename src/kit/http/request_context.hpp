@@ -44,7 +44,10 @@ struct RequestContext {
   std::string client_ip;   // the socket peer; later, X-Forwarded-For from trusted proxies
   std::string_view route;  // matched route template, empty when no route matched
   const RouteInfo* route_info = nullptr;
-  const Route* matched_route = nullptr;  // set with route_info; lets dispatch skip a 2nd match
+  const Route* matched_route = nullptr;  // set with route_info; null for a 404 or 405
+  // True once Router::find has run for this request: route, route_info, params and
+  // matched_route hold its answer. The server matches every request once, before the chain.
+  bool routed = false;
   PathParams params;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // When the server gives up on this request (REQUEST_TIMEOUT_SECONDS) for routes that wait
@@ -71,6 +74,7 @@ struct RequestContext {
     route = {};
     route_info = nullptr;
     matched_route = nullptr;
+    routed = false;
     params.clear();
     started = std::chrono::steady_clock::now();
     deadline = {};

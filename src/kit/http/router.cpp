@@ -155,6 +155,7 @@ std::ptrdiff_t literal_segments(const Route& route) {
 
 const Route* Router::find(Verb method, std::string_view path, RequestContext& ctx) const {
   const Verb wanted = method == Verb::head ? Verb::get : method;
+  ctx.routed = true;
   if (const Route* literal = find_static(wanted, path)) {
     ctx.route = literal->path;
     ctx.route_info = &literal->info;
@@ -228,22 +229,17 @@ boost::asio::awaitable<Response> answer(Response res) {
 // (see bench/). An unknown path (404) or method (405) is answered with the error envelope, not
 // thrown: a throw costs a stack unwind through the callers' coroutine frames.
 boost::asio::awaitable<Response> Router::dispatch(Request& req, RequestContext& ctx) const {
-  // The rate-limit link may have matched the request already; its match stands when it came
-  // from this router's table (params and route are filled).
-  const Route* route = ctx.matched_route;
-  const std::less<const Route*> before;
-  if (route == nullptr || before(route, routes_.data()) ||
-      !before(route, routes_.data() + routes_.size())) {
-    const std::string_view path = target_path(req.target());
-    route = find(req.method(), path, ctx);
-    if (route == nullptr) {
-      std::string allow = allowed_methods(path);
-      if (allow.empty()) {
-        return answer(error_response(errors::NotFound("Not found"), ctx.request_id, req.version()));
-      }
-      return answer(error_response(errors::MethodNotAllowed(std::move(allow)), ctx.request_id,
-                                   req.version()));
+  // The server matched the request before the middleware chain (ctx.routed); a caller that did
+  // not gets the match here.
+  const std::string_view path = target_path(req.target());
+  const Route* route = ctx.routed ? ctx.matched_route : find(req.method(), path, ctx);
+  if (route == nullptr) {
+    std::string allow = allowed_methods(path);
+    if (allow.empty()) {
+      return answer(error_response(errors::NotFound("Not found"), ctx.request_id, req.version()));
     }
+    return answer(
+        error_response(errors::MethodNotAllowed(std::move(allow)), ctx.request_id, req.version()));
   }
   return route->handler(req, ctx);
 }

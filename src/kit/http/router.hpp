@@ -50,16 +50,17 @@ class Router {
   // Registers a route; throws std::invalid_argument for a malformed template or a duplicate.
   void add(Verb method, std::string path, Handler handler, RouteInfo info = {});
 
-  // Finds the route for `method` and `path` (no query string), fills ctx.route, ctx.route_info
-  // and ctx.params, and returns it. Throws NotFound or MethodNotAllowed.
+  // Finds the route for `method` and `path` (no query string), fills ctx.route, ctx.route_info,
+  // ctx.params and ctx.matched_route (ctx.routed), and returns it. Throws NotFound or
+  // MethodNotAllowed.
   const Route& match(Verb method, std::string_view path, RequestContext& ctx) const;
   // Like match() without throwing: null when no route takes `method` on `path` (ctx.route is
-  // then set when the path is known, as for a 405). Errors cost a stack unwind; a caller that
-  // only asks "which route?" (the rate limiter) should not pay it.
+  // then set when the path is known, as for a 405). The server calls it once per request,
+  // before the middleware chain, so every link sees the route.
   const Route* find(Verb method, std::string_view path, RequestContext& ctx) const;
 
   // The terminal handler of the middleware chain: the route's handler, or the 404/405 envelope
-  // (returned, not thrown).
+  // (returned, not thrown). Uses the match in ctx when ctx.routed, else matches itself.
   boost::asio::awaitable<Response> dispatch(Request& req, RequestContext& ctx) const;
 
   const std::vector<Route>& routes() const noexcept { return routes_; }

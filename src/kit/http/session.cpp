@@ -217,8 +217,7 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
   if (!x.bounded) {
     x.bounded = [this, &worker, &x](Request& req, RequestContext& ctx) {
       // A route that never waits (RouteInfo::waits), or no route (404, 405), runs without the
-      // race; the match is kept in ctx, so the router does not repeat it.
-      if (ctx.matched_route == nullptr) router_.find(req.method(), target_path(req.target()), ctx);
+      // race.
       if (ctx.route_info == nullptr || !ctx.route_info->waits) return router_handler_(req, ctx);
       return handle_bounded(worker, x);
     };
@@ -277,6 +276,8 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
     res = co_await answer_protocol_error(req, ctx, *protocol_error);
   } else {
     req = parser.release();
+    // The one route match: every link of the chain and the router read it from ctx.
+    router_.find(req.method(), target_path(req.target()), ctx);
     self.expire_never();  // the handler races its own deadline (handle_bounded)
     try {
       res = co_await pipeline_.handle(req, ctx, x.bounded);

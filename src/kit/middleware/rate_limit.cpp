@@ -6,18 +6,13 @@
 
 namespace kit::middleware {
 
-bool RateLimit::limited(const http::Request& req, http::RequestContext& ctx) const {
-  // 404 / 405 (no route found) are counted (see the header comment); the router throws them
-  // later.
-  if (ctx.route_info == nullptr &&
-      router_.find(req.method(), http::target_path(req.target()), ctx) == nullptr) {
-    return true;
-  }
+bool RateLimit::limited(const http::RequestContext& ctx) {
+  // No route (404, 405, a malformed request): counted, see the header comment.
   return ctx.route_info == nullptr || ctx.route_info->rate_limited;
 }
 
-bool RateLimit::needs_wait(http::Request& req, http::RequestContext& ctx) {
-  return limited(req, ctx);
+bool RateLimit::needs_wait(http::Request&, http::RequestContext& ctx) {
+  return limited(ctx);
 }
 
 boost::asio::awaitable<std::optional<http::Response>> RateLimit::wait(http::Request&,

@@ -5,15 +5,15 @@
 // route (404) or use a wrong method (405) count too: they are not health routes, and scanning
 // unknown paths must cost budget like anything else.
 //
-// The route is looked up here (the router runs later, inside this link); the router repeats the
-// lookup cheaply. Responses of limited routes carry RateLimit-Policy and RateLimit; over the
+// The route is the one the server matched before the chain (RequestContext::route_info).
+// Responses of limited routes carry RateLimit-Policy and RateLimit; over the
 // limit this throws kit::errors::RateLimited (429 + Retry-After + both fields), so it must sit
 // INSIDE ErrorMapping, which renders the envelope. Errors thrown further in (404, 422, ...) get
 // the fields too.
 #include <memory>
 
 #include "kit/http/pipeline.hpp"
-#include "kit/http/router.hpp"
+#include "kit/http/router.hpp"  // RouteInfo
 #include "kit/ratelimit/guard.hpp"
 #include "kit/ratelimit/limiter.hpp"
 
@@ -23,10 +23,9 @@ class RateLimit final : public http::HookMiddleware {
  public:
   // `metrics`: counts 429s in rate_limit_rejections_total{policy}; null = no metrics.
   RateLimit(std::shared_ptr<ratelimit::Limiter> limiter, ratelimit::Policy policy,
-            const http::Router& router, kit::metrics::Registry* metrics = nullptr)
+            kit::metrics::Registry* metrics = nullptr)
       : limiter_(std::move(limiter)),
         policy_(std::move(policy)),
-        router_(router),
         rejections_(ratelimit::rejections_counter(metrics, policy_)) {}
 
   // Limited requests wait for the limiter (a 429 is thrown from there); their response, or the
@@ -37,13 +36,12 @@ class RateLimit final : public http::HookMiddleware {
   void after(http::Request& req, http::RequestContext& ctx, http::Response& res) override;
   std::optional<http::Response> on_error(http::Request& req, http::RequestContext& ctx,
                                          std::exception* error) override;
-  // Whether the request is subject to the policy (fills ctx.route_info when a route matches).
-  bool limited(const http::Request& req, http::RequestContext& ctx) const;
+  // Whether the request is subject to the policy.
+  static bool limited(const http::RequestContext& ctx);
 
  private:
   std::shared_ptr<ratelimit::Limiter> limiter_;
   ratelimit::Policy policy_;
-  const http::Router& router_;
   kit::metrics::Counter* rejections_;
 };
 

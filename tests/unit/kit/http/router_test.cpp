@@ -275,4 +275,25 @@ TEST(RouterTarget, PathAndQuery) {
   EXPECT_EQ(target_query("/a"), "");
 }
 
+// The server matches once, before the middleware chain; dispatch then runs what ctx holds
+// and does not look again (the match below is replaced to show that).
+TEST_F(RouterTest, DispatchUsesTheMatchTheContextHolds) {
+  Request req{Verb::get, "/api/v1/users/me", 11};
+  RequestContext ctx;
+  ASSERT_NE(router.find(req.method(), target_path(req.target()), ctx), nullptr);
+  EXPECT_TRUE(ctx.routed);
+  EXPECT_EQ(ctx.route, "/api/v1/users/me");
+  EXPECT_EQ(test_support::run_coroutine(router.dispatch(req, ctx)).body(), "\"me\"");
+
+  RequestContext other;
+  router.find(Verb::get, "/health/live", other);
+  EXPECT_EQ(test_support::run_coroutine(router.dispatch(req, other)).body(), "\"live\"");
+
+  RequestContext unknown;
+  EXPECT_EQ(router.find(Verb::get, "/nowhere", unknown), nullptr);
+  EXPECT_TRUE(unknown.routed);
+  // "No route" stands too: an error envelope, not the handler of the request's path.
+  EXPECT_GE(test_support::run_coroutine(router.dispatch(req, unknown)).result_int(), 400);
+}
+
 }  // namespace

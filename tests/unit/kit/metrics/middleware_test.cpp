@@ -46,7 +46,7 @@ struct App {
         .use(std::make_shared<kit::middleware::ErrorMapping>())
         .use(std::make_shared<kit::middleware::RateLimit>(
             std::make_shared<kit::ratelimit::MemoryLimiter>(),
-            kit::ratelimit::Policy{.name = "default", .limit = limit}, router, &registry));
+            kit::ratelimit::Policy{.name = "default", .limit = limit}, &registry));
     terminal = [this](http::Request& req, http::RequestContext& ctx) {
       return router.dispatch(req, ctx);
     };
@@ -58,6 +58,7 @@ struct App {
   unsigned send(http::Request& req) {
     http::RequestContext ctx;
     ctx.client_ip = "192.0.2.1";
+    router.find(req.method(), http::target_path(req.target()), ctx);  // as the server does
     return test_support::run_coroutine(pipeline.handle(req, ctx, terminal)).result_int();
   }
   metrics_test::Exposition scrape() const {

@@ -190,13 +190,14 @@ struct LimitedPipeline {
     router.add(Verb::get, "/health/live", ok, health);
     pipeline.use(std::make_shared<kit::middleware::ErrorMapping>())
         .use(std::make_shared<kit::middleware::RateLimit>(std::make_shared<rl::MemoryLimiter>(),
-                                                          policy(limit), router));
+                                                          policy(limit)));
     terminal = [this](Request& req, RequestContext& ctx) { return router.dispatch(req, ctx); };
   }
   Response get(const std::string& target, const std::string& ip = "192.0.2.1") {
     Request req{Verb::get, target, 11};
     RequestContext ctx;
     ctx.client_ip = ip;
+    router.find(req.method(), kit::http::target_path(req.target()), ctx);  // as the server does
     return run_coroutine(pipeline.handle(req, ctx, terminal));
   }
   kit::http::Router router;
