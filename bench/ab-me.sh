@@ -2,12 +2,14 @@
 # What a feature costs on the authenticated hot path: wrk on GET /api/v1/users/me with a bearer
 # token against two instances started side by side — one with the feature's settings (A), one
 # without (B), each on its own SQLite file, WORKERS=2 — alternating A/B ROUNDS times in the same
-# run. Prints every run, the median req/s of each and the cost of A in percent. The load average
+# run. A_BIN/B_BIN compare two builds instead (e.g. before and after a change, with the same
+# settings), and AB_PATH measures another GET route (e.g. /health/live). Prints every run, the median req/s of each and the cost of A in percent. The load average
 # is printed too: on a shared machine compare runs taken at similar load only.
 # Usage: bench/ab-me.sh LABEL "A settings" "B settings" [duration=10s] [connections=64]
 #   settings are space-separated KEY=VALUE words added to the environment, e.g.
 #   bench/ab-me.sh "metrics" "METRICS_ENABLED=true" "METRICS_ENABLED=false"
-#   env: ROUNDS (default 2), LOG_LEVEL (default info, as deployed), USER_SERVICE_BIN
+#   env: ROUNDS (default 2), LOG_LEVEL (default info, as deployed), USER_SERVICE_BIN (both),
+#   A_BIN, B_BIN (default USER_SERVICE_BIN), AB_PATH (default /api/v1/users/me)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 label="$1"
@@ -18,21 +20,24 @@ conns="${5:-64}"
 rounds="${ROUNDS:-2}"
 log_level="${LOG_LEVEL:-info}"
 bin="${USER_SERVICE_BIN:-build/user-service}"
+a_bin="${A_BIN:-$bin}"
+b_bin="${B_BIN:-$bin}"
+path="${AB_PATH:-/api/v1/users/me}"
 work="$(mktemp -d /tmp/user-service-ab-bench.XXXXXX)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-# start NAME SETTINGS... → the bound port in $started_port. Not called in $(…): the PID must
+# start NAME BINARY SETTINGS... → the bound port in $started_port. Not called in $(…): the PID must
 # reach this shell's `pids`, or the cleanup would leave the instance running.
 start() {
-  local name="$1" port=""
-  shift
+  local name="$1" binary="$2" port=""
+  shift 2
   env -i PATH=/usr/bin:/bin ENV_FILE=/nonexistent HOST=127.0.0.1 PORT=0 WORKERS=2 \
     DATABASE_URL="sqlite:///$work/$name.db" LOG_LEVEL="$log_level" \
     PASSWORD_HASH_MEMORY_KIB=8 PASSWORD_HASH_ITERATIONS=1 \
     JWT_SECRET=bench-secret-bench-secret-bench-secret-0000 "$@" \
-    "$bin" serve > "$work/$name.log" 2>&1 &
+    "$binary" serve > "$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 200); do
     port="$(grep '"service_started"' "$work/$name.log" 2>/dev/null | grep -o '"port":[0-9]*' |
@@ -54,22 +59,22 @@ token() {
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 
-start a "${a_settings[@]}"
+start a "$a_bin" "${a_settings[@]}"
 a_port="$started_port"
-start b "${b_settings[@]}"
+start b "$b_bin" "${b_settings[@]}"
 b_port="$started_port"
 a_token="$(token "$a_port")"
 b_token="$(token "$b_port")"
 
 run_wrk() {  # PORT TOKEN DURATION → req/s
   wrk -t1 -c"$conns" -d"$3" -H "Authorization: Bearer $2" \
-    "http://127.0.0.1:$1/api/v1/users/me" > "$work/wrk.out"
+    "http://127.0.0.1:$1$path" > "$work/wrk.out"
   grep -q 'Non-2xx' "$work/wrk.out" && { cat "$work/wrk.out" >&2; echo "non-2xx answers" >&2; exit 1; }
   awk '/Requests\/sec/ {print $2}' "$work/wrk.out"
 }
 
-echo "A: ${a_settings[*]}" | sed -E 's#://[^@]*@#://***@#g'
-echo "B: ${b_settings[*]}" | sed -E 's#://[^@]*@#://***@#g'
+echo "A: $a_bin ${a_settings[*]}" | sed -E 's#://[^@]*@#://***@#g'
+echo "B: $b_bin ${b_settings[*]}" | sed -E 's#://[^@]*@#://***@#g'
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 run_wrk "$a_port" "$a_token" 2s > /dev/null  # warm-up
 run_wrk "$b_port" "$b_token" 2s > /dev/null
@@ -81,12 +86,12 @@ for round in $(seq "$rounds"); do
   echo "round $round: A ${a_runs[-1]} req/s, B ${b_runs[-1]} req/s (load $(cut -d' ' -f1 /proc/loadavg))"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - "$label" "${a_runs[*]}" "${b_runs[*]}" "$duration" "$conns" <<'PY'
+python3 - "$label" "${a_runs[*]}" "${b_runs[*]}" "$duration" "$conns" "$path" <<'PY'
 import statistics, sys
 label = sys.argv[1]
 a = [float(x) for x in sys.argv[2].split()]
 b = [float(x) for x in sys.argv[3].split()]
 m_a, m_b = statistics.median(a), statistics.median(b)
-print(f"GET /api/v1/users/me, wrk -t1 -c{sys.argv[5]} -d{sys.argv[4]}, median of {len(a)}: "
+print(f"GET {sys.argv[6]}, wrk -t1 -c{sys.argv[5]} -d{sys.argv[4]}, median of {len(a)}: "
       f"{label} on {m_a:.0f} req/s, off {m_b:.0f} req/s, cost {(m_b - m_a) / m_b * 100:.1f}%")
 PY
