@@ -53,6 +53,15 @@ http::Handler CurrentUser::protect(UserHandler handler) const {
       };
 }
 
+http::Handler CurrentUser::protect_admin(UserHandler handler) const {
+  return protect([handler = std::move(handler)](
+                     http::Request& req, http::RequestContext& ctx,
+                     const domain::User& user) -> boost::asio::awaitable<http::Response> {
+    if (user.role != domain::Role::admin) throw kit::errors::Forbidden("Admin role required");
+    return handler(req, ctx, user);
+  });
+}
+
 http::Handler CurrentUser::protect_token(SubjectHandler handler) const {
   return
       [this, handler = std::move(handler)](

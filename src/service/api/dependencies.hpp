@@ -40,6 +40,9 @@ class CurrentUser {
 
   // The route's handler: runs `handler` only for an authenticated user, whom it receives.
   kit::http::Handler protect(UserHandler handler) const;
+  // Like protect(), for admins only: any other user gets 403 FORBIDDEN ("Admin role required")
+  // before the handler, and so before any request part it declares, is read.
+  kit::http::Handler protect_admin(UserHandler handler) const;
 
   // Like protect(), but the caller is NOT loaded here: the token is verified (no database) and
   // the handler gets its subject. The handler loads the caller in the same statement as

@@ -2,8 +2,12 @@
 
 #include <rapidjson/document.h>
 
+#include <functional>
+
 #include "kit/http/body.hpp"
+#include "kit/http/request_parts.hpp"
 #include "kit/http/response.hpp"
+#include "service/api/count_first.hpp"
 #include "service/api/password_budget.hpp"
 #include "service/schemas/auth.hpp"
 #include "service/schemas/validation.hpp"
@@ -15,7 +19,13 @@ using boost::asio::awaitable;
 
 namespace {
 
-schemas::TokenRequest read_token_request(const http::Request& req) {
+// The token route's body: a form (what OAuth2 clients send) or the same fields as JSON.
+struct TokenForm {
+  using type = schemas::TokenRequest;
+  static schemas::TokenRequest resolve(http::Request& req, http::RequestContext& ctx);
+};
+
+schemas::TokenRequest TokenForm::resolve(http::Request& req, http::RequestContext& /*ctx*/) {
   const auto it = req.find(http::Field::content_type);
   const std::string type =
       http::media_type(it == req.end() ? std::string_view{} : std::string_view(it->value()));
@@ -29,6 +39,11 @@ schemas::TokenRequest read_token_request(const http::Request& req) {
   return schemas::TokenRequest::from_form(
       http::read_form_body(req, http::FormLimits{.max_fields = 16, .reject_duplicates = true}));
 }
+
+// GCC 12 reports a false -Wmismatched-new-delete in these coroutines' ramps: Asio's frame
+// operator new (recycling allocator) is inlined, its matching operator delete is not recognized.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 awaitable<http::Response> issue_token(services::AuthService& auth,
                                       schemas::TokenRequest& credentials, http::Request& req,
@@ -59,48 +74,50 @@ awaitable<http::Response> issue_token(services::AuthService& auth,
   co_return res;
 }
 
+// POST /api/v1/auth/token, under count_first(): the password budgets (README "Rate limiting")
+// per client, counted before the body is read so malformed attempts count too, then per
+// account; the stricter of the two is shown.
+awaitable<http::Response> create_token(services::AuthService& auth, const PasswordBudget& budget,
+                                       http::Request& req, http::RequestContext& ctx,
+                                       kit::ratelimit::Decision& shown,
+                                       schemas::TokenRequest credentials) {
+  const kit::ratelimit::Decision by_account = co_await budget.check_account(credentials.username);
+  shown = kit::ratelimit::Guard::stricter(shown, by_account);
+  co_return co_await issue_token(auth, credentials, req, ctx);
+}
+
+#pragma GCC diagnostic pop
+
+http::RouteInfo create_token_route() {
+  return {.summary = "Get an access token (OAuth2 password grant)",
+          .tags = {"auth"},
+          .openapi = {.operation_id = "create_token",
+                      .description = "The form is what OAuth2 clients (and Swagger UI's Authorize) "
+                                     "send; the same fields as JSON are accepted too. The response "
+                                     "has `Cache-Control: no-store`.",
+                      .request_body = {{"application/x-www-form-urlencoded", "TokenRequest"},
+                                       {"application/json", "TokenRequest"}},
+                      .responses = {{200, "An access token", "TokenResponse"}},
+                      .errors = {{401, "Wrong email or password (INVALID_CREDENTIALS)"},
+                                 {429,
+                                  "Too many requests: the default policy, or the auth policy per "
+                                  "client and per username (shared with password changes); retry "
+                                  "after Retry-After seconds"}}}};
+}
+
 }  // namespace
 
 void register_auth_routes(http::Router& router, services::AuthService& auth,
                           const kit::ratelimit::Guard& guard) {
-  router.add(
-      http::Verb::post, "/api/v1/auth/token",
-      [&auth, budget = PasswordBudget(guard)](
-          http::Request& req, http::RequestContext& ctx) -> awaitable<http::Response> {
-        // The password budgets (README "Rate limiting"): per client and per account. Every
-        // attempt counts, malformed ones included, so the client is counted before the body is
-        // read.
-        const kit::ratelimit::Decision by_client = co_await budget.check_client(ctx.client_ip);
-        kit::ratelimit::Decision shown = by_client;
-        try {
-          schemas::TokenRequest credentials = read_token_request(req);
-          const kit::ratelimit::Decision by_account =
-              co_await budget.check_account(credentials.username);
-          shown = kit::ratelimit::Guard::stricter(by_client, by_account);
-          http::Response res = co_await issue_token(auth, credentials, req, ctx);
-          budget.guard().apply_headers(res, shown);
-          co_return res;
-        } catch (const kit::errors::RateLimited&) {
-          throw;  // the 429 carries the fields of the budget that ran out
-        } catch (kit::errors::AppError& error) {
-          budget.guard().apply_headers(error, shown);  // a 401 or 422 still shows the budget
-          throw;
-        }
-      },
-      {.summary = "Get an access token (OAuth2 password grant)",
-       .tags = {"auth"},
-       .openapi = {.operation_id = "create_token",
-                   .description = "The form is what OAuth2 clients (and Swagger UI's Authorize) "
-                                  "send; the same fields as JSON are accepted too. The response "
-                                  "has `Cache-Control: no-store`.",
-                   .request_body = {{"application/x-www-form-urlencoded", "TokenRequest"},
-                                    {"application/json", "TokenRequest"}},
-                   .responses = {{200, "An access token", "TokenResponse"}},
-                   .errors = {{401, "Wrong email or password (INVALID_CREDENTIALS)"},
-                              {429,
-                               "Too many requests: the default policy, or the auth policy per "
-                               "client and per username (shared with password changes); retry "
-                               "after Retry-After seconds"}}}});
+  const PasswordBudget budget(guard);
+  const BudgetCheck per_client = [budget](const http::RequestContext& ctx) {
+    return budget.check_client(ctx.client_ip);
+  };
+  router.add(http::Verb::post, "/api/v1/auth/token",
+             count_first(guard, per_client,
+                         http::with_parts<TokenForm>(
+                             std::bind_front(create_token, std::ref(auth), budget))),
+             create_token_route());
 }
 
 }  // namespace user_service::api

@@ -1,15 +1,14 @@
 #include "service/api/routes/users.hpp"
 
-#include <rapidjson/document.h>
-
 #include <functional>
 
 #include "kit/errors/app_error.hpp"
-#include "kit/http/body.hpp"
 #include "kit/http/error_response.hpp"
+#include "kit/http/request_parts.hpp"
 #include "kit/http/response.hpp"
 #include "kit/json/writer.hpp"
 #include "kit/net/client_key.hpp"
+#include "service/api/count_first.hpp"
 #include "service/api/password_budget.hpp"
 #include "service/schemas/json_schema.hpp"
 #include "service/schemas/users.hpp"
@@ -48,8 +47,10 @@ http::Response user_not_found(std::string_view id, const http::RequestContext& c
 }
 
 // One function per route, its OpenAPI metadata beside it; register_user_routes() at the end
-// lists them. A handler that needs the signed-in user takes it as its last parameter and is
-// registered through CurrentUser::protect (docs/life-of-a-request.md "Adding a route").
+// lists them. A handler takes what it needs as typed parameters after the request and its
+// context: the signed-in user (CurrentUser::protect), then the request parts its registration
+// names (kit/http/request_parts.hpp: the body schema, path parameters, the query), each by
+// value (docs/life-of-a-request.md "Adding a route").
 
 const std::vector<std::string> kTags{"users"};
 
@@ -58,28 +59,19 @@ const std::vector<std::string> kTags{"users"};
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
-// POST /api/v1/users/. The `auth` policy counts the client before the body is read.
-awaitable<http::Response> register_user(services::UserService& users,
-                                        const kit::ratelimit::Guard& guard, http::Request& req,
-                                        http::RequestContext& ctx) {
-  std::string ip_key = "register-client:" + kit::net::client_key(ctx.client_ip);
-  const kit::ratelimit::Decision decision = co_await guard.check(std::move(ip_key));
-  try {
-    rapidjson::Document body;
-    http::read_json_body(req, body);
-    schemas::UserCreate request = schemas::UserCreate::from_json(body);
-    const domain::User user =
-        co_await users.register_user(std::move(request), domain::Role::user, ctx.deadline);
-    ctx.log("users").info("user_registered", {{"user_id", user.id}});
-    http::Response res = http::json_response(
-        http::Status::created, schemas::UserResponse::from(user).to_json(), req.version());
-    res.set(http::Field::location, "/api/v1/users/" + user.id);
-    guard.apply_headers(res, decision);
-    co_return res;
-  } catch (kit::errors::AppError& error) {
-    guard.apply_headers(error, decision);  // a 409 or 422 still shows the budget
-    throw;
-  }
+// POST /api/v1/users/, under count_first(): the `auth` policy counts the client before the body
+// is read, and the response or error shows that budget.
+awaitable<http::Response> register_user(services::UserService& users, http::Request& req,
+                                        http::RequestContext& ctx,
+                                        kit::ratelimit::Decision& /*shown*/,
+                                        schemas::UserCreate request) {
+  const domain::User user =
+      co_await users.register_user(std::move(request), domain::Role::user, ctx.deadline);
+  ctx.log("users").info("user_registered", {{"user_id", user.id}});
+  http::Response res = http::json_response(
+      http::Status::created, schemas::UserResponse::from(user).to_json(), req.version());
+  res.set(http::Field::location, "/api/v1/users/" + user.id);
+  co_return res;
 }
 
 http::RouteInfo register_user_route() {
@@ -118,10 +110,8 @@ http::RouteInfo read_current_user_route() {
 awaitable<http::Response> update_current_user(services::UserService& users,
                                               const PasswordBudget& budget, http::Request& req,
                                               http::RequestContext& ctx,
-                                              const domain::User& current_user) {
-  rapidjson::Document body;
-  http::read_json_body(req, body);
-  schemas::UserUpdate change = schemas::UserUpdate::from_json(body);
+                                              const domain::User& current_user,
+                                              schemas::UserUpdate change) {
   std::optional<kit::ratelimit::Decision> shown;
   if (services::UserService::checks_password(current_user, change)) {
     const kit::ratelimit::Decision by_client = co_await budget.check_client(ctx.client_ip);
@@ -180,8 +170,8 @@ http::RouteInfo delete_current_user_route() {
 // GET /api/v1/users/{user_id}, under protect_token(): the caller and the requested user are
 // loaded by ONE statement (see CurrentUser::protect_token and UserService::read_user).
 awaitable<http::Response> read_user(services::UserService& users, http::Request& req,
-                                    http::RequestContext& ctx, const TokenSubject& subject) {
-  const std::string_view raw_id = ctx.params.get("user_id");
+                                    http::RequestContext& ctx, const TokenSubject& subject,
+                                    std::string_view raw_id) {
   const services::UserRead read = co_await users.read_user(subject.user_id, raw_id, ctx.deadline);
   accept_caller(ctx, read.caller);  // a caller deleted meanwhile: 401
   // Anyone but the user itself or an admin gets the same 404 as for an unknown id, so ids of
@@ -206,13 +196,10 @@ http::RouteInfo read_user_route() {
                       .bearer = true}};
 }
 
-// GET /api/v1/users (admins only)
+// GET /api/v1/users, under protect_admin(): the role is checked before the query is read.
 awaitable<http::Response> list_users(services::UserService& users, http::Request& req,
-                                     http::RequestContext& ctx, const domain::User& current_user) {
-  if (current_user.role != domain::Role::admin) {
-    throw kit::errors::Forbidden("Admin role required");
-  }
-  const schemas::ListUsersQuery query = schemas::ListUsersQuery::from_query(http::read_query(req));
+                                     http::RequestContext& ctx, const domain::User& /*admin*/,
+                                     schemas::ListUsersQuery query) {
   const schemas::UserListResponse page = co_await users.list(query, ctx.deadline);
   co_return http::json_response(http::Status::ok, page.to_json(), req.version());
 }
@@ -233,21 +220,34 @@ http::RouteInfo list_users_route() {
 
 void register_user_routes(http::Router& router, services::UserService& users,
                           const CurrentUser& current, const kit::ratelimit::Guard& guard) {
+  using http::JsonBody;
+  using http::PathParam;
+  using http::Query;
   using http::Verb;
+  using http::with_parts;
   using std::bind_front;
   const auto svc = std::ref(users);
-  router.add(Verb::post, "/api/v1/users/", bind_front(register_user, svc, std::cref(guard)),
+  const BudgetCheck per_client = [&guard](const http::RequestContext& ctx) {
+    return guard.check("register-client:" + kit::net::client_key(ctx.client_ip));
+  };
+  router.add(Verb::post, "/api/v1/users/",
+             count_first(guard, per_client,
+                         with_parts<JsonBody<schemas::UserCreate>>(bind_front(register_user, svc))),
              register_user_route());
   router.add(Verb::get, "/api/v1/users/me", current.protect(read_current_user),
              read_current_user_route());
   router.add(Verb::patch, "/api/v1/users/me",
-             current.protect(bind_front(update_current_user, svc, PasswordBudget(guard))),
+             current.protect(with_parts<JsonBody<schemas::UserUpdate>>(
+                 bind_front(update_current_user, svc, PasswordBudget(guard)))),
              update_current_user_route());
   router.add(Verb::delete_, "/api/v1/users/me",
              current.protect(bind_front(delete_current_user, svc)), delete_current_user_route());
   router.add(Verb::get, "/api/v1/users/{user_id}",
-             current.protect_token(bind_front(read_user, svc)), read_user_route());
-  router.add(Verb::get, "/api/v1/users", current.protect(bind_front(list_users, svc)),
+             current.protect_token(with_parts<PathParam<"user_id">>(bind_front(read_user, svc))),
+             read_user_route());
+  router.add(Verb::get, "/api/v1/users",
+             current.protect_admin(
+                 with_parts<Query<schemas::ListUsersQuery>>(bind_front(list_users, svc))),
              list_users_route());
 }
 
