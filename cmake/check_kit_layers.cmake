@@ -1,8 +1,22 @@
 # Fails when a kit source includes a kit module its module does not list in CMakeLists.txt
 cmake_minimum_required(VERSION 3.25)
-# (KIT_USES_<module>), or includes the service: the kit's layers point one way.
-#   cmake -DSOURCE_DIR=<repo>/src -DRULES=<generated rules> -DSTAMP=<file> -P check_kit_layers.cmake
+# (KIT_USES_<module>), or includes the service: the kit's layers point one way. The kit's tests
+# (tests/unit/kit, tests/integration/kit) and the helpers every test shares (tests/support) are
+# held to the second rule too, so the kit is tested as it is built.
+#   cmake -DSOURCE_DIR=<repo>/src -DTESTS_DIR=<repo>/tests -DRULES=<generated rules>
+#         -DSTAMP=<file> -P check_kit_layers.cmake
 include(${RULES})
+
+# The quoted #include targets of a file.
+function(quoted_includes path out)
+  file(STRINGS ${path} lines REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+  set(headers "")
+  foreach(line ${lines})
+    string(REGEX REPLACE "^[^\"]*\"([^\"]*)\".*$" "\\1" header "${line}")
+    list(APPEND headers ${header})
+  endforeach()
+  set(${out} ${headers} PARENT_SCOPE)
+endfunction()
 
 # The module of a path below src/kit ("http", "db", "db_pg", …).
 function(kit_module_of path out)
@@ -23,9 +37,8 @@ foreach(file ${files})
     string(APPEND problems "  ${file}: not in a module of KIT_MODULES\n")
     continue()
   endif()
-  file(STRINGS ${SOURCE_DIR}/${file} includes REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
-  foreach(line ${includes})
-    string(REGEX REPLACE "^[^\"]*\"([^\"]*)\".*$" "\\1" header "${line}")
+  quoted_includes(${SOURCE_DIR}/${file} headers)
+  foreach(header ${headers})
     if(header MATCHES "^service/")
       string(APPEND problems "  ${file}: includes ${header} (the kit knows nothing of the service)\n")
       continue()
@@ -39,6 +52,17 @@ foreach(file ${files})
       string(APPEND problems
              "  ${file}: includes ${header}, but kit module '${module}' may use only: "
              "${allowed}\n")
+    endif()
+  endforeach()
+endforeach()
+
+file(GLOB_RECURSE test_files RELATIVE ${TESTS_DIR} ${TESTS_DIR}/unit/kit/*
+     ${TESTS_DIR}/integration/kit/* ${TESTS_DIR}/support/*)
+foreach(file ${test_files})
+  quoted_includes(${TESTS_DIR}/${file} headers)
+  foreach(header ${headers})
+    if(header MATCHES "^service/")
+      string(APPEND problems "  tests/${file}: includes ${header} (the kit's tests know nothing of the service)\n")
     endif()
   endforeach()
 endforeach()

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "kit/config/database_url.hpp"
 #include "kit/config/redis_url.hpp"
 #include "kit/log/log.hpp"
 #include "kit/metrics/process.hpp"
@@ -199,7 +200,7 @@ boost::asio::awaitable<void> App::start() {
                   {"port", endpoint.port()},
                   {"version", settings_.app_version},
                   {"environment", to_string(settings_.environment)},
-                  {"database", database_->kind()},
+                  {"database", kit::config::to_string(settings_.database_kind)},
                   {"workers", settings_.workers}});
   co_return;
 }

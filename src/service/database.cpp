@@ -47,7 +47,6 @@ class PostgresDatabase final : public Database {
   awaitable<void> ping() override { co_await pool_->ping(); }
   repositories::UserRepository& users() override { return users_; }
   awaitable<void> close() override { co_await pool_->close(); }
-  std::string_view kind() const noexcept override { return "postgres"; }
 
  private:
   static std::vector<kit::db::migrations::Migration> built_in() {
@@ -83,7 +82,6 @@ class SqliteDatabase final : public Database {
   awaitable<void> ping() override { co_await db_->ping(); }
   repositories::UserRepository& users() override { return users_; }
   awaitable<void> close() override { co_await db_->close(); }
-  std::string_view kind() const noexcept override { return "sqlite"; }
 
  private:
   std::unique_ptr<kit::db::sqlite::Database> db_;

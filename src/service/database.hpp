@@ -47,7 +47,6 @@ class Database {
   virtual repositories::UserRepository& users() = 0;
   // Graceful shutdown, after the last request.
   virtual boost::asio::awaitable<void> close() = 0;
-  virtual std::string_view kind() const noexcept = 0;
 };
 
 }  // namespace user_service

@@ -95,8 +95,7 @@ void load_database(Context& c) {
   s.database_url = url.value_or(std::string(kDefaultDatabaseUrl));
   try {
     const auto parsed = kit::config::parse_database_url(s.database_url);
-    s.database_kind = parsed.kind == kit::config::DatabaseKind::sqlite ? DatabaseKind::sqlite
-                                                                       : DatabaseKind::postgres;
+    s.database_kind = parsed.kind;
     s.sqlite_path = parsed.sqlite_path;
   } catch (const std::invalid_argument& e) {
     r.problem("DATABASE_URL", e.what());
@@ -383,7 +382,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"SHUTDOWN_DELAY_SECONDS", format_seconds(s.shutdown_delay)},
       {"SHUTDOWN_GRACE_SECONDS", format_seconds(s.shutdown_grace)},
       {"LOG_LEVEL", std::string(kit::log::to_string(s.log_level))},
-      {"LOG_FORMAT", s.log_format == kit::log::Format::json ? "json" : "console"},
+      {"LOG_FORMAT", std::string(kit::log::to_string(s.log_format))},
       {"METRICS_ENABLED", yes_no(s.metrics_enabled)},
       {"DOCS_ENABLED", yes_no(s.docs_enabled)},
       {"DOCS_ASSETS_URL", s.docs_assets_url},

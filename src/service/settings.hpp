@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "kit/config/database_url.hpp"
 #include "kit/config/source.hpp"
 #include "kit/log/log.hpp"
 #include "kit/net/cidr.hpp"
@@ -21,15 +22,11 @@ namespace user_service {
 enum class Environment { development, staging, production };
 inline constexpr kit::util::EnumNames<Environment, 3> kEnvironmentNames{
     {"development", "staging", "production"}};
-enum class DatabaseKind { sqlite, postgres };
-inline constexpr kit::util::EnumNames<DatabaseKind, 2> kDatabaseKindNames{{"sqlite", "postgres"}};
+using kit::config::DatabaseKind;
 using kit::security::JwtAlgorithm;
 
 inline std::string_view to_string(Environment environment) {
   return kEnvironmentNames(environment);
-}
-inline std::string_view to_string(DatabaseKind kind) {
-  return kDatabaseKindNames(kind);
 }
 
 // Member defaults are the development defaults; load_settings() is the real source.

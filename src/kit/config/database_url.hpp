@@ -10,9 +10,15 @@
 #include <string>
 #include <string_view>
 
+#include "kit/util/enum_names.hpp"
+
 namespace kit::config {
 
 enum class DatabaseKind { sqlite, postgres };
+inline constexpr util::EnumNames<DatabaseKind, 2> kDatabaseKindNames{{"sqlite", "postgres"}};
+inline std::string_view to_string(DatabaseKind kind) noexcept {
+  return kDatabaseKindNames(kind);
+}
 
 struct DatabaseUrl {
   DatabaseKind kind;

@@ -119,11 +119,9 @@ void emit(std::string&& line) {
   std::fflush(stdout);
 }
 
-}  // namespace
-
-namespace {
 constexpr util::EnumNames<Level, 4> kLevelNames{{"debug", "info", "warning", "error"}};
 constexpr util::EnumNames<Format, 2> kFormatNames{{"json", "console"}};
+
 }  // namespace
 
 std::optional<Level> parse_level(std::string_view s) {
@@ -136,6 +134,10 @@ std::optional<Format> parse_format(std::string_view s) {
 
 std::string_view to_string(Level level) noexcept {
   return kLevelNames(level);
+}
+
+std::string_view to_string(Format format) noexcept {
+  return kFormatNames(format);
 }
 
 std::string format_line(Format format, std::chrono::system_clock::time_point ts, Level level,

@@ -23,6 +23,7 @@ enum class Format : std::uint8_t { json, console };
 std::optional<Level> parse_level(std::string_view s);    // debug | info | warning | error
 std::optional<Format> parse_format(std::string_view s);  // json | console
 std::string_view to_string(Level level) noexcept;
+std::string_view to_string(Format format) noexcept;
 
 // A field value. Strings are borrowed: the line is formatted before the call returns.
 class Value {

@@ -31,13 +31,10 @@ bool is_memory_path(std::string_view path) noexcept {
 
 Database::CallGuard::CallGuard(Database& db) : db_(db) {
   db_.in_flight_.fetch_add(1, std::memory_order_acq_rel);
-  if (db_.closed_.load(std::memory_order_acquire)) {
+  if (const State state = db_.state_.load(std::memory_order_acquire); state != State::open) {
     db_.in_flight_.fetch_sub(1, std::memory_order_acq_rel);
-    throw UnavailableError("the SQLite database is closed");
-  }
-  if (!db_.started_.load(std::memory_order_acquire)) {
-    db_.in_flight_.fetch_sub(1, std::memory_order_acq_rel);
-    throw UnavailableError("the SQLite database is not open yet");
+    throw UnavailableError(state == State::closed ? "the SQLite database is closed"
+                                                  : "the SQLite database is not open yet");
   }
 }
 
@@ -94,30 +91,28 @@ boost::asio::awaitable<std::unique_ptr<Database>> Database::open(Options options
 
 boost::asio::awaitable<void> Database::start() {
   if (options_.path.empty()) throw UnavailableError("no SQLite database path configured");
-  if (started_.load(std::memory_order_acquire)) co_return;
-  Database& self = *this;
-  co_await self.writer_pool_.run([&self] {
-    if (!self.memory_ && !self.options_.path.starts_with("file:")) {
-      create_parent_folder(self.options_.path);
-    }
+  if (state_.load(std::memory_order_acquire) != State::created) co_return;
+  co_await writer_pool_.run([this] {
+    if (!memory_ && !options_.path.starts_with("file:")) create_parent_folder(options_.path);
     ConnectionOptions writer_options;
-    writer_options.busy_timeout = self.options_.busy_timeout;
-    self.writer_ = std::make_unique<Connection>(self.options_.path, writer_options);
-    if (self.options_.on_connect) self.options_.on_connect(*self.writer_);
+    writer_options.busy_timeout = options_.busy_timeout;
+    writer_ = std::make_unique<Connection>(options_.path, writer_options);
+    if (options_.on_connect) options_.on_connect(*writer_);
   });
   // Readers are opened after the writer has switched the file to WAL (a persistent setting).
-  for (std::size_t i = 0; i < self.reader_count_; ++i) {
-    co_await self.reader_pool_->run([&self] {
+  for (std::size_t i = 0; i < reader_count_; ++i) {
+    co_await reader_pool_->run([this] {
       ConnectionOptions reader_options;
-      reader_options.busy_timeout = self.options_.busy_timeout;
+      reader_options.busy_timeout = options_.busy_timeout;
       reader_options.read_only = true;
       reader_options.wal = false;
-      auto reader = std::make_unique<Connection>(self.options_.path, reader_options);
-      if (self.options_.on_connect) self.options_.on_connect(*reader);
-      self.give_back_reader(std::move(reader));
+      auto reader = std::make_unique<Connection>(options_.path, reader_options);
+      if (options_.on_connect) options_.on_connect(*reader);
+      give_back_reader(std::move(reader));
     });
   }
-  started_.store(true, std::memory_order_release);
+  State created = State::created;  // a close() meanwhile wins
+  state_.compare_exchange_strong(created, State::open, std::memory_order_acq_rel);
 }
 
 std::unique_ptr<Connection> Database::take_reader() {
@@ -160,7 +155,7 @@ boost::asio::awaitable<void> Database::ping() {
 }
 
 boost::asio::awaitable<void> Database::close() {
-  if (closed_.exchange(true, std::memory_order_acq_rel)) co_return;
+  if (state_.exchange(State::closed, std::memory_order_acq_rel) == State::closed) co_return;
   // Requests are drained before the pools close (docs/operations.md "Graceful shutdown (drain)"),
   // so this wait is normally empty.
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);

@@ -140,8 +140,9 @@ class Database {
   Options options_;
   bool memory_;
   std::size_t reader_count_;
-  std::atomic<bool> started_{false};
-  std::atomic<bool> closed_{false};
+  // created → open (start()) → closed (close(), also from created); calls run only when open.
+  enum class State { created, open, closed };
+  std::atomic<State> state_{State::created};
   std::atomic<std::size_t> in_flight_{0};
 
   std::unique_ptr<Connection> writer_;  // used only on writer_pool_'s thread

@@ -45,9 +45,15 @@ schemas::TokenRequest TokenForm::resolve(http::Request& req, http::RequestContex
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
-awaitable<http::Response> issue_token(services::AuthService& auth,
-                                      schemas::TokenRequest& credentials, http::Request& req,
-                                      http::RequestContext& ctx) {
+// POST /api/v1/auth/token, under count_first(): the password budgets (README "Rate limiting")
+// per client, counted before the body is read so malformed attempts count too, then per
+// account; the stricter of the two is shown.
+awaitable<http::Response> create_token(services::AuthService& auth, const PasswordBudget& budget,
+                                       http::Request& req, http::RequestContext& ctx,
+                                       kit::ratelimit::Decision& shown,
+                                       schemas::TokenRequest credentials) {
+  const kit::ratelimit::Decision by_account = co_await budget.check_account(credentials.username);
+  shown = kit::ratelimit::Guard::stricter(shown, by_account);
   bool ok = false;
   services::LoginResult result;
   try {
@@ -72,18 +78,6 @@ awaitable<http::Response> issue_token(services::AuthService& auth,
   res.set(http::Field::cache_control, "no-store");
   res.set(http::Field::pragma, "no-cache");
   co_return res;
-}
-
-// POST /api/v1/auth/token, under count_first(): the password budgets (README "Rate limiting")
-// per client, counted before the body is read so malformed attempts count too, then per
-// account; the stricter of the two is shown.
-awaitable<http::Response> create_token(services::AuthService& auth, const PasswordBudget& budget,
-                                       http::Request& req, http::RequestContext& ctx,
-                                       kit::ratelimit::Decision& shown,
-                                       schemas::TokenRequest credentials) {
-  const kit::ratelimit::Decision by_account = co_await budget.check_account(credentials.username);
-  shown = kit::ratelimit::Guard::stricter(shown, by_account);
-  co_return co_await issue_token(auth, credentials, req, ctx);
 }
 
 #pragma GCC diagnostic pop
