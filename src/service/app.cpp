@@ -19,6 +19,7 @@
 #include "service/api/routes/docs.hpp"
 #include "service/api/routes/health.hpp"
 #include "service/api/routes/metrics.hpp"
+#include "service/api/routes/well_known.hpp"
 
 namespace user_service {
 
@@ -159,6 +160,7 @@ void App::build_routes() {
   api::register_health_routes(router_, health_, shutting_down_);
   if (metrics_) api::register_metrics_routes(router_, *metrics_);
   users_->register_routes(router_, *auth_guard_);
+  api::register_well_known_routes(router_, users_->jwt(), settings_);
   // Last: the OpenAPI document is built from the routes registered before it.
   if (settings_.docs_enabled) api::register_docs_routes(router_, settings_);
 }

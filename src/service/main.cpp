@@ -35,6 +35,14 @@ int main(int argc, char** argv) {
   admin->add_option("--email", admin_email, "Email address")->required();
   admin->add_option("--name", admin_name, "Display name")->required();
 
+  auto* keys = app.add_subcommand("keys", "Signing keys for JWT_ALGORITHM=EdDSA or ES256");
+  keys->require_subcommand(1);
+  auto* generate = keys->add_subcommand(
+      "generate", "Write a new private key to a new file with mode 0600 and print its kid");
+  std::string key_algorithm, key_out;
+  generate->add_option("--alg", key_algorithm, "EdDSA (Ed25519) or ES256 (P-256)")->required();
+  generate->add_option("--out", key_out, "The file to create (never replaced)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -51,5 +59,6 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("migrate")) return cli::migrate(migrate_status);
   if (app.got_subcommand("healthcheck")) return cli::healthcheck(health_url);
   if (app.got_subcommand("create-admin")) return cli::create_admin(admin_email, admin_name);
+  if (app.got_subcommand("keys")) return cli::keys_generate(key_algorithm, key_out);
   return cli::serve();
 }

@@ -11,6 +11,7 @@
 #include "kit/config/parse.hpp"
 #include "kit/config/reader.hpp"
 #include "kit/config/redis_url.hpp"
+#include "kit/security/key_file.hpp"
 #include "kit/util/text.hpp"
 
 #ifndef USER_SERVICE_VERSION
@@ -143,7 +144,7 @@ std::string random_secret() {
   return secret;
 }
 
-void load_jwt(Context& c) {
+void load_jwt_secret(Context& c) {
   auto& [r, s] = c;
   // Copied, not moved, out of the optional: GCC 12 reports a false -Warray-bounds on the move.
   if (const auto secret = r.value("JWT_SECRET")) {
@@ -160,8 +161,70 @@ void load_jwt(Context& c) {
   } else {
     r.problem("JWT_SECRET", "is required when " + c.when_environment());
   }
+  if (r.is_set("JWT_SIGNING_KEYS"))
+    s.warnings.emplace_back("JWT_SIGNING_KEYS is not used with JWT_ALGORITHM=" +
+                            std::string(to_string(s.jwt_algorithm)) + " (HMAC uses JWT_SECRET)");
+}
+
+// EdDSA/ES256 (docs/signing-keys.md): every listed file is read now, so that each problem is
+// reported with the other configuration errors rather than at the first token.
+void load_signing_keys(Context& c, kit::security::KeyType type) {
+  auto& [r, s] = c;
+  const std::string algorithm(to_string(s.jwt_algorithm));
+  if (r.is_set("JWT_SECRET"))
+    s.warnings.emplace_back("JWT_SECRET is not used with JWT_ALGORITHM=" + algorithm +
+                            " (tokens are signed with JWT_SIGNING_KEYS)");
+  s.jwt_signing_key_files = r.list("JWT_SIGNING_KEYS", {});
+  if (s.jwt_signing_key_files.empty()) {
+    if (!c.development()) {
+      r.problem("JWT_SIGNING_KEYS",
+                "is required when JWT_ALGORITHM=" + algorithm + " and " + c.when_environment() +
+                    ": list PEM private-key files (user-service keys generate)");
+      return;
+    }
+    s.jwt_signing_keys.push_back(std::make_shared<const kit::security::SigningKey>(
+        kit::security::SigningKey::generate(type)));
+    s.jwt_signing_key_generated = true;
+    s.warnings.emplace_back(
+        "JWT_SIGNING_KEYS is not set: using a new " +
+        std::string(kit::security::kKeyTypeNames(type)) +
+        " key for this process only; tokens stop working on restart and are not accepted by "
+        "other replicas");
+    return;
+  }
+  for (const auto& file : s.jwt_signing_key_files) {
+    try {
+      auto key =
+          std::make_shared<const kit::security::SigningKey>(kit::security::read_key_file(file));
+      if (key->type() != type) {
+        const bool ed = key->type() == kit::security::KeyType::ed25519;
+        r.problem("JWT_SIGNING_KEYS", "'" + file + "' holds " + (ed ? "an " : "a ") +
+                                          std::string(kit::security::kKeyTypeNames(key->type())) +
+                                          " key; JWT_ALGORITHM=" + algorithm + " signs with " +
+                                          std::string(kit::security::kKeyTypeNames(type)) +
+                                          " keys");
+        continue;
+      }
+      const auto same = [&key](const auto& k) { return k->kid() == key->kid(); };
+      if (std::any_of(s.jwt_signing_keys.begin(), s.jwt_signing_keys.end(), same)) {
+        r.problem("JWT_SIGNING_KEYS", "'" + file + "' holds a key listed before it");
+        continue;
+      }
+      s.jwt_signing_keys.push_back(std::move(key));
+    } catch (const std::invalid_argument& e) {
+      r.problem("JWT_SIGNING_KEYS", "'" + file + "' " + e.what());
+    }
+  }
+}
+
+void load_jwt(Context& c) {
+  auto& [r, s] = c;
   s.jwt_algorithm =
       r.one_of("JWT_ALGORITHM", JwtAlgorithm::HS256, kit::security::kJwtAlgorithmNames);
+  if (const auto type = kit::security::key_type_for(s.jwt_algorithm))
+    load_signing_keys(c, *type);
+  else
+    load_jwt_secret(c);
   s.jwt_expiration_minutes = r.integer<unsigned>("JWT_EXPIRATION_MINUTES", 60, 1, 43200);
   s.jwt_issuer = label(r, "JWT_ISSUER", "user-service");
   s.jwt_audience = label(r, "JWT_AUDIENCE", "user-service");
@@ -306,6 +369,33 @@ void load_observability(Context& c) {
     r.problem("DOCS_ASSETS_URL", "must be an http(s) URL or an absolute path such as /static");
 }
 
+// Where clients reach the service (links, RFC 8414 metadata): http(s)://host[:port][/path],
+// with nothing after the path and no character that needs escaping in JSON or HTML.
+bool is_public_base_url(std::string_view u) {
+  const auto rest = u.starts_with("https://")  ? u.substr(8)
+                    : u.starts_with("http://") ? u.substr(7)
+                                               : std::string_view();
+  const bool clean = std::all_of(u.begin(), u.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           std::string_view("-._~:/[]%").find(ch) != std::string_view::npos;
+  });
+  return clean && !rest.empty() && rest.front() != '/';
+}
+
+void load_public_url(Context& c) {
+  auto& [r, s] = c;
+  auto url = trimmed(r, "PUBLIC_BASE_URL").value_or("");
+  while (url.ends_with('/')) url.pop_back();
+  if (url.empty()) return;  // URLs are then built from each request's Host header
+  if (is_public_base_url(url)) {
+    s.public_base_url = std::move(url);
+  } else {
+    r.problem("PUBLIC_BASE_URL",
+              "must be an http(s) URL such as https://users.example.com, without query or "
+              "fragment");
+  }
+}
+
 }  // namespace
 
 Settings load_settings(const kit::config::Source& source) {
@@ -327,9 +417,27 @@ Settings load_settings(const kit::config::Source& source) {
   load_rate_limits(c);
   load_http_limits(c);
   load_observability(c);
+  load_public_url(c);
   r.throw_if_any();
   return s;
 }
+
+namespace {
+
+// "keys/a.pem (kid …),keys/b.pem (kid …)": the paths as configured and the key ids they hold.
+std::string signing_keys(const Settings& s) {
+  if (s.jwt_signing_key_generated)
+    return "(one key for this process, kid " + s.jwt_signing_keys.front()->kid() + ")";
+  std::string out;
+  for (std::size_t i = 0; i < s.jwt_signing_key_files.size(); ++i) {
+    if (!out.empty()) out += ',';
+    out += s.jwt_signing_key_files[i];
+    if (i < s.jwt_signing_keys.size()) out += " (kid " + s.jwt_signing_keys[i]->kid() + ")";
+  }
+  return out;
+}
+
+}  // namespace
 
 std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
   using kit::config::format_seconds;
@@ -363,6 +471,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"REDIS_URL", mask_url_password(s.redis_url)},
       {"JWT_SECRET", "***"},
       {"JWT_ALGORITHM", std::string(to_string(s.jwt_algorithm))},
+      {"JWT_SIGNING_KEYS", signing_keys(s)},
       {"JWT_EXPIRATION_MINUTES", std::to_string(s.jwt_expiration_minutes)},
       {"JWT_ISSUER", s.jwt_issuer},
       {"JWT_AUDIENCE", s.jwt_audience},
@@ -386,6 +495,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"METRICS_ENABLED", yes_no(s.metrics_enabled)},
       {"DOCS_ENABLED", yes_no(s.docs_enabled)},
       {"DOCS_ASSETS_URL", s.docs_assets_url},
+      {"PUBLIC_BASE_URL", s.public_base_url},
   };
 }
 

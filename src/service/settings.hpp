@@ -51,9 +51,13 @@ struct Settings {
 
   std::string redis_url;  // empty = no Redis; holds secrets
 
-  std::string jwt_secret;  // >= 32 bytes
-  bool jwt_secret_generated = false;
   JwtAlgorithm jwt_algorithm = JwtAlgorithm::HS256;
+  std::string jwt_secret;  // HS*: >= 32 bytes; empty for EdDSA/ES256
+  bool jwt_secret_generated = false;
+  // EdDSA/ES256: the key files as configured and their keys, in order (the first signs).
+  std::vector<std::string> jwt_signing_key_files;
+  std::vector<kit::security::SharedSigningKey> jwt_signing_keys;
+  bool jwt_signing_key_generated = false;  // development without files: one per process
   unsigned jwt_expiration_minutes = 60;
   std::string jwt_issuer = "user-service";
   std::string jwt_audience = "user-service";
@@ -82,6 +86,8 @@ struct Settings {
   bool metrics_enabled = true;
   bool docs_enabled = true;
   std::string docs_assets_url = "https://cdn.jsdelivr.net/npm";  // no trailing '/'
+  // scheme://host[:port][/path] without a trailing '/'; empty = from each request's Host
+  std::string public_base_url;
 
   std::vector<std::string> warnings;  // non-fatal notices to log at start-up
 };

@@ -36,6 +36,7 @@ kit::security::JwtConfig jwt_config(const Settings& settings) {
   kit::security::JwtConfig config;
   config.secret = settings.jwt_secret;
   config.algorithm = settings.jwt_algorithm;
+  config.keys = settings.jwt_signing_keys;
   config.issuer = settings.jwt_issuer;
   config.audience = settings.jwt_audience;
   config.lifetime = std::chrono::minutes(settings.jwt_expiration_minutes);

@@ -34,6 +34,7 @@ class UsersModule {
   void register_routes(kit::http::Router& router, const kit::ratelimit::Guard& auth_guard);
 
   services::UserService& users() noexcept { return users_; }
+  const kit::security::JwtCodec& jwt() const noexcept { return jwt_; }
 
  private:
   kit::async::WorkerPool pool_;

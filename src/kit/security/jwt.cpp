@@ -27,7 +27,8 @@ constexpr std::size_t kJtiBytes = 16;
 constexpr std::chrono::seconds kMaxLifetime = std::chrono::hours(24 * 366 * 10);
 constexpr std::chrono::seconds kMaxLeeway = std::chrono::hours(24);
 
-const EVP_MD* digest_for(JwtAlgorithm algorithm) noexcept {
+// The HMAC digest; nullptr for the public-key algorithms.
+const EVP_MD* hmac_digest_for(JwtAlgorithm algorithm) noexcept {
   switch (algorithm) {
     case JwtAlgorithm::HS256:
       return EVP_sha256();
@@ -35,8 +36,28 @@ const EVP_MD* digest_for(JwtAlgorithm algorithm) noexcept {
       return EVP_sha384();
     case JwtAlgorithm::HS512:
       return EVP_sha512();
+    case JwtAlgorithm::EdDSA:
+    case JwtAlgorithm::ES256:
+      return nullptr;
   }
   return nullptr;
+}
+
+// Checks the key list of a public-key algorithm; throws std::invalid_argument.
+void check_keys(const JwtConfig& config, KeyType type) {
+  if (config.keys.empty()) throw std::invalid_argument("JWT signing keys must not be empty");
+  for (std::size_t i = 0; i < config.keys.size(); ++i) {
+    const auto& key = config.keys[i];
+    if (!key || key->type() != type) {
+      throw std::invalid_argument("every JWT signing key must be a " +
+                                  std::string(kKeyTypeNames(type)) + " key");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (config.keys[j]->kid() == key->kid()) {
+        throw std::invalid_argument("JWT signing key " + key->kid() + " is listed twice");
+      }
+    }
+  }
 }
 
 std::int64_t to_unix_seconds(std::chrono::system_clock::time_point t) {
@@ -100,21 +121,44 @@ std::string_view to_string(JwtAlgorithm algorithm) noexcept {
   return kJwtAlgorithmNames(algorithm);
 }
 
+std::optional<KeyType> key_type_for(JwtAlgorithm algorithm) noexcept {
+  switch (algorithm) {
+    case JwtAlgorithm::EdDSA:
+      return KeyType::ed25519;
+    case JwtAlgorithm::ES256:
+      return KeyType::p256;
+    case JwtAlgorithm::HS256:
+    case JwtAlgorithm::HS384:
+    case JwtAlgorithm::HS512:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 std::string_view to_string(TokenError error) noexcept {
-  static constexpr util::EnumNames<TokenError, 9> kNames{
-      {"too_large", "malformed", "bad_algorithm", "bad_signature", "missing_claim", "bad_issuer",
-       "bad_audience", "expired", "not_yet_valid"}};
+  static constexpr util::EnumNames<TokenError, 10> kNames{
+      {"too_large", "malformed", "bad_algorithm", "unknown_key", "bad_signature", "missing_claim",
+       "bad_issuer", "bad_audience", "expired", "not_yet_valid"}};
   return kNames(error);
 }
 
 JwtCodec::JwtCodec(JwtConfig config) : config_(std::move(config)) {
-  if (config_.secret.empty()) throw std::invalid_argument("JWT secret must not be empty");
-  // HMAC() takes the key length as an int.
-  if (config_.secret.size() > static_cast<std::size_t>(INT_MAX)) {
-    throw std::invalid_argument("JWT secret is too long");
-  }
-  if (digest_for(config_.algorithm) == nullptr) {
-    throw std::invalid_argument("JWT algorithm is not supported");
+  const auto key_type = key_type_for(config_.algorithm);
+  if (key_type) {
+    check_keys(config_, *key_type);
+  } else {
+    if (hmac_digest_for(config_.algorithm) == nullptr) {
+      throw std::invalid_argument("JWT algorithm is not supported");
+    }
+    if (config_.secret.empty()) throw std::invalid_argument("JWT secret must not be empty");
+    // keys.empty() is how the rest of the codec tells HMAC from public-key signing.
+    if (!config_.keys.empty()) {
+      throw std::invalid_argument("JWT signing keys are for EdDSA and ES256, not HMAC");
+    }
+    // HMAC() takes the key length as an int.
+    if (config_.secret.size() > static_cast<std::size_t>(INT_MAX)) {
+      throw std::invalid_argument("JWT secret is too long");
+    }
   }
   if (config_.issuer.empty() || !kit::json::is_valid_utf8(config_.issuer)) {
     throw std::invalid_argument("JWT issuer must be a non-empty UTF-8 string");
@@ -132,15 +176,28 @@ JwtCodec::JwtCodec(JwtConfig config) : config_(std::move(config)) {
   kit::json::Writer header;
   header.begin_object()
       .field("alg", to_string(config_.algorithm))
-      .field("typ", std::string_view("JWT"))
-      .end_object();
+      .field("typ", std::string_view("JWT"));
+  if (key_type) header.field("kid", config_.keys.front()->kid());
+  header.end_object();
   encoded_header_ = base64url_encode(header.str());
+
+  kit::json::Writer jwks;
+  jwks.begin_object().key("keys").begin_array();
+  if (key_type) {
+    for (const auto& key : config_.keys) key->write_public_jwk(jwks, to_string(config_.algorithm));
+  }
+  jwks.end_array().end_object();
+  jwks_ = std::move(jwks).str();
 }
 
-std::string JwtCodec::sign(std::string_view signing_input) const {
+std::string JwtCodec::jwks() const {
+  return jwks_;
+}
+
+std::string JwtCodec::hmac(std::string_view signing_input) const {
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   unsigned int mac_size = 0;
-  const unsigned char* result = HMAC(digest_for(config_.algorithm), config_.secret.data(),
+  const unsigned char* result = HMAC(hmac_digest_for(config_.algorithm), config_.secret.data(),
                                      static_cast<int>(config_.secret.size()),
                                      reinterpret_cast<const unsigned char*>(signing_input.data()),
                                      signing_input.size(), mac.data(), &mac_size);
@@ -172,10 +229,29 @@ IssuedToken JwtCodec::issue(std::string_view subject,
   std::string token = encoded_header_;
   token += '.';
   token += base64url_encode(payload.str());
-  const std::string signature = sign(token);
+  const std::string signature =
+      config_.keys.empty() ? hmac(token) : config_.keys.front()->sign(token);
   token += '.';
   token += base64url_encode(signature);
   return IssuedToken{std::move(token), std::move(jti), config_.lifetime};
+}
+
+std::optional<TokenError> JwtCodec::check_signature(std::optional<std::string_view> kid,
+                                                    std::string_view signing_input,
+                                                    std::string_view signature) const {
+  if (config_.keys.empty()) {
+    // HS*: the header's kid (if any) is irrelevant; there is one secret.
+    if (constant_time_equal(signature, hmac(signing_input))) return std::nullopt;
+    return TokenError::bad_signature;
+  }
+  // Every token we issue names its key; without a kid a verifier would have to try each key.
+  if (!kid) return TokenError::unknown_key;
+  for (const auto& key : config_.keys) {
+    if (key->kid() != *kid) continue;
+    if (key->verify(signing_input, signature)) return std::nullopt;
+    return TokenError::bad_signature;
+  }
+  return TokenError::unknown_key;
 }
 
 TokenVerification JwtCodec::verify(std::string_view token,
@@ -213,8 +289,10 @@ TokenVerification JwtCodec::verify(std::string_view token,
   // Signature over the exact bytes received, before the payload is even decoded.
   const auto signature = base64url_decode(signature_part);
   if (!signature) return TokenError::malformed;
-  const std::string expected = sign(token.substr(0, second_dot));
-  if (!constant_time_equal(*signature, expected)) return TokenError::bad_signature;
+  if (const auto error =
+          check_signature(string_member(header, "kid"), token.substr(0, second_dot), *signature)) {
+    return *error;
+  }
 
   const auto payload_json = base64url_decode(payload_part);
   if (!payload_json) return TokenError::malformed;

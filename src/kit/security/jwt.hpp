@@ -1,5 +1,6 @@
 #pragma once
-// JSON Web Tokens (RFC 7519) signed with HMAC: HS256, HS384 or HS512.
+// JSON Web Tokens (RFC 7519) signed with HMAC (HS256, HS384, HS512) or a public-key
+// signature (EdDSA with Ed25519, ES256 with P-256; see signing_key.hpp).
 //
 // The codec is pinned to ONE configured algorithm: a token whose header names any other `alg`
 // ("none", another HMAC size, RS256...) is rejected before its signature is looked at, which
@@ -12,24 +13,37 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
+#include "kit/security/signing_key.hpp"
 #include "kit/util/enum_names.hpp"
 
 namespace kit::security {
 
-enum class JwtAlgorithm { HS256, HS384, HS512 };
-inline constexpr util::EnumNames<JwtAlgorithm, 3> kJwtAlgorithmNames{{"HS256", "HS384", "HS512"}};
+enum class JwtAlgorithm { HS256, HS384, HS512, EdDSA, ES256 };
+inline constexpr util::EnumNames<JwtAlgorithm, 5> kJwtAlgorithmNames{
+    {"HS256", "HS384", "HS512", "EdDSA", "ES256"}};
 
-// "HS256", "HS384", "HS512".
+// The JOSE name: "HS256", "HS384", "HS512", "EdDSA", "ES256".
 std::string_view to_string(JwtAlgorithm algorithm) noexcept;
 
+// The key type a public-key algorithm signs with; nullopt for the HMAC algorithms.
+std::optional<KeyType> key_type_for(JwtAlgorithm algorithm) noexcept;
+
+using SharedSigningKey = std::shared_ptr<const SigningKey>;
+
 struct JwtConfig {
-  std::string secret;  // the HMAC key; must not be empty (settings require >= 32 bytes)
+  std::string secret;  // HS*: the HMAC key, not empty (settings require >= 32 bytes)
   JwtAlgorithm algorithm = JwtAlgorithm::HS256;
+  // EdDSA/ES256: the first signs; every one verifies (a token names its key with `kid`) and is
+  // published in the JWKS. Each must be of the algorithm's key type; their kids are distinct.
+  std::vector<SharedSigningKey> keys = {};
   std::string issuer;    // written to and required in `iss`
   std::string audience;  // written to and required in `aud`
   std::chrono::seconds lifetime{3600};
@@ -55,6 +69,7 @@ enum class TokenError {
   too_large,      // longer than JwtCodec::kMaxTokenBytes; nothing else was looked at
   malformed,      // not three base64url parts, not JSON objects, a claim of the wrong type...
   bad_algorithm,  // header `alg` is not the configured algorithm, or `typ` is not "JWT"
+  unknown_key,    // public-key algorithms: the header's `kid` names none of our keys
   bad_signature,  // the MAC over the received header.payload does not match
   missing_claim,  // one of sub, iat, exp, iss, aud, jti is absent
   bad_issuer,
@@ -89,11 +104,13 @@ class JwtCodec {
   // Bigger tokens are refused before any decoding or MAC work (ours are ~300 bytes).
   static constexpr std::size_t kMaxTokenBytes = 8 * 1024;
 
-  // Throws std::invalid_argument for an empty secret, issuer or audience, a lifetime outside
+  // Throws std::invalid_argument for an empty secret (HS*), no keys or a key of the wrong type
+  // or a repeated kid (EdDSA/ES256), an empty issuer or audience, a lifetime outside
   // (0, 10 years] or a leeway outside [0, 1 day]. The message never contains the secret.
   explicit JwtCodec(JwtConfig config);
 
   // Signs a token for `subject` with claims, in this order: sub, iat, exp, iss, aud, jti.
+  // The header is {"alg","typ":"JWT"} plus, for public-key algorithms, the signing key's kid.
   // iat is `now` rounded down to the second; jti is 16 random bytes, hex encoded.
   // Throws std::invalid_argument for an empty subject or one that is not valid UTF-8.
   IssuedToken issue(std::string_view subject, std::chrono::system_clock::time_point now) const;
@@ -104,11 +121,20 @@ class JwtCodec {
 
   const JwtConfig& config() const noexcept { return config_; }
 
+  // The JSON Web Key Set of the verification keys (RFC 7517 §5): {"keys":[...]}, public parts
+  // only, in configuration order; {"keys":[]} for the HMAC algorithms, whose key is secret.
+  std::string jwks() const;
+
  private:
-  std::string sign(std::string_view signing_input) const;
+  std::string hmac(std::string_view signing_input) const;
+  // Checks the signature with the key the header names (kid) or the HMAC secret; nullopt = valid.
+  std::optional<TokenError> check_signature(std::optional<std::string_view> kid,
+                                            std::string_view signing_input,
+                                            std::string_view signature) const;
 
   JwtConfig config_;
   std::string encoded_header_;  // base64url of the fixed header we issue
+  std::string jwks_;
 };
 
 }  // namespace kit::security

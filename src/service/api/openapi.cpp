@@ -3,6 +3,7 @@
 #include "service/schemas/auth.hpp"
 #include "service/schemas/health.hpp"
 #include "service/schemas/json_schema.hpp"
+#include "service/schemas/keys.hpp"
 #include "service/schemas/users.hpp"
 
 namespace user_service::api {
@@ -17,6 +18,7 @@ kit::openapi::Options openapi_options(const Settings& settings) {
           "envelope; every response carries `X-Request-ID`.",
       .tags = {{"users", "Registration and profiles"},
                {"auth", "Access tokens"},
+               {"keys", "Public keys and metadata for services that verify tokens"},
                {"health", "Liveness and readiness probes"}},
       .security_scheme = "OAuth2PasswordBearer",
       .token_url = std::string(kTokenUrl),
@@ -31,7 +33,8 @@ std::string openapi_document(const Settings& settings, const kit::http::Router& 
         &schemas::UserResponse::schema(), &schemas::UserListResponse::schema(),
         &schemas::TokenRequest::schema(), &schemas::TokenResponse::schema(),
         &schemas::LivenessResponse::schema(), &schemas::ReadinessResponse::schema(),
-        &schemas::HealthCheckResult::schema()}) {
+        &schemas::HealthCheckResult::schema(), &schemas::Jwk::schema(), &schemas::JwkSet::schema(),
+        &schemas::AuthorizationServerMetadata::schema()}) {
     builder.schema(std::string(spec->name), schemas::json_schema(*spec));
   }
   return builder.build(router);

@@ -16,5 +16,6 @@ int config_reference();
 int migrate(bool status_only);
 int healthcheck(const std::string& url);
 int create_admin(const std::string& email, const std::string& name);
+int keys_generate(const std::string& algorithm, const std::string& out);
 
 }  // namespace user_service::cli

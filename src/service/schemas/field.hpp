@@ -10,8 +10,17 @@
 
 namespace user_service::schemas {
 
-// number and object_map only describe responses (health checks); requests never read them.
-enum class FieldType { string, integer, number, string_or_null, array_of_objects, object_map };
+// number, array_of_strings and object_map only describe responses (health checks, metadata);
+// requests never read them.
+enum class FieldType {
+  string,
+  integer,
+  number,
+  string_or_null,
+  array_of_strings,
+  array_of_objects,
+  object_map
+};
 
 // Extra meaning of a string, also the OpenAPI `format`.
 enum class FieldFormat { none, email, password, uuid, date_time };

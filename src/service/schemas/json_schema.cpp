@@ -34,6 +34,10 @@ void write_field(kit::json::Writer& w, const FieldSpec& f, bool with_description
     case FieldType::string_or_null:
       w.key("type").begin_array().value("string").value("null").end_array();
       break;
+    case FieldType::array_of_strings:
+      w.field("type", "array");
+      w.key("items").begin_object().field("type", "string").end_object();
+      break;
     case FieldType::array_of_objects:
       w.field("type", "array");
       w.key("items").begin_object().field("$ref", component_ref(f.items_schema)).end_object();

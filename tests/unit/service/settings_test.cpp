@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "kit/config/error.hpp"
+#include "kit/security/key_file.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace user_service {
 namespace {
@@ -364,7 +366,7 @@ TEST(Settings, JwtClaims) {
   EXPECT_EQ(s.jwt_audience, "api");
   EXPECT_EQ(load({{"JWT_ALGORITHM", "HS384"}}).jwt_algorithm, JwtAlgorithm::HS384);
   EXPECT_EQ(problem_about({{"JWT_ALGORITHM", "RS256"}}, "JWT_ALGORITHM"),
-            "JWT_ALGORITHM: must be one of HS256, HS384 or HS512 (got 'RS256')");
+            "JWT_ALGORITHM: must be one of HS256, HS384, HS512, EdDSA or ES256 (got 'RS256')");
   EXPECT_THAT(problem_about({{"JWT_ALGORITHM", "none"}}, "JWT_ALGORITHM"), HasSubstr("one of"));
   EXPECT_THAT(problem_about({{"JWT_EXPIRATION_MINUTES", "0"}}, "JWT_EXPIRATION_MINUTES"),
               HasSubstr("from 1 to 43200"));
@@ -617,13 +619,14 @@ TEST(Settings, DescribeListsEverySettingInOrder) {
                   "DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_POOL_MAX_OVERFLOW",
                   "DATABASE_POOL_TIMEOUT_SECONDS", "DATABASE_CONNECT_TIMEOUT_SECONDS",
                   "DATABASE_STATEMENT_TIMEOUT_MS", "MIGRATE_ON_START", "REDIS_URL", "JWT_SECRET",
-                  "JWT_ALGORITHM", "JWT_EXPIRATION_MINUTES", "JWT_ISSUER", "JWT_AUDIENCE",
-                  "PASSWORD_HASH_MEMORY_KIB", "PASSWORD_HASH_ITERATIONS", "CORS_ALLOW_ORIGINS",
-                  "CORS_ALLOW_CREDENTIALS", "RATE_LIMIT_ENABLED", "RATE_LIMIT_PER_MINUTE",
-                  "LOGIN_RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_FAIL_OPEN", "TRUSTED_PROXIES",
-                  "MAX_BODY_BYTES", "REQUEST_TIMEOUT_SECONDS", "KEEPALIVE_TIMEOUT_SECONDS",
-                  "MAX_CONNECTIONS", "SHUTDOWN_DELAY_SECONDS", "SHUTDOWN_GRACE_SECONDS",
-                  "LOG_LEVEL", "LOG_FORMAT", "METRICS_ENABLED", "DOCS_ENABLED", "DOCS_ASSETS_URL"));
+                  "JWT_ALGORITHM", "JWT_SIGNING_KEYS", "JWT_EXPIRATION_MINUTES", "JWT_ISSUER",
+                  "JWT_AUDIENCE", "PASSWORD_HASH_MEMORY_KIB", "PASSWORD_HASH_ITERATIONS",
+                  "CORS_ALLOW_ORIGINS", "CORS_ALLOW_CREDENTIALS", "RATE_LIMIT_ENABLED",
+                  "RATE_LIMIT_PER_MINUTE", "LOGIN_RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_FAIL_OPEN",
+                  "TRUSTED_PROXIES", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_SECONDS",
+                  "KEEPALIVE_TIMEOUT_SECONDS", "MAX_CONNECTIONS", "SHUTDOWN_DELAY_SECONDS",
+                  "SHUTDOWN_GRACE_SECONDS", "LOG_LEVEL", "LOG_FORMAT", "METRICS_ENABLED",
+                  "DOCS_ENABLED", "DOCS_ASSETS_URL", "PUBLIC_BASE_URL"));
 }
 
 TEST(Settings, DescribeShowsEffectiveValues) {
@@ -698,6 +701,112 @@ TEST(Settings, ToString) {
   EXPECT_EQ(to_string(JwtAlgorithm::HS512), "HS512");
   EXPECT_EQ(to_string(DatabaseKind::sqlite), "sqlite");
   EXPECT_EQ(to_string(DatabaseKind::postgres), "postgres");
+}
+
+// ---- signing keys (EdDSA, ES256) and PUBLIC_BASE_URL ----------------------------------------
+
+using kit::security::KeyType;
+using kit::security::SigningKey;
+
+// Key files written like `user-service keys generate` does (mode 0600) in a fresh folder.
+class KeyFiles {
+ public:
+  std::string add(const std::string& name, KeyType type) {
+    const auto path = dir_.file(name);
+    kit::security::write_key_file(path, SigningKey::generate(type));
+    return path;
+  }
+  std::string kid_of(const std::string& path) { return kit::security::read_key_file(path).kid(); }
+
+ private:
+  sqlite_test::TempDir dir_;
+};
+
+Env public_key_production(const std::string& algorithm, const std::string& files) {
+  Env env = production();
+  env.erase("JWT_SECRET");
+  env["JWT_ALGORITHM"] = algorithm;
+  if (!files.empty()) env["JWT_SIGNING_KEYS"] = files;
+  return env;
+}
+
+TEST(Settings, SigningKeysLoadInOrderWithoutAJwtSecret) {
+  KeyFiles files;
+  const auto a = files.add("a.pem", KeyType::ed25519);
+  const auto b = files.add("b.pem", KeyType::ed25519);
+  const auto s = load(public_key_production("EdDSA", a + "," + b));
+  ASSERT_EQ(s.jwt_signing_keys.size(), 2u);
+  EXPECT_EQ(s.jwt_signing_keys[0]->kid(), files.kid_of(a));
+  EXPECT_EQ(s.jwt_signing_keys[1]->kid(), files.kid_of(b));
+  EXPECT_TRUE(s.jwt_secret.empty());
+  EXPECT_FALSE(s.jwt_signing_key_generated);
+  EXPECT_EQ(described(s, "JWT_SIGNING_KEYS"),
+            a + " (kid " + files.kid_of(a) + ")," + b + " (kid " + files.kid_of(b) + ")");
+}
+
+TEST(Settings, ProductionListsEverySigningKeyProblemAtOnce) {
+  KeyFiles files;
+  const auto open = files.add("open.pem", KeyType::p256);
+  std::filesystem::permissions(open, std::filesystem::perms::group_read,
+                               std::filesystem::perm_options::add);
+  const auto ed = files.add("ed.pem", KeyType::ed25519);
+  const auto good = files.add("good.pem", KeyType::p256);
+  const auto missing = good + ".missing";
+  const auto problems = problems_of(
+      public_key_production("ES256", open + "," + ed + "," + missing + "," + good + "," + good));
+  EXPECT_THAT(problems,
+              ElementsAre(HasSubstr("'" + open + "' is readable by group or others (mode 0640)"),
+                          HasSubstr("'" + ed +
+                                    "' holds an Ed25519 key; JWT_ALGORITHM=ES256 "
+                                    "signs with P-256 keys"),
+                          HasSubstr("'" + missing + "' cannot be opened"),
+                          HasSubstr("'" + good + "' holds a key listed before it")));
+  for (const auto& p : problems) EXPECT_THAT(p, Not(HasSubstr("PRIVATE KEY")));
+}
+
+TEST(Settings, PublicKeyAlgorithmsRequireKeyFilesOutsideDevelopment) {
+  EXPECT_EQ(problem_about(public_key_production("EdDSA", ""), "JWT_SIGNING_KEYS"),
+            "JWT_SIGNING_KEYS: is required when JWT_ALGORITHM=EdDSA and ENVIRONMENT=production: "
+            "list PEM private-key files (user-service keys generate) (not set)");
+  Env staging = public_key_production("ES256", "");
+  staging["ENVIRONMENT"] = "staging";
+  EXPECT_THAT(problem_about(staging, "JWT_SIGNING_KEYS"), HasSubstr("ENVIRONMENT=staging"));
+}
+
+TEST(Settings, DevelopmentWithoutKeyFilesMakesOneKeyPerProcessAndWarns) {
+  for (const auto& [algorithm, type] :
+       {std::pair{"EdDSA", KeyType::ed25519}, std::pair{"ES256", KeyType::p256}}) {
+    const auto s = load({{"JWT_ALGORITHM", algorithm}});
+    ASSERT_EQ(s.jwt_signing_keys.size(), 1u);
+    EXPECT_EQ(s.jwt_signing_keys[0]->type(), type);
+    EXPECT_TRUE(s.jwt_signing_key_generated);
+    EXPECT_THAT(s.warnings, Contains(HasSubstr("JWT_SIGNING_KEYS is not set")));
+    EXPECT_FALSE(s.jwt_secret_generated) << "no HMAC secret is made for a public-key algorithm";
+  }
+}
+
+TEST(Settings, WarnsAboutTheKeyMaterialTheAlgorithmDoesNotUse) {
+  KeyFiles files;
+  const auto key = files.add("k.pem", KeyType::ed25519);
+  EXPECT_THAT(load(with(public_key_production("EdDSA", key), "JWT_SECRET", kSecret)).warnings,
+              Contains(HasSubstr("JWT_SECRET is not used with JWT_ALGORITHM=EdDSA")));
+  EXPECT_THAT(load(with(production(), "JWT_SIGNING_KEYS", key)).warnings,
+              Contains(HasSubstr("JWT_SIGNING_KEYS is not used with JWT_ALGORITHM=HS256")));
+  EXPECT_THAT(load(with(production(), "JWT_SIGNING_KEYS", "")).warnings, IsEmpty());
+}
+
+TEST(Settings, PublicBaseUrl) {
+  EXPECT_EQ(load({}).public_base_url, "");
+  EXPECT_EQ(load({{"PUBLIC_BASE_URL", "https://users.example.com/"}}).public_base_url,
+            "https://users.example.com");
+  EXPECT_EQ(load({{"PUBLIC_BASE_URL", "http://[::1]:8000/auth"}}).public_base_url,
+            "http://[::1]:8000/auth");
+  for (const auto* bad : {"users.example.com", "ftp://x", "https://", "https://a.b/?q=1",
+                          "https://a.b/#f", "https://a\"b", "https:///path"}) {
+    EXPECT_THAT(problem_about({{"PUBLIC_BASE_URL", bad}}, "PUBLIC_BASE_URL"),
+                HasSubstr("must be an http(s) URL"))
+        << bad;
+  }
 }
 
 }  // namespace

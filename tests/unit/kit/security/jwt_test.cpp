@@ -55,6 +55,9 @@ const EVP_MD* digest(JwtAlgorithm algorithm) {
       return EVP_sha384();
     case JwtAlgorithm::HS512:
       return EVP_sha512();
+    case JwtAlgorithm::EdDSA:
+    case JwtAlgorithm::ES256:
+      return nullptr;
   }
   return nullptr;
 }
@@ -600,10 +603,149 @@ TEST(Jwt, HeaderAndPayloadMustBeStrictJsonObjects) {
   }
 }
 
+// ---- public-key algorithms (EdDSA, ES256) ----
+
+using kit::security::KeyType;
+using kit::security::SharedSigningKey;
+using kit::security::SigningKey;
+
+SharedSigningKey new_key(KeyType type) {
+  return std::make_shared<const SigningKey>(SigningKey::generate(type));
+}
+
+JwtConfig public_key_config(JwtAlgorithm algorithm, std::vector<SharedSigningKey> keys) {
+  JwtConfig config = make_config(algorithm);
+  config.secret.clear();
+  config.keys = std::move(keys);
+  return config;
+}
+
+struct PublicKeyCase {
+  JwtAlgorithm algorithm;
+  KeyType type;
+};
+
+class JwtPublicKey : public testing::TestWithParam<PublicKeyCase> {};
+
+TEST_P(JwtPublicKey, IssuesTokensThatNameTheirKeyAndVerify) {
+  const auto key = new_key(GetParam().type);
+  const JwtCodec codec(public_key_config(GetParam().algorithm, {key}));
+  const auto issued = codec.issue("user-42", at(kIat));
+  const auto parts = split(issued.token);
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(*base64url_decode(parts[0]),
+            R"({"alg":")" + std::string(kit::security::to_string(GetParam().algorithm)) +
+                R"(","typ":"JWT","kid":")" + key->kid() + R"("})");
+  EXPECT_EQ(base64url_decode(parts[2])->size(), 64u);
+  const auto verified = codec.verify(issued.token, at(kNow));
+  ASSERT_TRUE(verified.ok()) << outcome(verified);
+  EXPECT_EQ(verified.claims().sub, "user-42");
+}
+
+TEST_P(JwtPublicKey, EveryListedKeyVerifiesAndOnlyTheFirstSigns) {
+  const auto old_key = new_key(GetParam().type);
+  const auto new_key_ = new_key(GetParam().type);
+  const auto algorithm = GetParam().algorithm;
+  const JwtCodec before(public_key_config(algorithm, {old_key}));
+  const JwtCodec both(public_key_config(algorithm, {new_key_, old_key}));
+  const JwtCodec after(public_key_config(algorithm, {new_key_}));
+  const auto old_token = before.issue("u", at(kIat)).token;
+  const auto new_token = both.issue("u", at(kIat)).token;
+  EXPECT_NE(base64url_decode(split(new_token)[0])->find(new_key_->kid()), std::string::npos)
+      << "the first listed key signs";
+  EXPECT_EQ(outcome(both.verify(old_token, at(kNow))), "ok");
+  EXPECT_EQ(outcome(both.verify(new_token, at(kNow))), "ok");
+  EXPECT_EQ(outcome(after.verify(new_token, at(kNow))), "ok");
+  EXPECT_EQ(outcome(after.verify(old_token, at(kNow))), "unknown_key");
+  EXPECT_EQ(outcome(before.verify(new_token, at(kNow))), "unknown_key");
+}
+
+TEST_P(JwtPublicKey, RefusesTamperingAKidSwapAndAMissingKid) {
+  const auto a = new_key(GetParam().type);
+  const auto b = new_key(GetParam().type);
+  const auto algorithm = GetParam().algorithm;
+  const JwtCodec codec(public_key_config(algorithm, {a, b}));
+  const auto token = codec.issue("user-42", at(kIat)).token;
+  auto parts = split(token);
+  const std::string alg(kit::security::to_string(algorithm));
+
+  // The payload changed: the signature no longer matches.
+  const auto tampered = parts[0] + "." + base64url_encode(R"({"sub":"admin"})") + "." + parts[2];
+  EXPECT_EQ(outcome(codec.verify(tampered, at(kNow))), "bad_signature");
+  // The same signature presented as made by the other listed key.
+  const auto swapped_header =
+      base64url_encode(R"({"alg":")" + alg + R"(","typ":"JWT","kid":")" + b->kid() + R"("})");
+  const auto input = swapped_header + "." + parts[1];
+  EXPECT_EQ(outcome(codec.verify(input + "." + parts[2], at(kNow))), "bad_signature");
+  // A correctly signed token without kid, or naming no key of ours.
+  const auto no_kid = base64url_encode(R"({"alg":")" + alg + R"(","typ":"JWT"})") + "." + parts[1];
+  EXPECT_EQ(outcome(codec.verify(no_kid + "." + base64url_encode(a->sign(no_kid)), at(kNow))),
+            "unknown_key");
+  const auto other = new_key(GetParam().type);
+  const auto foreign =
+      base64url_encode(R"({"alg":")" + alg + R"(","typ":"JWT","kid":")" + other->kid() + R"("})") +
+      "." + parts[1];
+  EXPECT_EQ(outcome(codec.verify(foreign + "." + base64url_encode(other->sign(foreign)), at(kNow))),
+            "unknown_key");
+  // A signature of the right shape but from a key that is not the one named.
+  const auto forged_input = parts[0] + "." + parts[1];
+  EXPECT_EQ(outcome(codec.verify(forged_input + "." + base64url_encode(other->sign(forged_input)),
+                                 at(kNow))),
+            "bad_signature");
+}
+
+TEST_P(JwtPublicKey, RefusesHmacTokensSignedWithThePublicKey) {
+  // Algorithm confusion: an attacker signs HS256 with the (public) JWK text as the secret.
+  const auto key = new_key(GetParam().type);
+  const JwtCodec codec(public_key_config(GetParam().algorithm, {key}));
+  const auto payload = base64url_decode(split(codec.issue("u", at(kIat)).token)[1]);
+  const std::string header = R"({"alg":"HS256","typ":"JWT","kid":")" + key->kid() + R"("})";
+  EXPECT_EQ(
+      outcome(codec.verify(forge(header, *payload, JwtAlgorithm::HS256, codec.jwks()), at(kNow))),
+      "bad_algorithm");
+}
+
+TEST_P(JwtPublicKey, PublishesEveryKeyInTheJwks) {
+  const auto a = new_key(GetParam().type);
+  const auto b = new_key(GetParam().type);
+  const JwtCodec codec(public_key_config(GetParam().algorithm, {a, b}));
+  const std::string jwks = codec.jwks();
+  EXPECT_EQ(jwks.rfind(R"({"keys":[{)", 0), 0u) << jwks;
+  EXPECT_LT(jwks.find(a->kid()), jwks.find(b->kid())) << "configuration order";
+  EXPECT_EQ(jwks.find("\"d\""), std::string::npos) << "no private part";
+}
+
+TEST_P(JwtPublicKey, ConstructorRefusesUnusableKeyLists) {
+  const auto algorithm = GetParam().algorithm;
+  const auto other_type = GetParam().type == KeyType::p256 ? KeyType::ed25519 : KeyType::p256;
+  const auto key = new_key(GetParam().type);
+  EXPECT_THROW(JwtCodec(public_key_config(algorithm, {})), std::invalid_argument);
+  EXPECT_THROW(JwtCodec(public_key_config(algorithm, {new_key(other_type)})),
+               std::invalid_argument);
+  EXPECT_THROW(JwtCodec(public_key_config(algorithm, {key, key})), std::invalid_argument);
+  EXPECT_THROW(JwtCodec(public_key_config(algorithm, {nullptr})), std::invalid_argument);
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, JwtPublicKey,
+                         testing::Values(PublicKeyCase{JwtAlgorithm::EdDSA, KeyType::ed25519},
+                                         PublicKeyCase{JwtAlgorithm::ES256, KeyType::p256}),
+                         [](const testing::TestParamInfo<PublicKeyCase>& case_info) {
+                           return std::string(kit::security::to_string(case_info.param.algorithm));
+                         });
+
+TEST(Jwt, HmacCodecsPublishNoKeysAndTakeNone) {
+  EXPECT_EQ(JwtCodec(make_config()).jwks(), R"({"keys":[]})");
+  JwtConfig config = make_config();
+  config.keys = {new_key(KeyType::ed25519)};
+  EXPECT_THROW(JwtCodec{config}, std::invalid_argument);
+}
+
 TEST(Jwt, ErrorNamesAreStable) {
   EXPECT_EQ(kit::security::to_string(TokenError::bad_signature), "bad_signature");
   EXPECT_EQ(kit::security::to_string(TokenError::too_large), "too_large");
   EXPECT_EQ(kit::security::to_string(JwtAlgorithm::HS384), "HS384");
+  EXPECT_EQ(kit::security::to_string(JwtAlgorithm::EdDSA), "EdDSA");
+  EXPECT_EQ(kit::security::to_string(TokenError::unknown_key), "unknown_key");
 }
 
 }  // namespace
