@@ -81,7 +81,8 @@ bool Connection::closed_by_peer(std::chrono::milliseconds timeout) {
 }
 
 std::string Request::serialize() const {
-  std::string out = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  std::string out = method + " " + target + " HTTP/1.1\r\n";
+  if (!headers.contains("Host")) out += "Host: 127.0.0.1\r\n";
   for (const auto& [k, v] : headers) out += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
     if (!headers.contains("Content-Length") && !headers.contains("Transfer-Encoding")) {

@@ -39,7 +39,7 @@ struct Request {
   std::string target = "/";
   std::map<std::string, std::string> headers;
   std::string body;
-  std::string serialize() const;  // adds Host, Content-Length when there is a body
+  std::string serialize() const;  // adds Host (unless set), Content-Length when there is a body
 };
 
 // One request on a new connection.
