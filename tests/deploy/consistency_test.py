@@ -320,6 +320,37 @@ def main():
 
     check_env_sources("Deployment", c)
 
+    def check_signing_keys(what, pod_spec_, container):
+        """EdDSA/ES256: every JWT_SIGNING_KEYS file lies in a read-only mount of a Secret
+        volume that only the service's user can read (docs/signing-keys.md)."""
+        if cm_data.get("JWT_ALGORITHM") not in ("EdDSA", "ES256"):
+            return
+        files = [f.strip() for f in str(cm_data.get("JWT_SIGNING_KEYS", "")).split(",") if f.strip()]
+        check(bool(files), f"{what}: JWT_ALGORITHM={cm_data.get('JWT_ALGORITHM')} without JWT_SIGNING_KEYS")
+        volumes = {v.get("name"): v for v in pod_spec_.get("volumes", [])}
+        for f in files:
+            mounts = [m for m in container.get("volumeMounts", [])
+                      if f.startswith(m.get("mountPath", "").rstrip("/") + "/")]
+            if not check(len(mounts) == 1, f"{what}: no volume mounted where {f} lies"):
+                continue
+            m = mounts[0]
+            check(m.get("readOnly") is True, f"{what}: the signing-key mount is not read-only")
+            v = volumes.get(m.get("name"), {})
+            secret = v.get("secret") or next((src.get("secret") for src in
+                                              v.get("projected", {}).get("sources", [])
+                                              if "secret" in src), None)
+            check(secret is not None, f"{what}: {f} does not come from a Secret volume")
+            mode = (v.get("projected") or v.get("secret") or {}).get("defaultMode")
+            check(mode is not None and mode & 0o077 == 0,
+                  f"{what}: signing-key files would be readable by group or others (defaultMode "
+                  f"{oct(mode) if mode is not None else 'unset, 0644'}); the service refuses them")
+            check("fsGroup" not in pod_spec_.get("securityContext", {}),
+                  f"{what}: fsGroup makes the key files group-readable; the service refuses them")
+        check(not any(e["name"] == "JWT_SECRET" for e in container.get("env", [])),
+              f"{what}: JWT_SECRET is set although {cm_data.get('JWT_ALGORITHM')} does not use it")
+
+    check_signing_keys("Deployment", pod_spec, c)
+
     services_k8s = kinds.get("Service", [])
     check(len(services_k8s) == 1, f"want one Service, found {len(services_k8s)}")
     svc = services_k8s[0][1] if services_k8s else {}
@@ -339,6 +370,7 @@ def main():
               f"Job does not run `migrate`: {jc.get('args')}")
         check(jc.get("image") == c.get("image"), "Job and Deployment use different images")
         check_env_sources("Job", jc)
+        check_signing_keys("Job", job_pod["spec"], jc)
         jl = job_pod.get("metadata", {}).get("labels", {})
         check(not all(jl.get(k) == v for k, v in selector.items()),
               "the Service selector also selects the migration Job's pod")
