@@ -205,6 +205,9 @@ TEST_P(OpenApi, EveryDocumentedStatusIsOneTheRouteReallyReturns) {
   std::map<std::string, Send> drive{
       {"get /health/live 200", [&] { return c().call("GET", "/health/live"); }},
       {"get /health/ready 200", [&] { return c().call("GET", "/health/ready"); }},
+      {"get /.well-known/jwks.json 200", [&] { return c().call("GET", "/.well-known/jwks.json"); }},
+      {"get /.well-known/oauth-authorization-server 200",
+       [&] { return c().call("GET", "/.well-known/oauth-authorization-server"); }},
       {"post /api/v1/users/ 201",
        [&] { return c().register_user(unique_email("new"), "New", unique_password()); }},
       {"post /api/v1/users/ 400", [&] { return c().post_json("/api/v1/users/", "{"); }},

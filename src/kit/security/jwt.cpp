@@ -1,5 +1,6 @@
 #include "kit/security/jwt.hpp"
 
+#include <algorithm>
 #include <array>
 #include <climits>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "kit/security/constant_time.hpp"
 #include "kit/security/sodium.hpp"
 #include "kit/security/strict_json.hpp"
+#include "kit/security/verified_tokens.hpp"
 
 namespace kit::security {
 namespace {
@@ -188,7 +190,12 @@ JwtCodec::JwtCodec(JwtConfig config) : config_(std::move(config)) {
   }
   jwks.end_array().end_object();
   jwks_ = std::move(jwks).str();
+  if (config_.remember_verified) verified_ = std::make_unique<VerifiedTokens>();
 }
+
+JwtCodec::JwtCodec(JwtCodec&&) noexcept = default;
+JwtCodec& JwtCodec::operator=(JwtCodec&&) noexcept = default;
+JwtCodec::~JwtCodec() = default;
 
 std::string JwtCodec::jwks() const {
   return jwks_;
@@ -257,7 +264,22 @@ std::optional<TokenError> JwtCodec::check_signature(std::optional<std::string_vi
 TokenVerification JwtCodec::verify(std::string_view token,
                                    std::chrono::system_clock::time_point now) const {
   if (token.size() > kMaxTokenBytes) return TokenError::too_large;
+  if (!verified_) return verify_signed(token, now);
+  if (auto claims = verified_->find(token)) {
+    // The signature and claims held before; the time checks run again (clocks can step back).
+    const std::int64_t now_s = to_unix_seconds(now);
+    const std::int64_t leeway = config_.leeway.count();
+    if (claims->exp <= now_s - leeway) return TokenError::expired;
+    if (std::max(claims->iat, claims->nbf) > now_s + leeway) return TokenError::not_yet_valid;
+    return std::move(*claims);
+  }
+  TokenVerification result = verify_signed(token, now);
+  if (result) verified_->remember(token, result.claims());
+  return result;
+}
 
+TokenVerification JwtCodec::verify_signed(std::string_view token,
+                                          std::chrono::system_clock::time_point now) const {
   // Exactly three parts: header.payload.signature (a JWE has five, anything else is garbage).
   const std::size_t first_dot = token.find('.');
   if (first_dot == std::string_view::npos) return TokenError::malformed;
@@ -331,7 +353,8 @@ TokenVerification JwtCodec::verify(std::string_view token,
   if (claims.iat > now_s + leeway) return TokenError::not_yet_valid;
   if (const auto nbf = payload.FindMember("nbf"); nbf != payload.MemberEnd()) {
     if (!nbf->value.IsInt64()) return TokenError::malformed;
-    if (nbf->value.GetInt64() > now_s + leeway) return TokenError::not_yet_valid;
+    claims.nbf = nbf->value.GetInt64();
+    if (claims.nbf > now_s + leeway) return TokenError::not_yet_valid;
   }
 
   claims.sub = sub;

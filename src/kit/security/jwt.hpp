@@ -26,6 +26,8 @@
 
 namespace kit::security {
 
+class VerifiedTokens;
+
 enum class JwtAlgorithm { HS256, HS384, HS512, EdDSA, ES256 };
 inline constexpr util::EnumNames<JwtAlgorithm, 5> kJwtAlgorithmNames{
     {"HS256", "HS384", "HS512", "EdDSA", "ES256"}};
@@ -39,7 +41,7 @@ std::optional<KeyType> key_type_for(JwtAlgorithm algorithm) noexcept;
 using SharedSigningKey = std::shared_ptr<const SigningKey>;
 
 struct JwtConfig {
-  std::string secret;  // HS*: the HMAC key, not empty (settings require >= 32 bytes)
+  std::string secret = {};  // HS*: the HMAC key, not empty (settings require >= 32 bytes)
   JwtAlgorithm algorithm = JwtAlgorithm::HS256;
   // EdDSA/ES256: the first signs; every one verifies (a token names its key with `kid`) and is
   // published in the JWKS. Each must be of the algorithm's key type; their kids are distinct.
@@ -48,6 +50,8 @@ struct JwtConfig {
   std::string audience;  // written to and required in `aud`
   std::chrono::seconds lifetime{3600};
   std::chrono::seconds leeway{30};  // clock skew tolerated for exp, iat and nbf
+  // Remember verified tokens (verified_tokens.hpp). Off only to measure the full verification.
+  bool remember_verified = true;
 };
 
 struct IssuedToken {
@@ -63,6 +67,7 @@ struct TokenClaims {
   std::string iss;
   std::string aud;  // the configured audience (it matched, possibly as one entry of an array)
   std::string jti;
+  std::int64_t nbf = 0;  // 0 when the token has none
 };
 
 enum class TokenError {
@@ -108,6 +113,9 @@ class JwtCodec {
   // or a repeated kid (EdDSA/ES256), an empty issuer or audience, a lifetime outside
   // (0, 10 years] or a leeway outside [0, 1 day]. The message never contains the secret.
   explicit JwtCodec(JwtConfig config);
+  JwtCodec(JwtCodec&&) noexcept;
+  JwtCodec& operator=(JwtCodec&&) noexcept;
+  ~JwtCodec();
 
   // Signs a token for `subject` with claims, in this order: sub, iat, exp, iss, aud, jti.
   // The header is {"alg","typ":"JWT"} plus, for public-key algorithms, the signing key's kid.
@@ -116,7 +124,8 @@ class JwtCodec {
   IssuedToken issue(std::string_view subject, std::chrono::system_clock::time_point now) const;
 
   // Checks `token` (without any "Bearer " prefix) as of `now`. Thread-safe; never throws for
-  // bad input (only std::bad_alloc can escape).
+  // bad input (only std::bad_alloc can escape). The codec remembers the tokens that verified
+  // (verified_tokens.hpp): the same token again costs a lookup and the expiry check.
   TokenVerification verify(std::string_view token, std::chrono::system_clock::time_point now) const;
 
   const JwtConfig& config() const noexcept { return config_; }
@@ -126,6 +135,8 @@ class JwtCodec {
   std::string jwks() const;
 
  private:
+  TokenVerification verify_signed(std::string_view token,
+                                  std::chrono::system_clock::time_point now) const;
   std::string hmac(std::string_view signing_input) const;
   // Checks the signature with the key the header names (kid) or the HMAC secret; nullopt = valid.
   std::optional<TokenError> check_signature(std::optional<std::string_view> kid,
@@ -135,6 +146,7 @@ class JwtCodec {
   JwtConfig config_;
   std::string encoded_header_;  // base64url of the fixed header we issue
   std::string jwks_;
+  std::unique_ptr<VerifiedTokens> verified_;  // null when !remember_verified
 };
 
 }  // namespace kit::security

@@ -14,8 +14,11 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <sodium.h>
+
 #include "kit/json/writer.hpp"
 #include "kit/security/base64url.hpp"
+#include "kit/security/sodium.hpp"
 
 namespace kit::security {
 namespace {
@@ -55,11 +58,6 @@ std::string_view bytes_of(const unsigned char* data, std::size_t size) {
 
 const unsigned char* data_of(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
-}
-
-// Ed25519 signs the message itself; ECDSA hashes with SHA-256 first (the digest is named).
-const EVP_MD* digest_for(KeyType type) {
-  return type == KeyType::p256 ? EVP_sha256() : nullptr;
 }
 
 std::optional<KeyType> key_type_of(const EVP_PKEY* key) {
@@ -132,16 +130,31 @@ std::string jose_to_der(std::string_view jose) {
 
 }  // namespace
 
+struct SigningKey::Ed25519Pair {
+  std::array<unsigned char, crypto_sign_SECRETKEYBYTES> secret{};
+  std::array<unsigned char, crypto_sign_PUBLICKEYBYTES> public_key{};
+  Ed25519Pair() = default;
+  Ed25519Pair(const Ed25519Pair&) = delete;
+  Ed25519Pair& operator=(const Ed25519Pair&) = delete;
+  ~Ed25519Pair() { sodium_memzero(secret.data(), secret.size()); }
+};
+
 SigningKey::SigningKey(std::shared_ptr<evp_pkey_st> key, KeyType type)
     : key_(std::move(key)), type_(type) {
   json::Writer thumbprint_input;  // RFC 7638 §3.2: required members only, sorted, no spaces
   if (type_ == KeyType::ed25519) {
-    std::array<unsigned char, 32> raw{};
-    std::size_t size = raw.size();
-    if (EVP_PKEY_get_raw_public_key(key_.get(), raw.data(), &size) != 1 || size != raw.size()) {
-      throw std::runtime_error("cannot read the public key of an Ed25519 key");
-    }
-    x_ = base64url_encode(bytes_of(raw.data(), size));
+    ensure_sodium_initialized();
+    auto pair = std::make_shared<Ed25519Pair>();
+    std::array<unsigned char, crypto_sign_SEEDBYTES> seed{};
+    std::size_t size = seed.size();
+    const bool read =
+        EVP_PKEY_get_raw_private_key(key_.get(), seed.data(), &size) == 1 && size == seed.size();
+    const bool derived = read && crypto_sign_seed_keypair(pair->public_key.data(),
+                                                          pair->secret.data(), seed.data()) == 0;
+    sodium_memzero(seed.data(), seed.size());
+    if (!derived) throw std::runtime_error("cannot read the private key of an Ed25519 key");
+    x_ = base64url_encode(bytes_of(pair->public_key.data(), pair->public_key.size()));
+    ed25519_ = std::move(pair);
     thumbprint_input.begin_object()
         .field("crv", std::string_view("Ed25519"))
         .field("kty", std::string_view("OKP"))
@@ -203,9 +216,16 @@ std::string SigningKey::private_pem() const {
 }
 
 std::string SigningKey::sign(std::string_view input) const {
+  if (ed25519_) {
+    std::array<unsigned char, crypto_sign_BYTES> signature{};
+    crypto_sign_detached(signature.data(), nullptr, data_of(input), input.size(),
+                         ed25519_->secret.data());
+    return std::string(bytes_of(signature.data(), signature.size()));
+  }
   const MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx) throw std::bad_alloc();
-  if (EVP_DigestSignInit(ctx.get(), nullptr, digest_for(type_), nullptr, key_.get()) != 1) {
+  // P-256 from here on: ECDSA over SHA-256, DER out of OpenSSL.
+  if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1) {
     throw std::runtime_error("signature initialisation failed");
   }
   std::array<unsigned char, 80> out{};  // a P-256 DER signature is at most 72 bytes
@@ -213,20 +233,21 @@ std::string SigningKey::sign(std::string_view input) const {
   if (EVP_DigestSign(ctx.get(), out.data(), &size, data_of(input), input.size()) != 1) {
     throw std::runtime_error("signing failed");
   }
-  const auto signature = bytes_of(out.data(), size);
-  return type_ == KeyType::p256 ? der_to_jose(signature) : std::string(signature);
+  return der_to_jose(bytes_of(out.data(), size));
 }
 
 bool SigningKey::verify(std::string_view input, std::string_view signature) const {
   if (signature.size() != kSignatureBytes) return false;
-  const std::string der = type_ == KeyType::p256 ? jose_to_der(signature) : std::string();
-  const std::string_view checked = type_ == KeyType::p256 ? std::string_view(der) : signature;
+  if (ed25519_) {
+    return crypto_sign_verify_detached(data_of(signature), data_of(input), input.size(),
+                                       ed25519_->public_key.data()) == 0;
+  }
+  const std::string der = jose_to_der(signature);
   const MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx) throw std::bad_alloc();
   const bool ok =
-      EVP_DigestVerifyInit(ctx.get(), nullptr, digest_for(type_), nullptr, key_.get()) == 1 &&
-      EVP_DigestVerify(ctx.get(), data_of(checked), checked.size(), data_of(input), input.size()) ==
-          1;
+      EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) == 1 &&
+      EVP_DigestVerify(ctx.get(), data_of(der), der.size(), data_of(input), input.size()) == 1;
   ERR_clear_error();
   return ok;
 }

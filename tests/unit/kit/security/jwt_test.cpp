@@ -12,6 +12,7 @@
 #include <openssl/hmac.h>
 
 #include "kit/security/base64url.hpp"
+#include "kit/security/verified_tokens.hpp"
 
 namespace {
 
@@ -713,6 +714,39 @@ TEST_P(JwtPublicKey, PublishesEveryKeyInTheJwks) {
   EXPECT_EQ(jwks.rfind(R"({"keys":[{)", 0), 0u) << jwks;
   EXPECT_LT(jwks.find(a->kid()), jwks.find(b->kid())) << "configuration order";
   EXPECT_EQ(jwks.find("\"d\""), std::string::npos) << "no private part";
+}
+
+TEST_P(JwtPublicKey, ARememberedTokenStillExpiresAndItsTamperedCopiesStillFail) {
+  const JwtCodec codec(public_key_config(GetParam().algorithm, {new_key(GetParam().type)}));
+  const auto token = codec.issue("user-42", at(kIat)).token;
+  EXPECT_EQ(outcome(codec.verify(token, at(kNow))), "ok");  // verified, now remembered
+  EXPECT_EQ(outcome(codec.verify(token, at(kNow))), "ok");  // from memory
+  EXPECT_EQ(codec.verify(token, at(kNow)).claims().sub, "user-42");
+  EXPECT_EQ(outcome(codec.verify(token, at(kExp + 29))), "ok") << "within the leeway";
+  EXPECT_EQ(outcome(codec.verify(token, at(kExp + 30))), "expired");
+  for (std::size_t i = token.size() - 5; i < token.size(); ++i) {
+    std::string changed = token;
+    changed[i] = changed[i] == 'A' ? 'B' : 'A';
+    EXPECT_NE(outcome(codec.verify(changed, at(kNow))), "ok") << i;
+  }
+  EXPECT_NE(outcome(codec.verify(token + "A", at(kNow))), "ok");
+}
+
+TEST_P(JwtPublicKey, MoreTokensThanTheMemoryHoldsAllVerify) {
+  const JwtCodec codec(public_key_config(GetParam().algorithm, {new_key(GetParam().type)}));
+  std::vector<std::string> tokens;
+  const std::size_t count =
+      kit::security::VerifiedTokens::kShards * kit::security::VerifiedTokens::kPerShard + 100;
+  for (std::size_t i = 0; i < count; ++i) {
+    tokens.push_back(codec.issue("user-" + std::to_string(i), at(kIat)).token);
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < count; i += 7) {
+      const auto result = codec.verify(tokens[i], at(kNow));
+      ASSERT_TRUE(result.ok()) << i << ": " << outcome(result);
+      EXPECT_EQ(result.claims().sub, "user-" + std::to_string(i));
+    }
+  }
 }
 
 TEST_P(JwtPublicKey, ConstructorRefusesUnusableKeyLists) {

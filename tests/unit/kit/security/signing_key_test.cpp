@@ -121,8 +121,7 @@ TEST(SigningKey, Es256SignaturesAreRawRAndSNotDer) {
   for (int i = 0; i < 20; ++i) {  // R or S with leading zero bytes must still be 32 each
     const std::string input = "header.payload-" + std::to_string(i);
     const std::string signature = key.sign(input);
-    ASSERT_EQ(signature.size(), 64u);
-    EXPECT_NE(signature[0], '\x30') << "looks like a DER SEQUENCE";
+    ASSERT_EQ(signature.size(), 64u) << "DER would be 8-9 bytes longer";
     EXPECT_TRUE(key.verify(input, signature));
   }
   EXPECT_FALSE(key.verify("x", std::string(64, '\0')));
