@@ -530,18 +530,29 @@ asio::awaitable<Reply> Client::eval(const Script& script, std::vector<std::strin
   co_return co_await asio::co_spawn(core->executor(), std::move(op), use_awaitable);
 }
 
+// Every connection, one after the other, each on its own executor: readiness must not report
+// Redis up while one I/O thread's connection is still reconnecting (its requests would fail),
+// and the PING is what makes a disconnected connection try again after its backoff.
 asio::awaitable<void> Client::ping() {
-  std::vector<std::string> args;
-  args.emplace_back("PING");
-  Reply reply;
-  try {
-    reply = co_await command(std::move(args));
-  } catch (const ReplyError& e) {
-    // e.g. NOAUTH; the server's text never contains our password.
-    throw UnavailableError(std::string("redis: ") + std::string(e.what()).substr(0, 200));
-  }
-  if (reply.type != Reply::Type::status || reply.str != "PONG") {
-    throw UnavailableError("redis: unexpected PING reply");
+  const asio::any_io_executor caller = co_await asio::this_coro::executor;
+  for (const auto& core : cores_) {
+    std::vector<std::string> args;
+    args.emplace_back("PING");
+    auto op = detail::ClientCore::command(core, std::move(args));
+    Reply reply;
+    try {
+      if (core->executor() == caller) {
+        reply = co_await std::move(op);
+      } else {
+        reply = co_await asio::co_spawn(core->executor(), std::move(op), use_awaitable);
+      }
+    } catch (const ReplyError& e) {
+      // e.g. NOAUTH; the server's text never contains our password.
+      throw UnavailableError(std::string("redis: ") + std::string(e.what()).substr(0, 200));
+    }
+    if (reply.type != Reply::Type::status || reply.str != "PONG") {
+      throw UnavailableError("redis: unexpected PING reply");
+    }
   }
 }
 

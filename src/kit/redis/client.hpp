@@ -73,8 +73,9 @@ class Client {
   boost::asio::awaitable<Reply> eval(const Script& script, std::vector<std::string> keys,
                                      std::vector<std::string> args);
 
-  // PING on the caller's connection; throws UnavailableError (message without credentials)
-  // when it fails.
+  // PING on every connection (one per executor), from any caller; throws UnavailableError
+  // (message without credentials) when one fails. Readiness uses it: Redis counts as up only
+  // when every I/O thread's connection answers.
   boost::asio::awaitable<void> ping();
 
   // Fails everything in flight and closes every connection; later commands fail.

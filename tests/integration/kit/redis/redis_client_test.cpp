@@ -194,6 +194,20 @@ TEST(RedisClient, OneConnectionPerExecutorAndCallersElsewhereUseTheFirst) {
   EXPECT_THROW(second.run(client.ping()), kit::redis::UnavailableError);
 }
 
+TEST(RedisClient, PingReachesEveryConnectionFromAnyCaller) {
+  redis_test::Loop first;
+  redis_test::Loop second;
+  redis_test::Loop elsewhere;
+  Client client(std::vector<asio::any_io_executor>{first.executor(), second.executor()},
+                ClientOptions{.url = redis_test::shared()});
+  elsewhere.run(client.ping());
+  EXPECT_EQ(client.stats().connects, 2u) << "one PING opened both connections";
+  EXPECT_TRUE(client.stats().connected);
+  second.run(client.ping());
+  EXPECT_EQ(client.stats().connects, 2u) << "and kept them";
+  elsewhere.run(client.close());
+}
+
 TEST(RedisClient, CloseFailsLaterCommands) {
   redis_test::Loop loop;
   Client client(loop.executor(), ClientOptions{.url = redis_test::shared()});
