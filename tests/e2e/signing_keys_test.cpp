@@ -4,7 +4,6 @@
 // the two-replica rotation are tests/browser/jwks_jose.test.mjs and tests/jwks/pyjwt_test.py.
 #include <sys/stat.h>
 
-#include <filesystem>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -16,6 +15,7 @@
 #include "support/json.hpp"
 #include "support/service_process.hpp"
 #include "support/users_client.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace e2e {
 namespace {
@@ -23,15 +23,10 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// A fresh folder of key files, removed afterwards.
 class KeyDir {
  public:
-  KeyDir() {
-    char tmpl[] = "/tmp/user-service-keys-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = tmpl;
-  }
-  ~KeyDir() { std::filesystem::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string path(const std::string& name) const { return dir_.file(name); }
   // `user-service keys generate`; returns the file.
   std::string generate(const std::string& name, const std::string& alg) const {
     const auto file = path(name);
@@ -41,7 +36,7 @@ class KeyDir {
   }
 
  private:
-  std::filesystem::path dir_;
+  sqlite_test::TempDir dir_;
 };
 
 std::string kid_of(const std::string& file) {

@@ -509,25 +509,36 @@ const std::shared_ptr<detail::ClientCore>& Client::core_for(const asio::any_io_e
   return cores_.front();
 }
 
-// A caller on one of the connections' executors awaits the core directly. Any other caller hops
-// onto the first connection's executor with co_spawn, which delivers the result through the
+namespace {
+
+// Awaits `op`, bound to the connection living on `target`: directly when the caller runs there
+// already; otherwise it hops onto `target` with co_spawn, which delivers the result through the
 // caller's handler, i.e. back on the caller's executor. The core is kept alive by the shared_ptr
-// in the coroutine's parameters.
+// in the operation's parameters.
+asio::awaitable<Reply> on_executor(asio::any_io_executor target, asio::any_io_executor caller,
+                                   asio::awaitable<Reply> op) {
+  if (target == caller) co_return co_await std::move(op);
+  co_return co_await asio::co_spawn(target, std::move(op), use_awaitable);
+}
+
+}  // namespace
+
+// A caller on one of the connections' executors uses that connection; any other caller uses
+// the first one.
 asio::awaitable<Reply> Client::command(std::vector<std::string> args) {
   const asio::any_io_executor caller = co_await asio::this_coro::executor;
   const auto& core = core_for(caller);
-  auto op = detail::ClientCore::command(core, std::move(args));
-  if (core->executor() == caller) co_return co_await std::move(op);
-  co_return co_await asio::co_spawn(core->executor(), std::move(op), use_awaitable);
+  co_return co_await on_executor(core->executor(), caller,
+                                 detail::ClientCore::command(core, std::move(args)));
 }
 
 asio::awaitable<Reply> Client::eval(const Script& script, std::vector<std::string> keys,
                                     std::vector<std::string> args) {
   const asio::any_io_executor caller = co_await asio::this_coro::executor;
   const auto& core = core_for(caller);
-  auto op = detail::ClientCore::eval(core, script, std::move(keys), std::move(args));
-  if (core->executor() == caller) co_return co_await std::move(op);
-  co_return co_await asio::co_spawn(core->executor(), std::move(op), use_awaitable);
+  co_return co_await on_executor(
+      core->executor(), caller,
+      detail::ClientCore::eval(core, script, std::move(keys), std::move(args)));
 }
 
 // Every connection, one after the other, each on its own executor: readiness must not report
@@ -538,14 +549,10 @@ asio::awaitable<void> Client::ping() {
   for (const auto& core : cores_) {
     std::vector<std::string> args;
     args.emplace_back("PING");
-    auto op = detail::ClientCore::command(core, std::move(args));
     Reply reply;
     try {
-      if (core->executor() == caller) {
-        reply = co_await std::move(op);
-      } else {
-        reply = co_await asio::co_spawn(core->executor(), std::move(op), use_awaitable);
-      }
+      reply = co_await on_executor(core->executor(), caller,
+                                   detail::ClientCore::command(core, std::move(args)));
     } catch (const ReplyError& e) {
       // e.g. NOAUTH; the server's text never contains our password.
       throw UnavailableError(std::string("redis: ") + std::string(e.what()).substr(0, 200));

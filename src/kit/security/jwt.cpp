@@ -66,6 +66,20 @@ std::int64_t to_unix_seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
+// exp, then iat and nbf, against `now` with the leeway. Only `now` and the bounded leeway are
+// used in arithmetic, never the token's values, so a hostile exp/iat near INT64_MIN/MAX cannot
+// overflow anything.
+std::optional<TokenError> time_error(const TokenClaims& claims,
+                                     std::chrono::system_clock::time_point now,
+                                     std::chrono::seconds leeway) {
+  const std::int64_t now_s = to_unix_seconds(now);
+  if (claims.exp <= now_s - leeway.count()) return TokenError::expired;
+  if (std::max(claims.iat, claims.nbf) > now_s + leeway.count()) {
+    return TokenError::not_yet_valid;
+  }
+  return std::nullopt;
+}
+
 std::string random_jti() {
   ensure_sodium_initialized();
   std::array<unsigned char, kJtiBytes> bytes{};
@@ -264,22 +278,20 @@ std::optional<TokenError> JwtCodec::check_signature(std::optional<std::string_vi
 TokenVerification JwtCodec::verify(std::string_view token,
                                    std::chrono::system_clock::time_point now) const {
   if (token.size() > kMaxTokenBytes) return TokenError::too_large;
-  if (!verified_) return verify_signed(token, now);
-  if (auto claims = verified_->find(token)) {
-    // The signature and claims held before; the time checks run again (clocks can step back).
-    const std::int64_t now_s = to_unix_seconds(now);
-    const std::int64_t leeway = config_.leeway.count();
-    if (claims->exp <= now_s - leeway) return TokenError::expired;
-    if (std::max(claims->iat, claims->nbf) > now_s + leeway) return TokenError::not_yet_valid;
+  // A remembered token held its signature and claims before; only the times can have changed
+  // (and clocks can step back), so they are checked on every use.
+  if (auto claims = verified_ ? verified_->find(token) : std::nullopt) {
+    if (const auto error = time_error(*claims, now, config_.leeway)) return *error;
     return std::move(*claims);
   }
-  TokenVerification result = verify_signed(token, now);
-  if (result) verified_->remember(token, result.claims());
+  TokenVerification result = verify_signed(token);
+  if (!result) return result;
+  if (const auto error = time_error(result.claims(), now, config_.leeway)) return *error;
+  if (verified_) verified_->remember(token, result.claims());
   return result;
 }
 
-TokenVerification JwtCodec::verify_signed(std::string_view token,
-                                          std::chrono::system_clock::time_point now) const {
+TokenVerification JwtCodec::verify_signed(std::string_view token) const {
   // Exactly three parts: header.payload.signature (a JWE has five, anything else is garbage).
   const std::size_t first_dot = token.find('.');
   if (first_dot == std::string_view::npos) return TokenError::malformed;
@@ -345,16 +357,9 @@ TokenVerification JwtCodec::verify_signed(std::string_view token,
   if (iss != config_.issuer) return TokenError::bad_issuer;
   if (const auto error = check_audience(aud->value, config_.audience)) return *error;
 
-  // Only `now` and the bounded leeway are used in arithmetic, never the token's values, so a
-  // hostile exp/iat near INT64_MIN/MAX cannot overflow anything.
-  const std::int64_t now_s = to_unix_seconds(now);
-  const std::int64_t leeway = config_.leeway.count();
-  if (claims.exp <= now_s - leeway) return TokenError::expired;
-  if (claims.iat > now_s + leeway) return TokenError::not_yet_valid;
   if (const auto nbf = payload.FindMember("nbf"); nbf != payload.MemberEnd()) {
     if (!nbf->value.IsInt64()) return TokenError::malformed;
     claims.nbf = nbf->value.GetInt64();
-    if (claims.nbf > now_s + leeway) return TokenError::not_yet_valid;
   }
 
   claims.sub = sub;
