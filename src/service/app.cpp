@@ -70,7 +70,8 @@ App::App(Settings settings) : settings_(std::move(settings)) {
   server_ = std::make_unique<kit::http::Server>(server_options(settings_), pipeline_, router_);
   build_rate_limiting();
   database_ = Database::create(settings_, io_threads(), metrics_.get());
-  users_ = std::make_unique<UsersModule>(settings_, database_->users(), metrics_.get());
+  users_ = std::make_unique<UsersModule>(settings_, database_->users(), database_->sessions(),
+                                         metrics_.get());
   build_pipeline();
   build_routes();
   server_->on_shutdown([this] {
@@ -196,6 +197,7 @@ boost::asio::awaitable<void> App::start() {
       }
     });
   }
+  users_->start_upkeep(server_->executor(0));
   const auto endpoint = server_->listen();
   kit::log::info("app", "service_started",
                  {{"address", endpoint.address().to_string()},
@@ -208,6 +210,7 @@ boost::asio::awaitable<void> App::start() {
 }
 
 boost::asio::awaitable<void> App::stop() {
+  co_await users_->stop_upkeep();
   if (redis_) co_await redis_->close();
   co_return;
 }

@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "kit/metrics/registry.hpp"
+#include "service/repositories/session_repository.hpp"
 #include "service/repositories/user_repository.hpp"
 #include "service/settings.hpp"
 
@@ -45,6 +46,7 @@ class Database {
   // Readiness: a trivial query, bounded. Throws when the database cannot answer.
   virtual boost::asio::awaitable<void> ping() = 0;
   virtual repositories::UserRepository& users() = 0;
+  virtual repositories::SessionRepository& sessions() = 0;
   // Graceful shutdown, after the last request.
   virtual boost::asio::awaitable<void> close() = 0;
 };

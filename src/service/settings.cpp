@@ -228,6 +228,9 @@ void load_jwt(Context& c) {
   s.jwt_expiration_minutes = r.integer<unsigned>("JWT_EXPIRATION_MINUTES", 60, 1, 43200);
   s.jwt_issuer = label(r, "JWT_ISSUER", "user-service");
   s.jwt_audience = label(r, "JWT_AUDIENCE", "user-service");
+  s.refresh_token_ttl_days = r.integer<unsigned>("REFRESH_TOKEN_TTL_DAYS", 30, 1, 3650);
+  s.session_max_age_days = r.integer<unsigned>("SESSION_MAX_AGE_DAYS", 90, 1, 3650);
+  s.refresh_reuse_grace_seconds = r.integer<unsigned>("REFRESH_REUSE_GRACE_SECONDS", 10, 0, 300);
 }
 
 void load_password_hashing(Context& c) {
@@ -475,6 +478,9 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"JWT_EXPIRATION_MINUTES", std::to_string(s.jwt_expiration_minutes)},
       {"JWT_ISSUER", s.jwt_issuer},
       {"JWT_AUDIENCE", s.jwt_audience},
+      {"REFRESH_TOKEN_TTL_DAYS", std::to_string(s.refresh_token_ttl_days)},
+      {"SESSION_MAX_AGE_DAYS", std::to_string(s.session_max_age_days)},
+      {"REFRESH_REUSE_GRACE_SECONDS", std::to_string(s.refresh_reuse_grace_seconds)},
       {"PASSWORD_HASH_MEMORY_KIB", std::to_string(s.password_hash_memory_kib)},
       {"PASSWORD_HASH_ITERATIONS", std::to_string(s.password_hash_iterations)},
       {"CORS_ALLOW_ORIGINS", join(s.cors_allow_origins, same)},

@@ -61,6 +61,10 @@ struct Settings {
   unsigned jwt_expiration_minutes = 60;
   std::string jwt_issuer = "user-service";
   std::string jwt_audience = "user-service";
+  // Sessions (docs/sessions.md).
+  unsigned refresh_token_ttl_days = 30;       // sliding: each refresh moves the expiry
+  unsigned session_max_age_days = 90;         // absolute, from sign-in
+  unsigned refresh_reuse_grace_seconds = 10;  // a spent token's retry gets the same successor
 
   unsigned password_hash_memory_kib = 19456;
   unsigned password_hash_iterations = 2;

@@ -1,9 +1,18 @@
 #include "service/users_module.hpp"
 
 #include <algorithm>
+#include <array>
 #include <thread>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "kit/log/log.hpp"
 #include "service/api/routes/auth.hpp"
+#include "service/api/routes/sessions.hpp"
 #include "service/api/routes/users.hpp"
 
 namespace user_service {
@@ -44,6 +53,14 @@ kit::security::JwtConfig jwt_config(const Settings& settings) {
   return config;
 }
 
+services::SessionPolicy session_policy(const Settings& settings) {
+  using std::chrono::hours;
+  return services::SessionPolicy{
+      .refresh_ttl = hours(24) * settings.refresh_token_ttl_days,
+      .max_age = hours(24) * settings.session_max_age_days,
+      .reuse_grace = std::chrono::seconds(settings.refresh_reuse_grace_seconds)};
+}
+
 kit::security::PasswordHashCost password_hash_cost(const Settings& settings) {
   return kit::security::PasswordHashCost{settings.password_hash_memory_kib,
                                          settings.password_hash_iterations};
@@ -52,14 +69,21 @@ kit::security::PasswordHashCost password_hash_cost(const Settings& settings) {
 // The queue bound: a burst of logins waits its turn; beyond it clients get 503 + Retry-After
 // rather than unbounded memory (each queued argon2 job holds a password until it runs).
 UsersModule::UsersModule(const Settings& settings, repositories::UserRepository& users,
-                         kit::metrics::Registry* metrics)
+                         repositories::SessionRepository& sessions, kit::metrics::Registry* metrics)
     : pool_(cpu_threads(), std::max<std::size_t>(256, cpu_threads() * 64)),
       hasher_(pool_, password_hash_cost(settings), hash_observer(metrics)),
       jwt_(jwt_config(settings)),
       users_(users, hasher_),
-      auth_(users, hasher_, jwt_),
-      current_user_(auth_) {
+      sessions_(sessions, jwt_, session_policy(settings)),
+      auth_(users, hasher_, jwt_, sessions_),
+      current_user_(auth_),
+      metrics_(metrics) {
   if (metrics == nullptr) return;
+  sessions_active_ = &metrics
+                          ->gauge("sessions_active",
+                                  "Sessions neither revoked nor expired, all users and replicas, "
+                                  "as counted by this replica's last upkeep (every 5 minutes).")
+                          .labels();
   dropped_metric_ = metrics->callback(
       "password_hash_dropped_total",
       "argon2id calls not run because their request's deadline (REQUEST_TIMEOUT_SECONDS) passed "
@@ -77,8 +101,85 @@ UsersModule::~UsersModule() {
 
 void UsersModule::register_routes(kit::http::Router& router,
                                   const kit::ratelimit::Guard& auth_guard) {
-  api::register_user_routes(router, users_, current_user_, auth_guard);
-  api::register_auth_routes(router, auth_, auth_guard);
+  api::register_user_routes(router, users_, sessions_, current_user_, auth_guard);
+  api::RefreshCounter counter;
+  if (metrics_ != nullptr) {
+    auto& family = metrics_->counter(
+        "refresh_total",
+        "Refresh grants by result: rotated, grace_retry (a lost answer retried), invalid, "
+        "reuse_detected (a spent token replayed; its session was revoked).",
+        {"result"});
+    using R = services::RefreshResult;
+    std::array<kit::metrics::Counter*, 4> cells{};
+    for (const R r : {R::rotated, R::grace_retry, R::invalid, R::reuse_detected}) {
+      cells[static_cast<std::size_t>(r)] = &family.labels(services::to_string(r));
+    }
+    counter = [cells](R r) { cells[static_cast<std::size_t>(r)]->inc(); };
+  }
+  api::register_auth_routes(router, auth_, auth_guard, std::move(counter));
+  api::register_session_routes(router, sessions_, users_, current_user_);
+}
+
+void UsersModule::start_upkeep(boost::asio::any_io_executor executor) {
+  upkeep_timer_ = std::make_unique<boost::asio::steady_timer>(executor);
+  upkeep_running_.store(true);
+  upkeep_done_.store(false);
+  boost::asio::co_spawn(executor, upkeep(), boost::asio::detached);
+}
+
+boost::asio::awaitable<void> UsersModule::upkeep() {
+  constexpr auto kFlushEvery = std::chrono::seconds(60);
+  constexpr unsigned kPurgeEveryRounds = 5;
+  constexpr std::size_t kPurgeBatch = 1000;
+  constexpr int kPurgeBatchesPerRound = 20;
+  for (unsigned round = 0; upkeep_running_.load(); ++round) {
+    if (round % kPurgeEveryRounds == 0) {
+      try {
+        std::int64_t purged = 0;
+        for (int i = 0; i < kPurgeBatchesPerRound && upkeep_running_.load(); ++i) {
+          const std::int64_t n = co_await sessions_.purge(kPurgeBatch);
+          purged += n;
+          if (n == 0) break;
+        }
+        if (purged > 0) kit::log::info("sessions", "sessions_purged", {{"rows", purged}});
+        const std::int64_t active = co_await sessions_.count_active();
+        if (sessions_active_ != nullptr) sessions_active_->set(static_cast<double>(active));
+      } catch (const std::exception& e) {
+        kit::log::warning("sessions", "session_upkeep_failed",
+                          {{"task", "purge"}, {"error", e.what()}});
+      }
+    }
+    upkeep_timer_->expires_after(kFlushEvery);
+    boost::system::error_code ec;
+    co_await upkeep_timer_->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    if (!upkeep_running_.load()) break;
+    try {
+      co_await sessions_.flush_activity();
+    } catch (const std::exception& e) {
+      kit::log::warning("sessions", "session_upkeep_failed",
+                        {{"task", "last_used"}, {"error", e.what()}});
+    }
+  }
+  upkeep_done_.store(true);
+}
+
+boost::asio::awaitable<void> UsersModule::stop_upkeep() {
+  if (!upkeep_timer_) co_return;
+  upkeep_running_.store(false);
+  boost::asio::post(upkeep_timer_->get_executor(), [this] { upkeep_timer_->cancel(); });
+  // A round under way finishes its statement; bounded at 5 s.
+  boost::asio::steady_timer wait(co_await boost::asio::this_coro::executor);
+  for (int i = 0; i < 500 && !upkeep_done_.load(); ++i) {
+    wait.expires_after(std::chrono::milliseconds(10));
+    boost::system::error_code ec;
+    co_await wait.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
+  try {
+    co_await sessions_.flush_activity();
+  } catch (const std::exception& e) {
+    kit::log::warning("sessions", "session_upkeep_failed",
+                      {{"task", "last_used"}, {"error", e.what()}});
+  }
 }
 
 }  // namespace user_service

@@ -200,6 +200,13 @@ def login(port, username, password, client_ip):
                     "X-Forwarded-For": client_ip})
 
 
+def refresh(port, refresh_token, client_ip):
+    body = urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": refresh_token})
+    return request(port, "POST", "/api/v1/auth/token", body,
+                   {"Content-Type": "application/x-www-form-urlencoded",
+                    "X-Forwarded-For": client_ip})
+
+
 def me(port, token):
     return request(port, "GET", "/api/v1/users/me", headers={"Authorization": "Bearer " + token})
 
@@ -589,6 +596,36 @@ def main():
                   f"token from instance1 on {name}: {status} {data[:200]!r}")
         print("token issued by instance1 accepted by instance2, instance3 and through nginx",
               flush=True)
+
+        # 3b. revocation is seen by every replica on the next request (docs/sessions.md):
+        # refresh on instance2, replay the spent refresh token on instance3 (theft), and the
+        # session's access tokens are refused by all three and through nginx.
+        first = json_body(data)
+        status, _, data = refresh(ports[1], first.get("refresh_token", ""), synthetic_ip())
+        check(status == 200, f"refresh on instance2: {status} {data[:200]!r}")
+        second = json_body(data)
+        for port in ports:
+            status, _, _ = me(port, second.get("access_token", ""))
+            check(status == 200, f"refreshed token on port {port}: {status}")
+        status, _, data = refresh(ports[2], first.get("refresh_token", ""), synthetic_ip())
+        check(status == 400 and json_body(data).get("error") == "INVALID_GRANT",
+              f"spent refresh token replayed on instance3: {status} {data[:200]!r}")
+        for port, name in [(p, f"instance{i + 1}") for i, p in enumerate(ports)] + [(lb, "nginx")]:
+            for which, access in (("first", first), ("refreshed", second)):
+                status, _, _ = me(port, access.get("access_token", ""))
+                check(status == 401, f"{which} token of the revoked session on {name}: {status}")
+        # Logout on one replica, refused on the others.
+        status, _, data = login(ports[0], email, password, synthetic_ip())
+        check(status == 200, f"second login on instance1: {status} {data[:200]!r}")
+        session = json_body(data).get("access_token", "")
+        status, _, _ = request(ports[1], "POST", "/api/v1/auth/logout",
+                               headers={"Authorization": "Bearer " + session})
+        check(status == 204, f"logout on instance2: {status}")
+        for port in (ports[0], ports[2]):
+            status, _, _ = me(port, session)
+            check(status == 401, f"logged-out token on port {port}: {status}")
+        print("refresh reuse on instance3 and logout on instance2 revoked the sessions on every "
+              "replica and through nginx", flush=True)
 
         # 4. one login budget across the three: per username, then per client address
         victim = f"limit-{secrets.token_hex(6)}@example.com"

@@ -33,7 +33,7 @@ TEST_P(Auth, FormTokenIsABearerJwtThatOpensMe) {
   EXPECT_EQ(j["token_type"], "bearer");
   ASSERT_TRUE(j.doc["expires_in"].IsInt64());
   EXPECT_EQ(j.doc["expires_in"].GetInt64(), 3600);
-  EXPECT_EQ(j.doc.MemberCount(), 3u);
+  EXPECT_EQ(j.doc.MemberCount(), 5u);  // and refresh_token, refresh_expires_in
   const std::string token = j["access_token"];
   // Header and claims as docs/http-api.md lists them.
   const auto dot1 = token.find('.');
@@ -124,7 +124,10 @@ TEST_P(Auth, ForgedTokensAreRejected) {
   const auto [id, real] = c().new_user(unique_email("forge"), password);
   const std::int64_t now = unix_now();
   const std::string hs256 = R"({"alg":"HS256","typ":"JWT"})";
-  const std::string good_claims = claims_json(id, now, now + 600);
+  const std::string sid = session_of(real);
+  ASSERT_FALSE(sid.empty());
+  const std::string good_claims =
+      claims_json(id, now, now + 600, "user-service", "user-service", sid);
 
   // Sanity: a token crafted here with the right secret is accepted, so the rejections below
   // are about the one thing each of them changes.
@@ -150,19 +153,27 @@ TEST_P(Auth, ForgedTokensAreRejected) {
   forged.emplace_back("tampered signature", tampered);
   forged.emplace_back("claims swapped under a real signature",
                       kit::security::base64url_encode(hs256) + "." +
-                          kit::security::base64url_encode(claims_json(id, now, now + 99999)) +
+                          kit::security::base64url_encode(claims_json(
+                              id, now, now + 99999, "user-service", "user-service", sid)) +
                           real.substr(real.rfind('.')));
-  forged.emplace_back("expired beyond the 30 s leeway",
-                      sign_jwt(hs256, claims_json(id, now - 7200, now - 60), kJwtSecret));
-  forged.emplace_back("wrong issuer",
-                      sign_jwt(hs256, claims_json(id, now, now + 600, "someone-else"), kJwtSecret));
+  forged.emplace_back(
+      "expired beyond the 30 s leeway",
+      sign_jwt(hs256, claims_json(id, now - 7200, now - 60, "user-service", "user-service", sid),
+               kJwtSecret));
+  forged.emplace_back(
+      "wrong issuer",
+      sign_jwt(hs256, claims_json(id, now, now + 600, "someone-else", "user-service", sid),
+               kJwtSecret));
   forged.emplace_back(
       "wrong audience",
-      sign_jwt(hs256, claims_json(id, now, now + 600, "user-service", "other-api"), kJwtSecret));
-  forged.emplace_back(
-      "unknown subject",
-      sign_jwt(hs256, claims_json("0190a0a0-0000-7000-8000-000000000000", now, now + 600),
+      sign_jwt(hs256, claims_json(id, now, now + 600, "user-service", "other-api", sid),
                kJwtSecret));
+  forged.emplace_back("unknown subject",
+                      sign_jwt(hs256,
+                               claims_json("0190a0a0-0000-7000-8000-000000000000", now, now + 600,
+                                           "user-service", "user-service", sid),
+                               kJwtSecret));
+  forged.emplace_back("no session", sign_jwt(hs256, claims_json(id, now, now + 600), kJwtSecret));
   forged.emplace_back("missing exp",
                       sign_jwt(hs256,
                                R"({"sub":")" + id + R"(","iat":)" + std::to_string(now) +
@@ -176,7 +187,8 @@ TEST_P(Auth, ForgedTokensAreRejected) {
   }
 
   // Expired but within the leeway still passes (docs/http-api.md: exp with 30 s leeway).
-  const std::string within = sign_jwt(hs256, claims_json(id, now - 3600, now - 5), kJwtSecret);
+  const std::string within = sign_jwt(
+      hs256, claims_json(id, now - 3600, now - 5, "user-service", "user-service", sid), kJwtSecret);
   c().remember_token(within);
   EXPECT_EQ(c().call("GET", "/api/v1/users/me", within).result_int(), 200);
 }
@@ -239,7 +251,9 @@ TEST_P(Hs512, IssuesAndAcceptsOnlyHs512) {
   EXPECT_EQ(c().call("GET", "/api/v1/users/me", token).result_int(), 200);
   const std::int64_t now = unix_now();
   const std::string hs256 =
-      sign_jwt(R"({"alg":"HS256","typ":"JWT"})", claims_json(id, now, now + 600), kJwtSecret);
+      sign_jwt(R"({"alg":"HS256","typ":"JWT"})",
+               claims_json(id, now, now + 600, "user-service", "user-service", session_of(token)),
+               kJwtSecret);
   c().remember_token(hs256);
   EXPECT_EQ(c().call("GET", "/api/v1/users/me", hs256).result_int(), 401);
 }

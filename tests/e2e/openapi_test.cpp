@@ -73,7 +73,8 @@ void expect_fits(const Value& root, const Value& schema, const Value& value,
   const bool ok =
       (types.count("object") && value.IsObject()) || (types.count("array") && value.IsArray()) ||
       (types.count("string") && value.IsString()) || (types.count("integer") && value.IsInt64()) ||
-      (types.count("number") && value.IsNumber()) || (types.count("null") && value.IsNull());
+      (types.count("number") && value.IsNumber()) || (types.count("null") && value.IsNull()) ||
+      (types.count("boolean") && value.IsBool());
   ASSERT_TRUE(ok) << at << ": not of the documented type";
   if (value.IsObject()) {
     const Value* props = member(schema, "properties");
@@ -270,6 +271,39 @@ TEST_P(OpenApi, EveryDocumentedStatusIsOneTheRouteReallyReturns) {
        [&] { return c().post_json("/api/v1/auth/token", "x", "", "text/plain"); }},
       {"post /api/v1/auth/token 422",
        [&] { return c().post_json("/api/v1/auth/token", "username=a", "", form); }},
+      {"get /api/v1/auth/sessions 200",
+       [&] { return c().call("GET", "/api/v1/auth/sessions", token); }},
+      {"get /api/v1/auth/sessions 401", [&] { return c().call("GET", "/api/v1/auth/sessions"); }},
+      {"delete /api/v1/auth/sessions/{session_id} 204",
+       [&] {
+         const std::string second = c().login(email, password);
+         return c().call("DELETE", "/api/v1/auth/sessions/" + session_of(second), token);
+       }},
+      {"delete /api/v1/auth/sessions/{session_id} 401",
+       [&] { return c().call("DELETE", "/api/v1/auth/sessions/" + session_of(token)); }},
+      {"delete /api/v1/auth/sessions/{session_id} 404",
+       [&] { return c().call("DELETE", "/api/v1/auth/sessions/" + session_of(admin), token); }},
+      {"post /api/v1/auth/logout 204",
+       [&] { return c().call("POST", "/api/v1/auth/logout", c().login(email, password)); }},
+      {"post /api/v1/auth/logout 400",
+       [&] { return c().call("POST", "/api/v1/auth/logout?scope=%zz", token); }},
+      {"post /api/v1/auth/logout 401", [&] { return c().call("POST", "/api/v1/auth/logout"); }},
+      {"post /api/v1/auth/logout 422",
+       [&] { return c().call("POST", "/api/v1/auth/logout?scope=some", token); }},
+      {"delete /api/v1/users/{user_id}/sessions 204",
+       [&] {
+         const auto [victim_id, victim] = c().new_user(unique_email("victim"), unique_password());
+         return c().call("DELETE", "/api/v1/users/" + victim_id + "/sessions", admin);
+       }},
+      {"delete /api/v1/users/{user_id}/sessions 401",
+       [&] { return c().call("DELETE", "/api/v1/users/" + other_id + "/sessions"); }},
+      {"delete /api/v1/users/{user_id}/sessions 403",
+       [&] { return c().call("DELETE", "/api/v1/users/" + other_id + "/sessions", token); }},
+      {"delete /api/v1/users/{user_id}/sessions 404",
+       [&] {
+         return c().call("DELETE", "/api/v1/users/00000000-0000-4000-8000-000000000000/sessions",
+                         admin);
+       }},
   };
   // Statuses that need another instance of the service; driven by the tests below.
   const auto elsewhere = [](const std::string& key) {
@@ -313,8 +347,10 @@ TEST_P(OpenApi, RateLimitedRoutesDocument429AndReturnIt) {
     for (const auto& op : item.value.GetObject()) {
       const std::string method = op.name.GetString();
       std::string target = item.name.GetString();
-      if (const auto p = target.find("{user_id}"); p != std::string::npos) {
-        target.replace(p, 9, "00000000-0000-4000-8000-000000000000");
+      for (const std::string param : {"{user_id}", "{session_id}"}) {
+        if (const auto p = target.find(param); p != std::string::npos) {
+          target.replace(p, param.size(), "00000000-0000-4000-8000-000000000000");
+        }
       }
       const Value* documented = member(op.value["responses"], "429");
       const std::string body = method == "get" ? "" : "{}";

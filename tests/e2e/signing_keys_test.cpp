@@ -124,8 +124,9 @@ TEST_P(PublicKeyTokens, SignInIssuesTokensThatNameTheKeyAndVerifyOnlyUntampered)
   // An HS256 token signed with the published key set as the secret (algorithm confusion).
   const auto jwks = get(service.port(), "/.well-known/jwks.json").body();
   const auto now = unix_now();
-  const auto forged =
-      sign_jwt(R"({"alg":"HS256","typ":"JWT"})", claims_json(id, now, now + 600), jwks);
+  const auto forged = sign_jwt(
+      R"({"alg":"HS256","typ":"JWT"})",
+      claims_json(id, now, now + 600, "user-service", "user-service", session_of(token)), jwks);
   EXPECT_EQ(client.call("GET", "/api/v1/users/me", forged).result_int(), 401);
 }
 
@@ -177,7 +178,9 @@ TEST(SigningKeys, HmacServicesPublishAnEmptyKeySetAndMetadataUsesPublicBaseUrl) 
   EXPECT_EQ(str(meta, "token_endpoint"), "https://users.example.com/api/v1/auth/token");
   EXPECT_EQ(str(meta, "jwks_uri"), "https://users.example.com/.well-known/jwks.json");
   ASSERT_TRUE(meta["grant_types_supported"].IsArray());
+  ASSERT_EQ(meta["grant_types_supported"].Size(), 2u);
   EXPECT_STREQ(meta["grant_types_supported"][0].GetString(), "password");
+  EXPECT_STREQ(meta["grant_types_supported"][1].GetString(), "refresh_token");
 }
 
 }  // namespace

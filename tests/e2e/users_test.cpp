@@ -346,11 +346,12 @@ TEST_P(Users, GetByIdWithACallerThatNoLongerExistsIs401) {
   const std::string admin_id = Json(c().call("GET", "/api/v1/users/me", admin).body())["id"];
   ASSERT_EQ(c().call("GET", "/api/v1/users/" + bob_id, admin).result_int(), 200);
   ASSERT_EQ(c().call("DELETE", "/api/v1/users/me", admin).result_int(), 204);
-  // A correctly signed token for an id that never existed.
+  // A correctly signed token for an id (and a session) that never existed.
   const std::int64_t now = unix_now();
   const std::string never_id = "0190a0a0-0000-7000-8000-0000000000ee";
-  const std::string never =
-      sign_jwt(R"({"alg":"HS256","typ":"JWT"})", claims_json(never_id, now, now + 600), kJwtSecret);
+  std::string never_claims = claims_json(never_id, now, now + 600);
+  never_claims.insert(never_claims.size() - 1, R"(,"sid":"0190a0a0-0000-7000-8000-0000000000ef")");
+  const std::string never = sign_jwt(R"({"alg":"HS256","typ":"JWT"})", never_claims, kJwtSecret);
   c().remember_token(never);
 
   const auto reference = c().call("GET", "/api/v1/users/me", gone);
@@ -368,7 +369,7 @@ TEST_P(Users, GetByIdWithACallerThatNoLongerExistsIs401) {
     }
   }
   for (const std::string& id : request_ids) {
-    EXPECT_EQ(rejection_reason(id), "unknown_subject") << "request " << id;
+    EXPECT_EQ(rejection_reason(id), "session_ended") << "request " << id;
   }
 }
 

@@ -59,6 +59,13 @@ struct BadRequest : AppError {
 };
 
 // 401 for a missing or bad bearer token. `token_sent` adds error="invalid_token" (RFC 6750).
+// OAuth2's invalid_grant (RFC 6749 §5.2): a refresh token that is unknown, spent, expired or
+// revoked. One message for all, so the answer does not tell them apart.
+struct InvalidGrant : AppError {
+  InvalidGrant()
+      : AppError(400, "INVALID_GRANT", "The refresh token is invalid, expired or revoked") {}
+};
+
 struct Unauthorized : AppError {
   explicit Unauthorized(std::string message = "Not authenticated", bool token_sent = false)
       : AppError(401, "UNAUTHORIZED", std::move(message)) {

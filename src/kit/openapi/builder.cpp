@@ -507,9 +507,14 @@ std::string Builder::build(const http::Router& router) const {
     w.key("securitySchemes").begin_object();
     w.key(options_.security_scheme).begin_object();
     w.field("type", "oauth2");
-    w.field("description", "Bearer token from the OAuth2 password grant at " + options_.token_url);
+    w.field("description",
+            "Bearer token from the OAuth2 password grant at " + options_.token_url +
+                (options_.refresh_url.empty()
+                     ? std::string()
+                     : ", renewed with the refresh_token grant at " + options_.refresh_url));
     w.key("flows").begin_object().key("password").begin_object();
     w.field("tokenUrl", options_.token_url);
+    if (!options_.refresh_url.empty()) w.field("refreshUrl", options_.refresh_url);
     w.key("scopes").begin_object().end_object();
     w.end_object().end_object();
     w.end_object();

@@ -25,6 +25,8 @@ struct Options {
   // posts the form to token_url.
   std::string security_scheme = "OAuth2PasswordBearer";
   std::string token_url;
+  // Where the flow's refresh_token grant is posted (OpenAPI `refreshUrl`); empty: none.
+  std::string refresh_url = {};
   bool rate_limiting = true;  // rate-limited routes document 429
 };
 

@@ -227,11 +227,14 @@ std::string JwtCodec::hmac(std::string_view signing_input) const {
   return std::string(reinterpret_cast<const char*>(mac.data()), mac_size);
 }
 
-IssuedToken JwtCodec::issue(std::string_view subject,
-                            std::chrono::system_clock::time_point now) const {
+IssuedToken JwtCodec::issue(std::string_view subject, std::chrono::system_clock::time_point now,
+                            std::string_view session) const {
   // The writer would replace invalid UTF-8, and the token would then name another subject.
   if (subject.empty() || !kit::json::is_valid_utf8(subject)) {
     throw std::invalid_argument("JWT subject must be a non-empty UTF-8 string");
+  }
+  if (!kit::json::is_valid_utf8(session)) {
+    throw std::invalid_argument("JWT session id must be a UTF-8 string");
   }
   const std::int64_t iat = to_unix_seconds(now);
   const std::int64_t exp = iat + config_.lifetime.count();
@@ -244,8 +247,9 @@ IssuedToken JwtCodec::issue(std::string_view subject,
       .field("exp", exp)
       .field("iss", config_.issuer)
       .field("aud", config_.audience)
-      .field("jti", jti)
-      .end_object();
+      .field("jti", jti);
+  if (!session.empty()) payload.field("sid", session);
+  payload.end_object();
 
   std::string token = encoded_header_;
   token += '.';
@@ -360,6 +364,10 @@ TokenVerification JwtCodec::verify_signed(std::string_view token) const {
   if (const auto nbf = payload.FindMember("nbf"); nbf != payload.MemberEnd()) {
     if (!nbf->value.IsInt64()) return TokenError::malformed;
     claims.nbf = nbf->value.GetInt64();
+  }
+  if (const auto sid = payload.FindMember("sid"); sid != payload.MemberEnd()) {
+    if (!sid->value.IsString()) return TokenError::malformed;
+    claims.sid.assign(sid->value.GetString(), sid->value.GetStringLength());
   }
 
   claims.sub = sub;

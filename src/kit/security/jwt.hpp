@@ -68,6 +68,7 @@ struct TokenClaims {
   std::string aud;  // the configured audience (it matched, possibly as one entry of an array)
   std::string jti;
   std::int64_t nbf = 0;  // 0 when the token has none
+  std::string sid = {};  // the session the token belongs to; empty when the token has none
 };
 
 enum class TokenError {
@@ -117,11 +118,14 @@ class JwtCodec {
   JwtCodec& operator=(JwtCodec&&) noexcept;
   ~JwtCodec();
 
-  // Signs a token for `subject` with claims, in this order: sub, iat, exp, iss, aud, jti.
+  // Signs a token for `subject` with claims, in this order: sub, iat, exp, iss, aud, jti, and
+  // `sid` (the session id, as OpenID Connect names it) when `session` is not empty.
   // The header is {"alg","typ":"JWT"} plus, for public-key algorithms, the signing key's kid.
   // iat is `now` rounded down to the second; jti is 16 random bytes, hex encoded.
-  // Throws std::invalid_argument for an empty subject or one that is not valid UTF-8.
-  IssuedToken issue(std::string_view subject, std::chrono::system_clock::time_point now) const;
+  // Throws std::invalid_argument for an empty subject, or a subject or session that is not
+  // valid UTF-8.
+  IssuedToken issue(std::string_view subject, std::chrono::system_clock::time_point now,
+                    std::string_view session = {}) const;
 
   // Checks `token` (without any "Bearer " prefix) as of `now`. Thread-safe; never throws for
   // bad input (only std::bad_alloc can escape). The codec remembers the tokens that verified

@@ -46,19 +46,21 @@ http::Handler CurrentUser::protect(UserHandler handler) const {
           http::Request& req, http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {
         const std::string_view token = token_of(req);
         std::string reason;
-        const std::optional<domain::User> user =
+        const std::optional<services::Caller> caller =
             co_await auth_.authenticate(token, reason, ctx.deadline);
-        if (!user) reject(ctx, reason);
-        co_return co_await handler(req, ctx, *user);
+        if (!caller) reject(ctx, reason);
+        co_return co_await handler(req, ctx, *caller);
       };
 }
 
 http::Handler CurrentUser::protect_admin(UserHandler handler) const {
   return protect([handler = std::move(handler)](
                      http::Request& req, http::RequestContext& ctx,
-                     const domain::User& user) -> boost::asio::awaitable<http::Response> {
-    if (user.role != domain::Role::admin) throw kit::errors::Forbidden("Admin role required");
-    return handler(req, ctx, user);
+                     const services::Caller& caller) -> boost::asio::awaitable<http::Response> {
+    if (caller.user.role != domain::Role::admin) {
+      throw kit::errors::Forbidden("Admin role required");
+    }
+    return handler(req, ctx, caller);
   });
 }
 
@@ -66,22 +68,25 @@ http::Handler CurrentUser::protect_token(SubjectHandler handler) const {
   return
       [this, handler = std::move(handler)](
           http::Request& req, http::RequestContext& ctx) -> boost::asio::awaitable<http::Response> {
-        const TokenSubject subject{verified_subject(req, ctx)};
-        co_return co_await handler(req, ctx, subject);
+        const domain::SessionKey subject = verified_subject(req, ctx);
+        http::Response res = co_await handler(req, ctx, subject);
+        // Reached only when the handler accepted the caller (accept_caller throws otherwise).
+        auth_.sessions().record_use(subject.session_id);
+        co_return res;
       };
 }
 
-std::string CurrentUser::verified_subject(const http::Request& req,
-                                          http::RequestContext& ctx) const {
+domain::SessionKey CurrentUser::verified_subject(const http::Request& req,
+                                                 http::RequestContext& ctx) const {
   std::string reason;
-  std::optional<std::string> subject = auth_.verify_token(token_of(req), reason);
+  std::optional<domain::SessionKey> subject = auth_.verify_token(token_of(req), reason);
   if (!subject) reject(ctx, reason);
   return std::move(*subject);
 }
 
 const domain::User& accept_caller(http::RequestContext& ctx,
                                   const std::optional<domain::User>& caller) {
-  if (!caller) reject(ctx, services::AuthService::kUnknownSubject);
+  if (!caller) reject(ctx, services::AuthService::kSessionEnded);
   return *caller;
 }
 

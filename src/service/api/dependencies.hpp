@@ -21,18 +21,15 @@ namespace user_service::api {
 // credential (no header, or another scheme). An empty token comes back as "".
 std::optional<std::string_view> bearer_token(const kit::http::Request& req) noexcept;
 
-// The verified token's subject: the caller's user id, not yet loaded.
-struct TokenSubject {
-  std::string user_id;
-};
-
-// A handler that runs for a signed-in user gets that user as a parameter (the FastAPI guide's
-// `read_user_me(current_user: CurrentUser)`). It lives until the handler's response is made.
+// A handler that runs for a signed-in user gets that user, and the session its token belongs
+// to, as a parameter (the FastAPI guide's `read_user_me(current_user: CurrentUser)`). It lives
+// until the handler's response is made.
 using UserHandler = std::function<boost::asio::awaitable<kit::http::Response>(
-    kit::http::Request&, kit::http::RequestContext&, const domain::User& current_user)>;
-// A handler that loads the caller itself gets the verified token's subject.
+    kit::http::Request&, kit::http::RequestContext&, const services::Caller& current)>;
+// A handler that loads the caller itself gets the verified token's subject and session, not
+// yet checked against the database.
 using SubjectHandler = std::function<boost::asio::awaitable<kit::http::Response>(
-    kit::http::Request&, kit::http::RequestContext&, const TokenSubject& subject)>;
+    kit::http::Request&, kit::http::RequestContext&, const domain::SessionKey& subject)>;
 
 class CurrentUser {
  public:
@@ -56,14 +53,15 @@ class CurrentUser {
 
  private:
   // The verified subject; throws Unauthorized (a bad token is logged as token_rejected).
-  std::string verified_subject(const kit::http::Request& req, kit::http::RequestContext& ctx) const;
+  domain::SessionKey verified_subject(const kit::http::Request& req,
+                                      kit::http::RequestContext& ctx) const;
 
   services::AuthService& auth_;
 };
 
-// Under protect_token(): `caller` is the user loaded for the subject, nullopt when it no longer
-// exists. Returns it or throws the same 401 as protect() (logged as token_rejected, reason
-// unknown_subject).
+// Under protect_token(): `caller` is the user loaded for the subject while its session is active
+// (UserRepository::find_caller), nullopt otherwise. Returns it or throws the same 401 as
+// protect() (logged as token_rejected, reason session_ended).
 const domain::User& accept_caller(kit::http::RequestContext& ctx,
                                   const std::optional<domain::User>& caller);
 

@@ -17,11 +17,12 @@ kit::openapi::Options openapi_options(const Settings& settings) {
           "grant) and serves their profiles. Every error is the `ErrorResponse` "
           "envelope; every response carries `X-Request-ID`.",
       .tags = {{"users", "Registration and profiles"},
-               {"auth", "Access tokens"},
+               {"auth", "Access tokens, refresh and sessions"},
                {"keys", "Public keys and metadata for services that verify tokens"},
                {"health", "Liveness and readiness probes"}},
       .security_scheme = "OAuth2PasswordBearer",
       .token_url = std::string(kTokenUrl),
+      .refresh_url = std::string(kTokenUrl),
       .rate_limiting = settings.rate_limit_enabled,
   };
 }
@@ -32,6 +33,7 @@ std::string openapi_document(const Settings& settings, const kit::http::Router& 
        {&schemas::UserCreate::schema(), &schemas::UserUpdate::schema(),
         &schemas::UserResponse::schema(), &schemas::UserListResponse::schema(),
         &schemas::TokenRequest::schema(), &schemas::TokenResponse::schema(),
+        &schemas::SessionResponse::schema(), &schemas::SessionListResponse::schema(),
         &schemas::LivenessResponse::schema(), &schemas::ReadinessResponse::schema(),
         &schemas::HealthCheckResult::schema(), &schemas::Jwk::schema(), &schemas::JwkSet::schema(),
         &schemas::AuthorizationServerMetadata::schema()}) {

@@ -9,6 +9,7 @@
 #include "kit/db/errors.hpp"
 #include "kit/db/pg/timestamp.hpp"
 #include "kit/util/uuid.hpp"
+#include "service/repositories/pg_cells.hpp"
 #include "service/repositories/timestamps.hpp"
 #include "service/schemas/validation.hpp"
 
@@ -38,6 +39,18 @@ const Statement kFindByTwoIds{"users_find_by_two_ids",
 // Any other number: one uuid[] parameter, one prepared statement, primary-key lookups.
 const Statement kFindByIds{"users_find_by_ids",
                            "SELECT " USER_COLUMNS " FROM users WHERE id = ANY($1::uuid[])", true};
+// The caller of an authenticated request (find_caller): the user only while the session its
+// token names is active, both primary-key lookups in one statement (docs/sessions.md).
+#define ACTIVE_SESSION                                                                    \
+  "EXISTS (SELECT 1 FROM sessions s WHERE s.id = $2 AND s.user_id = $1 AND s.revoked_at " \
+  "IS NULL AND s.expires_at > $3::timestamptz)"
+const Statement kFindCaller{"users_find_caller",
+                            "SELECT " USER_COLUMNS " FROM users WHERE id = $1 AND " ACTIVE_SESSION,
+                            true};
+const Statement kFindCallerAnd{
+    "users_find_caller_and",
+    "SELECT " USER_COLUMNS " FROM users WHERE id IN ($1, $4) AND " ACTIVE_SESSION, true};
+#undef ACTIVE_SESSION
 // Emails are stored and looked up in their normalized form (schemas::normalize_email) and
 // compared exactly: the unique index users_email_key is on the plain column, so this is an
 // index lookup, and no lower() folds differently from the application (or from SQLite).
@@ -64,15 +77,8 @@ const Statement kListAfter{"users_list_after",
 
 #undef USER_COLUMNS
 
-std::string text(const Result& r, int row, int column) {
-  return std::string(r.get(row, column).value_or(""));
-}
-
-domain::Timestamp timestamp(const Result& r, int row, int column) {
-  auto t = kit::db::pg::parse_timestamp(r.get(row, column).value_or(""));
-  if (!t) throw kit::db::QueryError("", "unexpected timestamp format from the database");
-  return *t;
-}
+using pg_cells::text;
+using pg_cells::timestamp;
 
 domain::User to_user(const Result& r, int row) {
   domain::User u;
@@ -169,6 +175,23 @@ awaitable<std::vector<domain::User>> PgUserRepository::find_by_ids(std::span<con
   users.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) users.push_back(to_user(r, i));
   co_return users;
+}
+
+awaitable<CallerRead> PgUserRepository::find_caller(const domain::SessionKey& key,
+                                                    domain::Timestamp now,
+                                                    std::optional<std::string_view> other,
+                                                    kit::async::Deadline deadline) {
+  if (!kit::util::is_uuid(key.user_id) || !kit::util::is_uuid(key.session_id)) {
+    co_return CallerRead{};
+  }
+  if (other && !kit::util::is_uuid(*other)) other.reset();
+  Params params{key.user_id, key.session_id, kit::db::pg::format_timestamp(now)};
+  if (other) params.emplace_back(std::string(*other));
+  Result r = co_await pool_.query(other ? kFindCallerAnd : kFindCaller, std::move(params),
+                                  Retry::safe, deadline);
+  std::vector<domain::User> users;
+  for (int i = 0; i < r.rows(); ++i) users.push_back(to_user(r, i));
+  co_return caller_read(std::move(users), key.user_id, other);
 }
 
 awaitable<std::optional<domain::User>> PgUserRepository::find_by_email(

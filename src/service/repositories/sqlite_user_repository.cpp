@@ -24,6 +24,15 @@ constexpr const char* kInsert = "INSERT INTO users (" USER_COLUMNS ") VALUES (?,
 constexpr const char* kSelectById = "SELECT " USER_COLUMNS " FROM users WHERE id = ?";
 // Completed with one `?` per id and `)`; the executor caches one statement per id count.
 constexpr const char* kSelectByIdsPrefix = "SELECT " USER_COLUMNS " FROM users WHERE id IN (?";
+// The caller only while its session is active (find_caller; docs/sessions.md).
+#define ACTIVE_SESSION                                                           \
+  " AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = ?2 AND s.user_id = ?1 AND" \
+  " s.revoked_at IS NULL AND s.expires_at > ?3)"
+constexpr const char* kSelectCaller =
+    "SELECT " USER_COLUMNS " FROM users WHERE id = ?1" ACTIVE_SESSION;
+constexpr const char* kSelectCallerAnd =
+    "SELECT " USER_COLUMNS " FROM users WHERE id IN (?1, ?4)" ACTIVE_SESSION;
+#undef ACTIVE_SESSION
 // Emails are stored and looked up in their normalized form (schemas::normalize_email) and
 // compared exactly, so the unique index serves the lookup and no lower() folds them.
 constexpr const char* kSelectByEmail = "SELECT " USER_COLUMNS " FROM users WHERE email = ?";
@@ -118,6 +127,18 @@ boost::asio::awaitable<std::vector<domain::User>> SqliteUserRepository::find_by_
   users.reserve(rows.size());
   for (const Row& row : rows) users.push_back(to_user(row));
   co_return users;
+}
+
+boost::asio::awaitable<CallerRead> SqliteUserRepository::find_caller(
+    const domain::SessionKey& key, domain::Timestamp now, std::optional<std::string_view> other,
+    kit::async::Deadline deadline) {
+  std::vector<Value> params{key.user_id, key.session_id, format_timestamp(now)};
+  if (other) params.emplace_back(std::string(*other));
+  const Rows rows =
+      co_await db_.query(other ? kSelectCallerAnd : kSelectCaller, std::move(params), deadline);
+  std::vector<domain::User> users;
+  for (const Row& row : rows) users.push_back(to_user(row));
+  co_return caller_read(std::move(users), key.user_id, other);
 }
 
 boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::find_by_email(

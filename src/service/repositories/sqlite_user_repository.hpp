@@ -18,6 +18,10 @@ class SqliteUserRepository final : public UserRepository {
       std::string_view id, kit::async::Deadline deadline = {}) override;
   boost::asio::awaitable<std::vector<domain::User>> find_by_ids(
       std::span<const std::string> ids, kit::async::Deadline deadline = {}) override;
+  boost::asio::awaitable<CallerRead> find_caller(
+      const domain::SessionKey& key, domain::Timestamp now,
+      std::optional<std::string_view> other = std::nullopt,
+      kit::async::Deadline deadline = {}) override;
   boost::asio::awaitable<std::optional<domain::User>> find_by_email(
       std::string_view email, kit::async::Deadline deadline = {}) override;
   boost::asio::awaitable<std::optional<domain::User>> update(

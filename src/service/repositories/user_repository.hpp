@@ -13,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "kit/async/deadline.hpp"
+#include "service/domain/session.hpp"
 #include "service/domain/user.hpp"
 
 namespace user_service::repositories {
@@ -49,6 +50,17 @@ struct PageCursor {
 // The most ids one find_by_ids() call takes: it is one statement, so its size stays bounded.
 inline constexpr std::size_t kMaxIdsPerLookup = 100;
 
+// find_caller()'s answer.
+struct CallerRead {
+  std::optional<domain::User> caller;  // nullopt: no such user, or its session is not active
+  std::optional<domain::User> other;   // the other id asked for, when it exists
+};
+
+// find_caller()'s answer from the rows its statement returned (the caller's row and the other's,
+// in any order; one row when they are the same user).
+CallerRead caller_read(std::vector<domain::User> rows, std::string_view caller_id,
+                       std::optional<std::string_view> other);
+
 struct Page {
   std::vector<domain::User> items;
   std::optional<PageCursor> next;  // set when more items follow
@@ -72,6 +84,14 @@ class UserRepository {
   // the target with it.
   virtual boost::asio::awaitable<std::vector<domain::User>> find_by_ids(
       std::span<const std::string> ids, kit::async::Deadline deadline = {}) = 0;
+  // The caller of an authenticated request, in ONE statement (one database round trip): the
+  // user `key.user_id`, only while its session `key.session_id` is active at `now` (not revoked,
+  // not expired), and the user `other` when one is asked for (any text; not a UUID: absent).
+  // When the session is not active, neither user is returned: revocation is seen by the next
+  // request on every replica, and costs `me` no second round trip.
+  virtual boost::asio::awaitable<CallerRead> find_caller(
+      const domain::SessionKey& key, domain::Timestamp now,
+      std::optional<std::string_view> other = std::nullopt, kit::async::Deadline deadline = {}) = 0;
   // By the normalized email.
   virtual boost::asio::awaitable<std::optional<domain::User>> find_by_email(
       std::string_view email, kit::async::Deadline deadline = {}) = 0;

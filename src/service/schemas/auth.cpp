@@ -1,25 +1,54 @@
 #include "service/schemas/auth.hpp"
 
 #include "kit/json/writer.hpp"
+#include "service/repositories/timestamps.hpp"
 #include "service/schemas/validation.hpp"
 
 namespace user_service::schemas {
 namespace {
 
+const FieldSpec& field(std::string_view name) {
+  for (const FieldSpec& f : TokenRequest::kFields) {
+    if (f.name == name) return f;
+  }
+  throw std::logic_error("no such TokenRequest field");
+}
+
+// The fields a grant needs: the table marks none required, since that depends on grant_type.
+template <class Source>
+std::optional<std::string> required(Validator& v, const Source& source, std::string_view name) {
+  FieldSpec spec = field(name);
+  spec.required = true;
+  return v.string(source, spec);
+}
+
 template <class Source>
 TokenRequest read(const Source& source) {
   Validator v;
-  auto username = v.string(source, TokenRequest::kFields[0]);
-  auto password = v.string(source, TokenRequest::kFields[1]);
-  v.string(source, TokenRequest::kFields[2]);
+  TokenRequest request;
+  const auto grant = v.string(source, field("grant_type"));
+  if (grant && *grant == "refresh_token") {
+    request.grant = TokenRequest::Grant::refresh_token;
+    auto token = required(v, source, "refresh_token");
+    v.throw_if_failed();
+    request.refresh_token = std::move(*token);
+    return request;
+  }
+  auto username = required(v, source, "username");
+  auto password = required(v, source, "password");
   v.throw_if_failed();
-  return TokenRequest{std::move(*username), std::move(*password)};
+  request.username = std::move(*username);
+  request.password = std::move(*password);
+  return request;
 }
 
 }  // namespace
 
 const SchemaSpec& TokenRequest::schema() {
-  static const SchemaSpec spec{"TokenRequest", "OAuth2 password grant", kFields};
+  static const SchemaSpec spec{"TokenRequest",
+                               "OAuth2 password grant (username, password) or refresh grant "
+                               "(grant_type=refresh_token, refresh_token)",
+                               kFields};
   return spec;
 }
 
@@ -33,16 +62,60 @@ TokenRequest TokenRequest::from_json(const rapidjson::Value& body) {
 }
 
 const SchemaSpec& TokenResponse::schema() {
-  static const SchemaSpec spec{"TokenResponse", "An access token", kFields};
+  static const SchemaSpec spec{"TokenResponse", "An access token and its refresh token", kFields};
   return spec;
 }
 
 std::string TokenResponse::to_json() const {
-  kit::json::Writer w(access_token.size() + 80);
+  kit::json::Writer w(access_token.size() + refresh_token.size() + 120);
   w.begin_object();
   w.field("access_token", access_token);
   w.field("token_type", "bearer");
   w.field("expires_in", expires_in);
+  w.field("refresh_token", refresh_token);
+  w.field("refresh_expires_in", refresh_expires_in);
+  w.end_object();
+  return std::move(w).str();
+}
+
+const SchemaSpec& LogoutQuery::schema() {
+  static const SchemaSpec spec{"LogoutQuery", "Which sessions to end", kFields};
+  return spec;
+}
+
+LogoutQuery LogoutQuery::from_query(const kit::http::FormFields& query) {
+  Validator v;
+  const auto scope = v.string(query, kFields[0]);
+  v.throw_if_failed();
+  return LogoutQuery{scope && *scope == "all"};
+}
+
+const SchemaSpec& SessionResponse::schema() {
+  static const SchemaSpec spec{"SessionResponse", "A signed-in session", kFields};
+  return spec;
+}
+
+const SchemaSpec& SessionListResponse::schema() {
+  static const SchemaSpec spec{"SessionListResponse", "The caller's active sessions", kFields};
+  return spec;
+}
+
+std::string SessionListResponse::to_json(const std::vector<domain::Session>& sessions,
+                                         std::string_view current_session_id) {
+  kit::json::Writer w(32 + sessions.size() * 320);
+  w.begin_object();
+  w.key("items").begin_array();
+  for (const domain::Session& s : sessions) {
+    w.begin_object();
+    w.field("id", s.id);
+    w.field("created_at", repositories::format_timestamp(s.created_at));
+    w.field("last_used_at", repositories::format_timestamp(s.last_used_at));
+    w.field("user_agent", s.user_agent);
+    w.field("client_ip", s.client_ip);
+    w.field("current", s.id == current_session_id);
+    w.end_object();
+  }
+  w.end_array();
   w.end_object();
   return std::move(w).str();
 }

@@ -10,12 +10,13 @@
 
 namespace user_service::schemas {
 
-// number, array_of_strings and object_map only describe responses (health checks, metadata);
-// requests never read them.
+// number, boolean, array_of_strings and object_map only describe responses (health checks,
+// metadata); requests never read them.
 enum class FieldType {
   string,
   integer,
   number,
+  boolean,
   string_or_null,
   array_of_strings,
   array_of_objects,
@@ -39,7 +40,7 @@ struct FieldSpec {
   std::optional<std::int64_t> default_integer = std::nullopt;
   // The only accepted value, when set (OAuth2 `grant_type=password`).
   std::string_view const_value = {};
-  // The values a response field takes (documentation only; requests use const_value).
+  // The values a field takes: documented for responses, enforced for requests.
   std::span<const std::string_view> enum_values = {};
   bool trim = false;        // leading/trailing Unicode white space removed first
   bool no_control = false;  // control characters (C0, DEL, C1) refused

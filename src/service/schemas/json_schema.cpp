@@ -31,6 +31,9 @@ void write_field(kit::json::Writer& w, const FieldSpec& f, bool with_description
     case FieldType::number:
       w.field("type", "number");
       break;
+    case FieldType::boolean:
+      w.field("type", "boolean");
+      break;
     case FieldType::string_or_null:
       w.key("type").begin_array().value("string").value("null").end_array();
       break;

@@ -1,9 +1,13 @@
 #include "service/schemas/validation.hpp"
-#include "kit/util/enum_names.hpp"
-#include "kit/util/text.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <charconv>
+
+#include "kit/util/enum_names.hpp"
+#include "kit/util/text.hpp"
 
 namespace user_service::schemas {
 namespace {
@@ -131,6 +135,13 @@ std::optional<std::string> Validator::check_string(std::string_view value, const
   const std::size_t length = code_points(v);
   if (!spec.const_value.empty() && v != spec.const_value) {
     add("invalid_value", fmt::format("Input should be '{}'", spec.const_value), spec.name);
+    return std::nullopt;
+  }
+  if (!spec.enum_values.empty() &&
+      std::find(spec.enum_values.begin(), spec.enum_values.end(), v) == spec.enum_values.end()) {
+    add("invalid_value",
+        fmt::format("Input should be one of: '{}'", fmt::join(spec.enum_values, "', '")),
+        spec.name);
     return std::nullopt;
   }
   if (spec.min_length && length < *spec.min_length) {

@@ -6,10 +6,15 @@
 namespace user_service::services {
 
 AuthService::AuthService(repositories::UserRepository& users, kit::security::PasswordHasher& hasher,
-                         const kit::security::JwtCodec& jwt, Clock clock)
-    : users_(users), hasher_(hasher), jwt_(jwt), clock_(std::move(clock)) {}
+                         const kit::security::JwtCodec& jwt, SessionService& sessions, Clock clock)
+    : users_(users), hasher_(hasher), jwt_(jwt), sessions_(sessions), clock_(std::move(clock)) {}
+
+domain::Timestamp AuthService::now() const {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(clock_());
+}
 
 boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std::string password,
+                                                       SessionOrigin origin,
                                                        kit::async::Deadline deadline) {
   const std::string email = schemas::normalize_email(username);
   // Only well-formed addresses are ever stored, so anything else (a control character, a NUL
@@ -40,26 +45,36 @@ boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std
       outcome = Rehash::failed;
     }
   }
-  co_return LoginResult{jwt_.issue(user->id, clock_()), user->id, outcome};
+  IssuedSession session = co_await sessions_.start(user->id, std::move(origin), deadline);
+  co_return LoginResult{std::move(session), user->id, outcome};
 }
 
-std::optional<std::string> AuthService::verify_token(std::string_view token,
-                                                     std::string& reason) const {
+std::optional<domain::SessionKey> AuthService::verify_token(std::string_view token,
+                                                            std::string& reason) const {
   kit::security::TokenVerification verified = jwt_.verify(token, clock_());
   if (!verified) {
     reason = kit::security::to_string(verified.error());
     return std::nullopt;
   }
-  return std::move(verified).claims().sub;
+  kit::security::TokenClaims claims = std::move(verified).claims();
+  if (claims.sid.empty()) {
+    reason = kNoSession;
+    return std::nullopt;
+  }
+  return domain::SessionKey{std::move(claims.sub), std::move(claims.sid)};
 }
 
-boost::asio::awaitable<std::optional<domain::User>> AuthService::authenticate(
+boost::asio::awaitable<std::optional<Caller>> AuthService::authenticate(
     std::string_view token, std::string& reason, kit::async::Deadline deadline) {
-  const std::optional<std::string> subject = verify_token(token, reason);
-  if (!subject) co_return std::nullopt;
-  std::optional<domain::User> user = co_await users_.find_by_id(*subject, deadline);
-  if (!user) reason = kUnknownSubject;
-  co_return std::move(user);
+  std::optional<domain::SessionKey> key = verify_token(token, reason);
+  if (!key) co_return std::nullopt;
+  repositories::CallerRead read = co_await users_.find_caller(*key, now(), std::nullopt, deadline);
+  if (!read.caller) {
+    reason = kSessionEnded;
+    co_return std::nullopt;
+  }
+  sessions_.record_use(key->session_id);
+  co_return Caller{std::move(*read.caller), std::move(key->session_id)};
 }
 
 }  // namespace user_service::services

@@ -71,28 +71,30 @@ boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCre
   co_return std::move(*created);
 }
 
-boost::asio::awaitable<UserRead> UserService::read_user(std::string_view caller_id,
+boost::asio::awaitable<UserRead> UserService::read_user(const domain::SessionKey& caller,
                                                         std::string_view requested_id,
                                                         kit::async::Deadline deadline) {
   // Ids are compared as lowercase text (both backends store them so; tokens carry them so).
-  std::array<std::string, 2> ids{kit::util::ascii_lowercase(caller_id), std::string()};
-  if (kit::util::is_uuid(requested_id)) ids[1] = kit::util::ascii_lowercase(requested_id);
+  const domain::SessionKey key{kit::util::ascii_lowercase(caller.user_id), caller.session_id};
+  std::string other;
+  if (kit::util::is_uuid(requested_id)) other = kit::util::ascii_lowercase(requested_id);
   UserRead read;
-  read.self = ids[1] == ids[0];
+  read.self = other == key.user_id;
   // Whether the caller is an admin is only known once it is loaded, so the other id is loaded
   // along with it in any case: one statement either way, and a refused id costs nothing more.
-  const std::size_t count = ids[1].empty() || read.self ? 1 : 2;
-  const std::span<const std::string> wanted(ids.data(), count);
-  std::vector<domain::User> found = co_await users_.find_by_ids(wanted, deadline);
-  for (domain::User& user : found) {
-    if (user.id == ids[0]) {
-      read.caller = std::move(user);
-    } else if (user.id == ids[1]) {
-      read.target = std::move(user);
-    }
-  }
+  const std::optional<std::string_view> wanted =
+      other.empty() || read.self ? std::nullopt : std::optional<std::string_view>(other);
+  repositories::CallerRead found = co_await users_.find_caller(key, now(), wanted, deadline);
+  read.caller = std::move(found.caller);
+  read.target = std::move(found.other);
   if (!read.caller || read.caller->role != domain::Role::admin) read.target.reset();
   co_return std::move(read);
+}
+
+boost::asio::awaitable<bool> UserService::exists(std::string_view id,
+                                                 kit::async::Deadline deadline) {
+  if (!kit::util::is_uuid(id)) co_return false;
+  co_return (co_await users_.find_by_id(kit::util::ascii_lowercase(id), deadline)).has_value();
 }
 
 namespace {

@@ -30,7 +30,7 @@ std::optional<repositories::PageCursor> decode_cursor(std::string_view text);
 
 // GET /users/{id}: the caller (the token's subject) and the requested user, loaded together.
 struct UserRead {
-  std::optional<domain::User> caller;  // nullopt: the token's user no longer exists (→ 401)
+  std::optional<domain::User> caller;  // nullopt: the token's session is not active (→ 401)
   std::optional<domain::User> target;  // another user, set only when the caller is an admin
   bool self = false;                   // the caller asked for itself
 
@@ -62,12 +62,14 @@ class UserService {
                                                      domain::Role role = domain::Role::user,
                                                      kit::async::Deadline deadline = {});
   // The user itself or an admin may read a user by id. Costs ONE database round trip: the caller
-  // (`caller_id`, a verified token's subject, whose existence is part of authentication) and the
-  // requested id are loaded by one statement. `requested_id` is raw client input; one that is
-  // not a UUID never reaches the database.
-  boost::asio::awaitable<UserRead> read_user(std::string_view caller_id,
+  // (a verified token's subject and session, whose being active is part of authentication) and
+  // the requested id are loaded by one statement (UserRepository::find_caller). `requested_id`
+  // is raw client input; one that is not a UUID never reaches the database.
+  boost::asio::awaitable<UserRead> read_user(const domain::SessionKey& caller,
                                              std::string_view requested_id,
                                              kit::async::Deadline deadline = {});
+  // Whether a user with this id exists (`id` is raw client input).
+  boost::asio::awaitable<bool> exists(std::string_view id, kit::async::Deadline deadline = {});
   // Applies `change` to `me`. A new email or password needs the right current_password:
   // missing → 422, wrong → 403 Forbidden. Email taken → 409. User gone meanwhile → 401.
   boost::asio::awaitable<domain::User> update_me(const domain::User& me, schemas::UserUpdate change,

@@ -104,12 +104,27 @@ inline std::int64_t unix_now() {
       .count();
 }
 
+// `sid`: the session claim (docs/sessions.md); a token without one is refused.
 inline std::string claims_json(const std::string& sub, std::int64_t iat, std::int64_t exp,
                                const std::string& iss = "user-service",
-                               const std::string& aud = "user-service") {
+                               const std::string& aud = "user-service",
+                               const std::string& sid = "") {
   return R"({"sub":")" + sub + R"(","iat":)" + std::to_string(iat) + R"(,"exp":)" +
          std::to_string(exp) + R"(,"iss":")" + iss + R"(","aud":")" + aud +
-         R"(","jti":"0123456789abcdef0123456789abcdef"})";
+         R"(","jti":"0123456789abcdef0123456789abcdef")" +
+         (sid.empty() ? std::string() : R"(,"sid":")" + sid + "\"") + "}";
+}
+
+// The `sid` claim of a token this service issued ("" when it has none).
+inline std::string session_of(const std::string& token) {
+  const auto dot1 = token.find('.');
+  const auto dot2 = token.find('.', dot1 + 1);
+  const auto payload = kit::security::base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
+  if (!payload) return "";
+  const auto at = payload->find(R"("sid":")");
+  if (at == std::string::npos) return "";
+  const auto start = at + 7;
+  return payload->substr(start, payload->find('"', start) - start);
 }
 
 // The environment for one backend. sqlite: a fresh database file in `dir` (a file, not
@@ -189,6 +204,15 @@ class UsersClient {
     remember_token_of(res);
     return res;
   }
+  // The refresh grant, as a form (grant_type=refresh_token).
+  HttpResponse refresh(const std::string& refresh_token) {
+    HttpResponse res =
+        post_json("/api/v1/auth/token",
+                  "grant_type=refresh_token&refresh_token=" + form_encode(refresh_token), "",
+                  "application/x-www-form-urlencoded");
+    remember_token_of(res);
+    return res;
+  }
   HttpResponse token_json(const std::string& username, const std::string& password) {
     remember_password(password);
     HttpResponse res =
@@ -224,7 +248,10 @@ class UsersClient {
 
  private:
   void remember_token_of(const HttpResponse& res) {
-    if (res.result_int() == 200) remember_token(Json(res.body())["access_token"]);
+    if (res.result_int() != 200) return;
+    const Json j(res.body());
+    remember_token(j["access_token"]);
+    if (j.doc.HasMember("refresh_token")) remember_token(j["refresh_token"]);
   }
 
   unsigned short port_;

@@ -6,6 +6,7 @@
 #include "kit/db/pg/migrate.hpp"
 #include "kit/db/pg/pool.hpp"
 #include "service/repositories/embedded_migrations.hpp"
+#include "service/repositories/pg_session_repository.hpp"
 #include "service/repositories/pg_user_repository.hpp"
 #include "tests/support/pg_server.hpp"
 #include "user_repository_contract.hpp"
@@ -16,14 +17,16 @@ namespace {
 class PgHandle final : public Handle {
  public:
   PgHandle(std::unique_ptr<pg_test::TempDatabase> db, std::unique_ptr<kit::db::pg::Pool> pool)
-      : db_(std::move(db)), pool_(std::move(pool)), repository_(*pool_) {}
+      : db_(std::move(db)), pool_(std::move(pool)), repository_(*pool_), sessions_(*pool_) {}
   UserRepository& repository() override { return repository_; }
+  SessionRepository& sessions() override { return sessions_; }
   boost::asio::awaitable<void> close() override { co_await pool_->close(); }
 
  private:
   std::unique_ptr<pg_test::TempDatabase> db_;  // declared first: dropped after the pool
   std::unique_ptr<kit::db::pg::Pool> pool_;
   PgUserRepository repository_;
+  PgSessionRepository sessions_;
 };
 
 boost::asio::awaitable<std::unique_ptr<Handle>> open_postgres() {

@@ -5,6 +5,7 @@
 #include "kit/db/sqlite/database.hpp"
 #include "kit/db/sqlite/migrations.hpp"
 #include "service/repositories/embedded_migrations.hpp"
+#include "service/repositories/sqlite_session_repository.hpp"
 #include "service/repositories/sqlite_user_repository.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "user_repository_contract.hpp"
@@ -17,14 +18,16 @@ namespace sqlite = kit::db::sqlite;
 class SqliteHandle final : public Handle {
  public:
   SqliteHandle(std::unique_ptr<sqlite_test::TempDir> dir, std::unique_ptr<sqlite::Database> db)
-      : dir_(std::move(dir)), db_(std::move(db)), repository_(*db_) {}
+      : dir_(std::move(dir)), db_(std::move(db)), repository_(*db_), sessions_(*db_) {}
   UserRepository& repository() override { return repository_; }
+  SessionRepository& sessions() override { return sessions_; }
   boost::asio::awaitable<void> close() override { co_await db_->close(); }
 
  private:
   std::unique_ptr<sqlite_test::TempDir> dir_;  // declared first: removed after the database
   std::unique_ptr<sqlite::Database> db_;
   SqliteUserRepository repository_;
+  SqliteSessionRepository sessions_;
 };
 
 boost::asio::awaitable<std::unique_ptr<Handle>> open_sqlite(bool in_memory) {

@@ -22,6 +22,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "service/repositories/session_repository.hpp"
 #include "service/repositories/user_repository.hpp"
 
 namespace user_service::repositories::contract {
@@ -31,6 +32,7 @@ class Handle {
  public:
   virtual ~Handle() = default;
   virtual UserRepository& repository() = 0;
+  virtual SessionRepository& sessions() = 0;
   // Runs on the test's io_context before the handle is destroyed (close pools gracefully).
   virtual boost::asio::awaitable<void> close() { co_return; }
 };
@@ -55,6 +57,7 @@ class UserRepositoryContract : public ::testing::TestWithParam<Backend> {
   void TearDown() override;
 
   UserRepository& repo() { return handle_->repository(); }
+  SessionRepository& sessions() { return handle_->sessions(); }
   // Runs a coroutine to completion on the test's io_context (rethrowing its exception).
   void run(std::function<boost::asio::awaitable<void>()> body);
 

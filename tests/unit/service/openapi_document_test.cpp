@@ -34,7 +34,8 @@ class ServiceDocument : public ::testing::Test {
   void SetUp() override {
     user_service::api::register_health_routes(router_, health_, shutting_down_);
     // The document needs the routes, not a connection: the database is created, never started.
-    users_ = std::make_unique<user_service::UsersModule>(settings_, database_->users());
+    users_ = std::make_unique<user_service::UsersModule>(settings_, database_->users(),
+                                                         database_->sessions());
     users_->register_routes(router_, auth_guard_);
   }
 
@@ -86,9 +87,16 @@ TEST_F(ServiceDocument, RequestSchemasStateTheValidationRules) {
   const auto& content = token["requestBody"]["content"];
   EXPECT_STREQ(content.MemberBegin()->name.GetString(), "application/x-www-form-urlencoded");
   EXPECT_TRUE(content.HasMember("application/json"));
-  EXPECT_STREQ(
-      doc["components"]["schemas"]["TokenRequest"]["properties"]["grant_type"]["const"].GetString(),
-      "password");
+  const auto& grants =
+      doc["components"]["schemas"]["TokenRequest"]["properties"]["grant_type"]["enum"];
+  ASSERT_EQ(grants.Size(), 2U);
+  EXPECT_STREQ(grants[0].GetString(), "password");
+  EXPECT_STREQ(grants[1].GetString(), "refresh_token");
+  // The refresh grant is part of the OAuth2 flow.
+  EXPECT_STREQ(doc["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"]
+                  ["refreshUrl"]
+                      .GetString(),
+               "/api/v1/auth/token");
   // The list route's query string.
   const auto& params = doc["paths"]["/api/v1/users"]["get"]["parameters"];
   ASSERT_EQ(params.Size(), 2U);

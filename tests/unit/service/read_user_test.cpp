@@ -1,7 +1,7 @@
 // UserService::read_user (GET /users/{id}): the visibility rule, and that it costs ONE lookup
 // of the repository (the caller and the target together), never a second one. The repository
 // here is an in-memory stand-in that counts calls; the real backends meet the same
-// find_by_ids contract in tests/integration/service.
+// find_caller contract in tests/integration/service.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -42,22 +42,29 @@ class CountingRepository final : public repositories::UserRepository {
     users_[id] = u;
   }
 
-  std::vector<std::vector<std::string>> lookups;  // the ids of every find_by_ids call
+  std::vector<std::vector<std::string>> lookups;  // the ids of every find_caller call
   int other_calls = 0;
 
-  asio::awaitable<std::vector<User>> find_by_ids(std::span<const std::string> ids,
-                                                 kit::async::Deadline) override {
-    lookups.emplace_back(ids.begin(), ids.end());
-    std::vector<User> out;
-    for (const auto& [id, user] : users_) {
-      for (const std::string& wanted : ids) {
-        if (wanted == id) {
-          out.push_back(user);
-          break;
-        }
+  // Every session here is active: the session check itself is the backends' (contract tests).
+  asio::awaitable<repositories::CallerRead> find_caller(const domain::SessionKey& key,
+                                                        domain::Timestamp,
+                                                        std::optional<std::string_view> other,
+                                                        kit::async::Deadline) override {
+    lookups.emplace_back();
+    lookups.back().push_back(key.user_id);
+    if (other) lookups.back().emplace_back(*other);
+    repositories::CallerRead read;
+    if (const auto it = users_.find(key.user_id); it != users_.end()) read.caller = it->second;
+    if (read.caller && other) {
+      if (const auto it = users_.find(std::string(*other)); it != users_.end()) {
+        read.other = it->second;
       }
     }
-    co_return out;
+    co_return read;
+  }
+  asio::awaitable<std::vector<User>> find_by_ids(std::span<const std::string>,
+                                                 kit::async::Deadline) override {
+    throw unexpected();
   }
   asio::awaitable<std::optional<User>> find_by_id(std::string_view, kit::async::Deadline) override {
     ++other_calls;
@@ -85,7 +92,7 @@ class CountingRepository final : public repositories::UserRepository {
  private:
   std::logic_error unexpected() {
     ++other_calls;
-    return std::logic_error("read_user must only use find_by_ids");
+    return std::logic_error("read_user must only use find_caller");
   }
   std::map<std::string, User> users_;
 };
@@ -99,10 +106,11 @@ class ReadUser : public testing::Test {
   }
 
   UserRead read(const std::string& caller, const std::string& requested) {
-    return test_support::run_coroutine(io_, service_.read_user(caller, requested));
+    const domain::SessionKey key{caller, "0190a0a0-0000-7000-8000-0000000000cc"};
+    return test_support::run_coroutine(io_, service_.read_user(key, requested));
   }
 
-  // Exactly one repository call, find_by_ids with these ids (in this order).
+  // Exactly one repository call, find_caller with these ids (the caller first).
   void expect_one_lookup(const std::vector<std::string>& ids) {
     EXPECT_EQ(repo_.other_calls, 0);
     ASSERT_EQ(repo_.lookups.size(), 1u);

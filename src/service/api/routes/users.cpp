@@ -91,8 +91,8 @@ http::RouteInfo register_user_route() {
 
 // GET /api/v1/users/me
 awaitable<http::Response> read_current_user(http::Request& req, http::RequestContext& /*ctx*/,
-                                            const domain::User& current_user) {
-  co_return http::json_response(http::Status::ok, schemas::UserResponse::to_json(current_user),
+                                            const services::Caller& current) {
+  co_return http::json_response(http::Status::ok, schemas::UserResponse::to_json(current.user),
                                 req.version());
 }
 
@@ -106,12 +106,15 @@ http::RouteInfo read_current_user_route() {
 
 // PATCH /api/v1/users/me. A current_password that will be verified is a password guess: it
 // counts against the same budgets as the token route (README "Rate limiting"), before argon2id
-// runs.
+// runs. A new password ends every other session of the user (docs/sessions.md); the one that
+// made the change stays signed in.
 awaitable<http::Response> update_current_user(services::UserService& users,
+                                              services::SessionService& sessions,
                                               const PasswordBudget& budget, http::Request& req,
                                               http::RequestContext& ctx,
-                                              const domain::User& current_user,
+                                              const services::Caller& current,
                                               schemas::UserUpdate change) {
+  const domain::User& current_user = current.user;
   std::optional<kit::ratelimit::Decision> shown;
   if (services::UserService::checks_password(current_user, change)) {
     const kit::ratelimit::Decision by_client = co_await budget.check_client(ctx.client_ip);
@@ -124,6 +127,16 @@ awaitable<http::Response> update_current_user(services::UserService& users,
         co_await users.update_me(current_user, std::move(change), ctx.deadline);
     ctx.log("users").info("user_updated",
                           {{"user_id", updated.id}, {"password_changed", password_changed}});
+    if (password_changed) {
+      const std::int64_t revoked = co_await sessions.revoke_all(
+          updated.id, services::revoke_reason::password_changed, current.session_id, ctx.deadline);
+      if (revoked > 0) {
+        ctx.log("auth").info("session_revoked",
+                             {{"user_id", updated.id},
+                              {"reason", services::revoke_reason::password_changed},
+                              {"count", revoked}});
+      }
+    }
     http::Response res = http::json_response(
         http::Status::ok, schemas::UserResponse::from(updated).to_json(), req.version());
     if (shown) budget.guard().apply_headers(res, *shown);
@@ -151,11 +164,12 @@ http::RouteInfo update_current_user_route() {
 }
 
 // DELETE /api/v1/users/me
+// Its sessions go with the user (the sessions table cascades the delete).
 awaitable<http::Response> delete_current_user(services::UserService& users, http::Request& req,
                                               http::RequestContext& ctx,
-                                              const domain::User& current_user) {
-  co_await users.delete_me(current_user, ctx.deadline);
-  ctx.log("users").info("user_deleted", {{"user_id", current_user.id}});
+                                              const services::Caller& current) {
+  co_await users.delete_me(current.user, ctx.deadline);
+  ctx.log("users").info("user_deleted", {{"user_id", current.user.id}});
   co_return http::empty_response(http::Status::no_content, req.version());
 }
 
@@ -170,10 +184,10 @@ http::RouteInfo delete_current_user_route() {
 // GET /api/v1/users/{user_id}, under protect_token(): the caller and the requested user are
 // loaded by ONE statement (see CurrentUser::protect_token and UserService::read_user).
 awaitable<http::Response> read_user(services::UserService& users, http::Request& req,
-                                    http::RequestContext& ctx, const TokenSubject& subject,
+                                    http::RequestContext& ctx, const domain::SessionKey& subject,
                                     std::string_view raw_id) {
-  const services::UserRead read = co_await users.read_user(subject.user_id, raw_id, ctx.deadline);
-  accept_caller(ctx, read.caller);  // a caller deleted meanwhile: 401
+  const services::UserRead read = co_await users.read_user(subject, raw_id, ctx.deadline);
+  accept_caller(ctx, read.caller);  // a session ended (or a caller deleted) meanwhile: 401
   // Anyone but the user itself or an admin gets the same 404 as for an unknown id, so ids of
   // other users cannot be probed.
   const domain::User* shown = read.visible();
@@ -198,7 +212,7 @@ http::RouteInfo read_user_route() {
 
 // GET /api/v1/users, under protect_admin(): the role is checked before the query is read.
 awaitable<http::Response> list_users(services::UserService& users, http::Request& req,
-                                     http::RequestContext& ctx, const domain::User& /*admin*/,
+                                     http::RequestContext& ctx, const services::Caller& /*admin*/,
                                      schemas::ListUsersQuery query) {
   const schemas::UserListResponse page = co_await users.list(query, ctx.deadline);
   co_return http::json_response(http::Status::ok, page.to_json(), req.version());
@@ -219,7 +233,8 @@ http::RouteInfo list_users_route() {
 }  // namespace
 
 void register_user_routes(http::Router& router, services::UserService& users,
-                          const CurrentUser& current, const kit::ratelimit::Guard& guard) {
+                          services::SessionService& sessions, const CurrentUser& current,
+                          const kit::ratelimit::Guard& guard) {
   using http::JsonBody;
   using http::PathParam;
   using http::Query;
@@ -238,7 +253,7 @@ void register_user_routes(http::Router& router, services::UserService& users,
              read_current_user_route());
   router.add(Verb::patch, "/api/v1/users/me",
              current.protect(with_parts<JsonBody<schemas::UserUpdate>>(
-                 bind_front(update_current_user, svc, PasswordBudget(guard)))),
+                 bind_front(update_current_user, svc, std::ref(sessions), PasswordBudget(guard)))),
              update_current_user_route());
   router.add(Verb::delete_, "/api/v1/users/me",
              current.protect(bind_front(delete_current_user, svc)), delete_current_user_route());

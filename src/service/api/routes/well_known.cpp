@@ -79,7 +79,11 @@ void register_well_known_routes(http::Router& router, const kit::security::JwtCo
             .field("issuer", settings.jwt_issuer)
             .field("token_endpoint", base + std::string(kTokenUrl))
             .field("jwks_uri", base + "/.well-known/jwks.json");
-        w.key("grant_types_supported").begin_array().value("password").end_array();
+        w.key("grant_types_supported")
+            .begin_array()
+            .value("password")
+            .value("refresh_token")
+            .end_array();
         w.key("token_endpoint_auth_methods_supported").begin_array().value("none").end_array();
         w.key("response_types_supported").begin_array().end_array();
         w.end_object();

@@ -183,6 +183,25 @@ TEST(Jwt, IssuesTheFixedHeaderAndClaimsInOrder) {
                 issued.jti + R"("})");
 }
 
+TEST(Jwt, ASessionIsTheLastClaimAndVerifiesAsSid) {
+  const JwtCodec codec(make_config());
+  const auto issued = codec.issue("user-42", at(kIat), "session-7");
+  const auto parts = split(issued.token);
+  ASSERT_EQ(parts.size(), 3U);
+  EXPECT_EQ(base64url_decode(parts[1]),
+            R"({"sub":"user-42","iat":1700000000,"exp":1700003600,"iss":"user-service",)"
+            R"("aud":"user-service","jti":")" +
+                issued.jti + R"(","sid":"session-7"})");
+  const auto result = codec.verify(issued.token, at(kNow));
+  ASSERT_EQ(outcome(result), "ok");
+  EXPECT_EQ(result.claims().sid, "session-7");
+  // None without one; a sid that is not a string is malformed.
+  EXPECT_EQ(codec.verify(codec.issue("user-42", at(kIat)).token, at(kNow)).claims().sid, "");
+  EXPECT_EQ(outcome(codec.verify(forge(kHs256Header, payload_with("sid", "7")), at(kNow))),
+            "malformed");
+  EXPECT_THROW(codec.issue("user-42", at(kIat), "\xFF"), std::invalid_argument);
+}
+
 TEST(Jwt, JtiIsSixteenRandomBytesInHex) {
   const JwtCodec codec(make_config());
   std::set<std::string> seen;
