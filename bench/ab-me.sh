@@ -12,6 +12,7 @@
 #   A_BIN, B_BIN (default USER_SERVICE_BIN), AB_PATH (default /api/v1/users/me)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source bench/lib/service.sh
 label="$1"
 read -r -a a_settings <<< "$2"
 read -r -a b_settings <<< "$3"
@@ -31,7 +32,7 @@ trap cleanup EXIT
 # start NAME BINARY SETTINGS... → the bound port in $started_port. Not called in $(…): the PID must
 # reach this shell's `pids`, or the cleanup would leave the instance running.
 start() {
-  local name="$1" binary="$2" port=""
+  local name="$1" binary="$2"
   shift 2
   env -i PATH=/usr/bin:/bin ENV_FILE=/nonexistent HOST=127.0.0.1 PORT=0 WORKERS=2 \
     DATABASE_URL="sqlite:///$work/$name.db" LOG_LEVEL="$log_level" \
@@ -39,14 +40,7 @@ start() {
     JWT_SECRET=bench-secret-bench-secret-bench-secret-0000 "$@" \
     "$binary" serve > "$work/$name.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 200); do
-    port="$(grep '"service_started"' "$work/$name.log" 2>/dev/null | grep -o '"port":[0-9]*' |
-      cut -d: -f2 || true)"
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || { echo "service $name did not start" >&2; cat "$work/$name.log" >&2; exit 1; }
-  started_port="$port"
+  started_port="$(bound_port "$work/$name.log")"
 }
 
 # token PORT → registers a user and prints an access token

@@ -150,7 +150,20 @@ def seed_user_id(i):
 
 def seed_users_sql(first, last):
     """Users first..last (user<i>@bench.example.com), all with the admin's argon2id hash: one
-    INSERT ... SELECT FROM generate_series, index maintenance included."""
+    INSERT ... SELECT FROM generate_series, index maintenance included; and one session each
+    (id md5('bench-session-' || i)), which the pipelined reference checks like `me` does."""
+    return seed_users_only_sql(first, last) + ";" + f"""
+        INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, max_expires_at,
+                              user_agent, client_ip)
+        SELECT md5('bench-session-' || i)::uuid, md5('bench-user-' || i)::uuid,
+               timestamptz '{SEED_EPOCH}', timestamptz '{SEED_EPOCH}',
+               timestamptz '{SEED_EPOCH}' + interval '3650 days',
+               timestamptz '{SEED_EPOCH}' + interval '3650 days', 'bench', '127.0.0.1'
+        FROM generate_series({first}, {last}) AS i
+        ON CONFLICT DO NOTHING"""
+
+
+def seed_users_only_sql(first, last):
     return f"""
         INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at)
         SELECT md5('bench-user-' || i)::uuid, 'user' || i || '@bench.example.com',
@@ -325,13 +338,18 @@ def pgbench_setup():
 
 def pipeline_script(users):
     """The pgbench script of the pipelined reference: PIPELINE_DEPTH copies of the read behind
-    `me` (the repository's users_find_by_id: the user's columns by primary key) of random seeded
-    users, sent as one pipeline. The id is computed in SQL from the user's number (see
-    seed_user_id), an md5 of a few bytes per read."""
+    `me` (the repository's users_find_caller: the user's columns by primary key while its
+    session, also by primary key, is active) of random seeded users, sent as one pipeline. The
+    ids are computed in SQL from the user's number (see seed_user_id), an md5 of a few bytes
+    each."""
     path = os.path.join(WORK, f"pipeline-{users}.sql")
     lines = [f"\\set u{k} random(1, {users})" for k in range(PIPELINE_DEPTH)]
     lines.append("\\startpipeline")
-    lines += [f"SELECT {USER_COLUMNS} FROM users WHERE id = md5('bench-user-' || :u{k})::uuid;"
+    lines += [f"SELECT {USER_COLUMNS} FROM users WHERE id = md5('bench-user-' || :u{k})::uuid "
+              f"AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = "
+              f"md5('bench-session-' || :u{k})::uuid AND s.user_id = "
+              f"md5('bench-user-' || :u{k})::uuid AND s.revoked_at IS NULL "
+              f"AND s.expires_at > now());"
               for k in range(PIPELINE_DEPTH)]
     lines.append("\\endpipeline")
     with open(path, "w") as f:

@@ -588,7 +588,8 @@ def main():
         user_id = json_body(data).get("id", "")
         status, _, data = login(ports[0], email, password, synthetic_ip())
         check(status == 200, f"login on instance1: {status} {data[:200]!r}")
-        token = json_body(data).get("access_token", "")
+        first = json_body(data)  # its refresh token is used in 3b
+        token = first.get("access_token", "")
         for inst in instances[1:] + [None]:
             port, name = (inst.port, inst.name) if inst else (lb, "nginx")
             status, _, data = me(port, token)
@@ -598,20 +599,23 @@ def main():
               flush=True)
 
         # 3b. revocation is seen by every replica on the next request (docs/sessions.md):
-        # refresh on instance2, replay the spent refresh token on instance3 (theft), and the
+        # refresh on instance2, refresh again on instance1 (the successor is spent: no grace
+        # retry any more), replay the first refresh token on instance3 (theft), and the
         # session's access tokens are refused by all three and through nginx.
-        first = json_body(data)
         status, _, data = refresh(ports[1], first.get("refresh_token", ""), synthetic_ip())
         check(status == 200, f"refresh on instance2: {status} {data[:200]!r}")
         second = json_body(data)
         for port in ports:
             status, _, _ = me(port, second.get("access_token", ""))
             check(status == 200, f"refreshed token on port {port}: {status}")
+        status, _, data = refresh(ports[0], second.get("refresh_token", ""), synthetic_ip())
+        check(status == 200, f"second refresh on instance1: {status} {data[:200]!r}")
+        third = json_body(data)
         status, _, data = refresh(ports[2], first.get("refresh_token", ""), synthetic_ip())
         check(status == 400 and json_body(data).get("error") == "INVALID_GRANT",
               f"spent refresh token replayed on instance3: {status} {data[:200]!r}")
         for port, name in [(p, f"instance{i + 1}") for i, p in enumerate(ports)] + [(lb, "nginx")]:
-            for which, access in (("first", first), ("refreshed", second)):
+            for which, access in (("first", first), ("refreshed", second), ("latest", third)):
                 status, _, _ = me(port, access.get("access_token", ""))
                 check(status == 401, f"{which} token of the revoked session on {name}: {status}")
         # Logout on one replica, refused on the others.

@@ -95,6 +95,12 @@ TEST_P(Sessions, RefreshRotatesAndAReusedTokenRevokesTheSession) {
       },
       std::chrono::seconds(5));
   EXPECT_TRUE(line.has_value());
+  // Counted by result: two rotations, one reuse, one invalid (the spent successor).
+  const std::string metrics = get(port(), "/metrics").body();
+  EXPECT_NE(metrics.find("refresh_total{result=\"rotated\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("refresh_total{result=\"reuse_detected\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.find("refresh_total{result=\"invalid\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE sessions_active gauge"), std::string::npos);
   // Other sessions of the user are untouched, and the user signs in again.
   const Tokens again = sign_in(a);
   EXPECT_EQ(me(again.access), 200u);
@@ -268,6 +274,31 @@ TEST_P(Sessions, ATokenWithoutASessionIsRefused) {
       sign_jwt(R"({"alg":"HS256","typ":"JWT"})", claims_json(a.id, now, now + 600), kJwtSecret);
   EXPECT_EQ(me(forged), 401u);
 }
+
+// The refresh grant spends the `auth` budget per client address, like a sign-in.
+class SessionsRateLimited : public Sessions {
+ protected:
+  Env extra_env() override { return {{"LOGIN_RATE_LIMIT_PER_MINUTE", "3"}}; }
+};
+
+TEST_P(SessionsRateLimited, RefreshGrantsCountAgainstTheAuthPolicyPerClient) {
+  const Account a = new_account();  // the sign-in spends one of three
+  const Tokens second = tokens_of(c().refresh(a.tokens.refresh));
+  const auto third = c().refresh(second.refresh);
+  EXPECT_EQ(third.result_int(), 200) << third.body();
+  bool auth_policy = false;
+  for (const auto& field : third) {
+    auth_policy = auth_policy || (field.name_string() == "RateLimit-Policy" &&
+                                  field.value() == R"("auth";q=3;w=60)");
+  }
+  EXPECT_TRUE(auth_policy);
+  const auto limited = c().refresh(Json(third.body())["refresh_token"]);
+  EXPECT_EQ(limited.result_int(), 429) << limited.body();
+  EXPECT_FALSE(std::string(limited["Retry-After"]).empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SessionsRateLimited, ::testing::Values("sqlite", "postgres"),
+                         backend_name);
 
 INSTANTIATE_TEST_SUITE_P(Backends, Sessions, ::testing::Values("sqlite", "postgres"), backend_name);
 
