@@ -101,7 +101,7 @@ UsersModule::~UsersModule() {
 
 void UsersModule::register_routes(kit::http::Router& router,
                                   const kit::ratelimit::Guard& auth_guard) {
-  api::register_user_routes(router, users_, sessions_, current_user_, auth_guard);
+  api::register_user_routes(router, users_, current_user_, auth_guard);
   api::RefreshCounter counter;
   if (metrics_ != nullptr) {
     auto& family = metrics_->counter(

@@ -30,17 +30,11 @@ const Statement kInsert{
     "VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING " USER_COLUMNS};
 const Statement kFindById{"users_find_by_id", "SELECT " USER_COLUMNS " FROM users WHERE id = $1",
                           true};
-// Two ids (GET /users/{id}: the caller and the target) have a statement of their own: with a
-// fixed number of parameters the server keeps one generic plan, while a uuid[] parameter makes
-// it plan again on every execution (pgbench, 4 clients: 47k tps for IN ($1, $2) against 29k for
-// = ANY($1::uuid[]); one id, `id = $1`, 48k against 30k).
-const Statement kFindByTwoIds{"users_find_by_two_ids",
-                              "SELECT " USER_COLUMNS " FROM users WHERE id IN ($1, $2)", true};
-// Any other number: one uuid[] parameter, one prepared statement, primary-key lookups.
-const Statement kFindByIds{"users_find_by_ids",
-                           "SELECT " USER_COLUMNS " FROM users WHERE id = ANY($1::uuid[])", true};
 // The caller of an authenticated request (find_caller): the user only while the session its
-// token names is active, both primary-key lookups in one statement (docs/sessions.md).
+// token names is active, both primary-key lookups in one statement (docs/sessions.md). With
+// another id it is `IN ($1, $4)`: a fixed number of parameters lets the server keep one generic
+// plan, while a uuid[] parameter made it plan again on every execution (pgbench, 4 clients:
+// 47k tps for IN ($1, $2) against 29k for = ANY($1::uuid[])).
 #define ACTIVE_SESSION                                                                    \
   "EXISTS (SELECT 1 FROM sessions s WHERE s.id = $2 AND s.user_id = $1 AND s.revoked_at " \
   "IS NULL AND s.expires_at > $3::timestamptz)"
@@ -61,6 +55,16 @@ const Statement kUpdate{"users_update",
                         "UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), "
                         "password_hash = COALESCE($4, password_hash), role = COALESCE($5, role), "
                         "updated_at = $6 WHERE id = $1 RETURNING " USER_COLUMNS};
+// The same, and the user's other sessions revoked, in one statement (UserUpdate).
+const Statement kUpdateRevoking{
+    "users_update_revoking",
+    "WITH u AS (UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), "
+    "password_hash = COALESCE($4, password_hash), role = COALESCE($5, role), updated_at = $6 "
+    "WHERE id = $1 RETURNING " USER_COLUMNS
+    "), "
+    "r AS (UPDATE sessions SET revoked_at = $6, revoke_reason = 'password_changed' "
+    "WHERE user_id = $1 AND id <> $7::uuid AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM u)) "
+    "SELECT " USER_COLUMNS " FROM u"};
 const Statement kDelete{"users_delete", "DELETE FROM users WHERE id = $1"};
 // Keyset pagination on the (created_at DESC, id DESC) index; one extra row tells whether
 // another page follows.
@@ -140,43 +144,6 @@ awaitable<std::optional<domain::User>> PgUserRepository::find_by_id(std::string_
   co_return first_user(r);
 }
 
-awaitable<std::vector<domain::User>> PgUserRepository::find_by_ids(std::span<const std::string> ids,
-                                                                   kit::async::Deadline deadline) {
-  if (ids.size() > kMaxIdsPerLookup) throw std::invalid_argument("too many ids for one lookup");
-  // Anything but a UUID is left out: the cast would fail the whole statement.
-  std::vector<std::string_view> valid;
-  valid.reserve(ids.size());
-  for (const std::string& id : ids) {
-    if (kit::util::is_uuid(id)) valid.emplace_back(id);
-  }
-  const Statement* statement = &kFindByIds;
-  Params params;
-  if (valid.empty()) {
-    co_return std::vector<domain::User>{};
-  } else if (valid.size() == 1) {
-    statement = &kFindById;
-    params.emplace_back(valid[0]);
-  } else if (valid.size() == 2) {
-    statement = &kFindByTwoIds;
-    params.emplace_back(valid[0]);
-    params.emplace_back(valid[1]);
-  } else {
-    // An array literal "{id,id}": UUID text needs no quoting.
-    std::string array = "{";
-    for (const std::string_view id : valid) {
-      if (array.size() > 1) array += ',';
-      array += id;
-    }
-    array += '}';
-    params.emplace_back(std::move(array));
-  }
-  Result r = co_await pool_.query(*statement, std::move(params), Retry::safe, deadline);
-  std::vector<domain::User> users;
-  users.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) users.push_back(to_user(r, i));
-  co_return users;
-}
-
 awaitable<CallerRead> PgUserRepository::find_caller(const domain::SessionKey& key,
                                                     domain::Timestamp now,
                                                     std::optional<std::string_view> other,
@@ -214,9 +181,13 @@ awaitable<std::optional<domain::User>> PgUserRepository::update(std::string_view
       update.password_hash,
       update.role ? std::optional<std::string>(domain::to_string(*update.role)) : std::nullopt,
       kit::db::pg::format_timestamp(update.updated_at)};
+  const bool revoking =
+      update.revoke_sessions_except && kit::util::is_uuid(*update.revoke_sessions_except);
+  if (revoking) params.emplace_back(*update.revoke_sessions_except);
   bool taken = false;
   try {
-    Result r = co_await pool_.query(kUpdate, std::move(params), Retry::safe, deadline);
+    Result r = co_await pool_.query(revoking ? kUpdateRevoking : kUpdate, std::move(params),
+                                    Retry::safe, deadline);
     co_return first_user(r);
   } catch (const kit::db::UniqueViolation&) {
     taken = true;

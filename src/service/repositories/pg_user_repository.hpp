@@ -16,8 +16,6 @@ class PgUserRepository final : public UserRepository {
                                               kit::async::Deadline deadline = {}) override;
   boost::asio::awaitable<std::optional<domain::User>> find_by_id(
       std::string_view id, kit::async::Deadline deadline = {}) override;
-  boost::asio::awaitable<std::vector<domain::User>> find_by_ids(
-      std::span<const std::string> ids, kit::async::Deadline deadline = {}) override;
   boost::asio::awaitable<CallerRead> find_caller(
       const domain::SessionKey& key, domain::Timestamp now,
       std::optional<std::string_view> other = std::nullopt,

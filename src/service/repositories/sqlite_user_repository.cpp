@@ -22,8 +22,6 @@ constexpr std::string_view kEmailIndex = "users.email";
 
 constexpr const char* kInsert = "INSERT INTO users (" USER_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* kSelectById = "SELECT " USER_COLUMNS " FROM users WHERE id = ?";
-// Completed with one `?` per id and `)`; the executor caches one statement per id count.
-constexpr const char* kSelectByIdsPrefix = "SELECT " USER_COLUMNS " FROM users WHERE id IN (?";
 // The caller only while its session is active (find_caller; docs/sessions.md).
 #define ACTIVE_SESSION                                                           \
   " AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = ?2 AND s.user_id = ?1 AND" \
@@ -40,6 +38,9 @@ constexpr const char* kUpdate =
     "UPDATE users SET email = coalesce(?, email), name = coalesce(?, name),"
     " password_hash = coalesce(?, password_hash), role = coalesce(?, role), updated_at = ?"
     " WHERE id = ? RETURNING " USER_COLUMNS;
+constexpr const char* kRevokeOthers =
+    "UPDATE sessions SET revoked_at = ?2, revoke_reason = 'password_changed' "
+    "WHERE user_id = ?1 AND id <> ?3 AND revoked_at IS NULL";
 constexpr const char* kDelete = "DELETE FROM users WHERE id = ?";
 constexpr const char* kListFirst =
     "SELECT " USER_COLUMNS " FROM users ORDER BY created_at DESC, id DESC LIMIT ?";
@@ -114,21 +115,6 @@ boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::find_b
   co_return first_user(co_await db_.query(kSelectById, std::move(params), deadline));
 }
 
-boost::asio::awaitable<std::vector<domain::User>> SqliteUserRepository::find_by_ids(
-    std::span<const std::string> ids, kit::async::Deadline deadline) {
-  if (ids.size() > kMaxIdsPerLookup) throw std::invalid_argument("too many ids for one lookup");
-  if (ids.empty()) co_return std::vector<domain::User>{};
-  std::string sql = kSelectByIdsPrefix;
-  for (std::size_t i = 1; i < ids.size(); ++i) sql += ", ?";
-  sql += ')';
-  std::vector<Value> params(ids.begin(), ids.end());
-  const Rows rows = co_await db_.query(std::move(sql), std::move(params), deadline);
-  std::vector<domain::User> users;
-  users.reserve(rows.size());
-  for (const Row& row : rows) users.push_back(to_user(row));
-  co_return users;
-}
-
 boost::asio::awaitable<CallerRead> SqliteUserRepository::find_caller(
     const domain::SessionKey& key, domain::Timestamp now, std::optional<std::string_view> other,
     kit::async::Deadline deadline) {
@@ -160,7 +146,23 @@ boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::update
                             std::string(id)};
   Rows rows;
   try {
-    rows = co_await db_.execute_returning(kUpdate, std::move(params), deadline);
+    if (update.revoke_sessions_except) {
+      // The change and the revocation in one transaction (UserUpdate).
+      deadline.check();
+      auto body = [&params, keep = *update.revoke_sessions_except,
+                   at = format_timestamp(update.updated_at),
+                   id = std::string(id)](kit::db::sqlite::Connection& c) {
+        Rows changed = c.query(kUpdate, params);
+        if (!changed.empty()) {
+          const Value revoke[] = {id, at, keep};
+          c.execute(kRevokeOthers, revoke);
+        }
+        return changed;
+      };
+      rows = co_await db_.transaction(std::move(body));
+    } else {
+      rows = co_await db_.execute_returning(kUpdate, std::move(params), deadline);
+    }
   } catch (const kit::db::UniqueViolation& e) {
     rethrow_unique(e);
   }

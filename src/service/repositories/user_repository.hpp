@@ -4,7 +4,6 @@
 // suite against both. Every method is a coroutine that never blocks the calling I/O thread.
 #include <cstddef>
 #include <optional>
-#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -39,6 +38,10 @@ struct UserUpdate {
   std::optional<std::string> password_hash;
   std::optional<domain::Role> role;
   domain::Timestamp updated_at{};
+  // Set with a new password: every active session of the user but this one is revoked (reason
+  // `password_changed`, at updated_at) in the same transaction as the change, so no old session
+  // outlives it and a failed change ends none.
+  std::optional<std::string> revoke_sessions_except = std::nullopt;
 };
 
 // Keyset position: the last item of the previous page. Order is created_at DESC, id DESC.
@@ -46,9 +49,6 @@ struct PageCursor {
   domain::Timestamp created_at{};
   std::string id;
 };
-
-// The most ids one find_by_ids() call takes: it is one statement, so its size stays bounded.
-inline constexpr std::size_t kMaxIdsPerLookup = 100;
 
 // find_caller()'s answer.
 struct CallerRead {
@@ -78,12 +78,6 @@ class UserRepository {
                                                       kit::async::Deadline deadline = {}) = 0;
   virtual boost::asio::awaitable<std::optional<domain::User>> find_by_id(
       std::string_view id, kit::async::Deadline deadline = {}) = 0;
-  // The users with these ids, in ONE statement (one database round trip), in no particular
-  // order; unknown and non-UUID ids are simply absent, a repeated id yields one user. At most
-  // kMaxIdsPerLookup ids (std::invalid_argument beyond). GET /users/{id} loads the caller and
-  // the target with it.
-  virtual boost::asio::awaitable<std::vector<domain::User>> find_by_ids(
-      std::span<const std::string> ids, kit::async::Deadline deadline = {}) = 0;
   // The caller of an authenticated request, in ONE statement (one database round trip): the
   // user `key.user_id`, only while its session `key.session_id` is active at `now` (not revoked,
   // not expired), and the user `other` when one is asked for (any text; not a UUID: absent).

@@ -115,8 +115,14 @@ bool UserService::checks_password(const domain::User& me, const schemas::UserUpd
   return needs_current_password(me, change) && change.current_password;
 }
 
+// GCC 12 reports a false -Wmismatched-new-delete in these coroutines' ramps: Asio's frame
+// operator new (recycling allocator) is inlined, its matching operator delete is not recognized.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& me,
                                                             schemas::UserUpdate change,
+                                                            std::string_view current_session,
                                                             kit::async::Deadline deadline) {
   const bool new_email = changes_email(me, change);
   if (needs_current_password(me, change)) {
@@ -133,6 +139,7 @@ boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& 
   if (new_email) update.email = std::move(change.email);
   if (change.password) {
     update.password_hash = co_await hasher_.hash(std::move(*change.password), deadline);
+    update.revoke_sessions_except = std::string(current_session);
   }
   deadline.check();  // a request answered 503 meanwhile changes nothing
   update.updated_at = now();
@@ -172,10 +179,6 @@ boost::asio::awaitable<schemas::UserListResponse> UserService::list(
   co_return out;
 }
 
-// GCC 12 reports a false -Wmismatched-new-delete in this coroutine's ramp: Asio's frame
-// operator new (recycling allocator) is inlined, its matching operator delete is not recognized.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 boost::asio::awaitable<AdminResult> UserService::create_or_promote_admin(
     schemas::UserCreate request) {
   std::optional<domain::User> existing = co_await users_.find_by_email(request.email);

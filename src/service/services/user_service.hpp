@@ -72,7 +72,10 @@ class UserService {
   boost::asio::awaitable<bool> exists(std::string_view id, kit::async::Deadline deadline = {});
   // Applies `change` to `me`. A new email or password needs the right current_password:
   // missing → 422, wrong → 403 Forbidden. Email taken → 409. User gone meanwhile → 401.
+  // A new password ends every other session of the user but `current_session` (the one that
+  // made the change), in the same transaction (docs/sessions.md).
   boost::asio::awaitable<domain::User> update_me(const domain::User& me, schemas::UserUpdate change,
+                                                 std::string_view current_session,
                                                  kit::async::Deadline deadline = {});
   // Whether update_me(me, change) verifies current_password (a new email or password, with
   // current_password sent): the routes count such a request as a password check.

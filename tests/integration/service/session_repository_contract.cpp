@@ -183,6 +183,39 @@ TEST_P(UserRepositoryContract, ConcurrentRotationsOfOneTokenHaveOneWinner) {
   });
 }
 
+TEST_P(UserRepositoryContract, APasswordChangeRevokesTheOtherSessionsInTheSameChange) {
+  run([&]() -> asio::awaitable<void> {
+    co_await repo().create(user(1));
+    co_await repo().create(user(2));
+    for (int n = 1; n <= 3; ++n) co_await sessions().create(session(n, 1));
+    co_await sessions().create(session(4, 2));
+    UserUpdate change;
+    change.password_hash = "$argon2id$new";
+    change.updated_at = at(seconds(5));
+    change.revoke_sessions_except = id(102);
+    EXPECT_TRUE((co_await repo().update(id(1), change)).has_value());
+    auto list = co_await sessions().list_active(id(1), at(seconds(6)));
+    EXPECT_TRUE(list.size() == 1 && list[0].id == id(102));
+    EXPECT_EQ((co_await sessions().list_active(id(2), at(seconds(6)))).size(), 1u);
+    // A change that fails (the email is taken) revokes nothing.
+    co_await sessions().create(session(5, 1, at(seconds(10))));
+    UserUpdate taken;
+    taken.email = "u2@example.io";
+    taken.password_hash = "$argon2id$newer";
+    taken.updated_at = at(seconds(11));
+    taken.revoke_sessions_except = id(102);
+    bool threw = false;
+    try {
+      co_await repo().update(id(1), taken);
+    } catch (const EmailTaken&) {
+      threw = true;
+    }
+    EXPECT_TRUE(threw);
+    list = co_await sessions().list_active(id(1), at(seconds(12)));
+    EXPECT_EQ(list.size(), 2u);
+  });
+}
+
 TEST_P(UserRepositoryContract, RevokeListTouchAndPurge) {
   run([&]() -> asio::awaitable<void> {
     co_await repo().create(user(1));

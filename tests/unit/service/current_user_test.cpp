@@ -62,15 +62,6 @@ class MemoryUsers final : public repositories::UserRepository {
     const auto it = users.find(std::string(id));
     co_return it == users.end() ? std::nullopt : std::optional<User>(it->second);
   }
-  asio::awaitable<std::vector<User>> find_by_ids(std::span<const std::string> ids,
-                                                 kit::async::Deadline) override {
-    ++lookups;
-    std::vector<User> out;
-    for (const auto& id : ids) {
-      if (const auto it = users.find(id); it != users.end()) out.push_back(it->second);
-    }
-    co_return out;
-  }
   asio::awaitable<repositories::CallerRead> find_caller(const domain::SessionKey& key,
                                                         domain::Timestamp,
                                                         std::optional<std::string_view> other,

@@ -62,10 +62,6 @@ class CountingRepository final : public repositories::UserRepository {
     }
     co_return read;
   }
-  asio::awaitable<std::vector<User>> find_by_ids(std::span<const std::string>,
-                                                 kit::async::Deadline) override {
-    throw unexpected();
-  }
   asio::awaitable<std::optional<User>> find_by_id(std::string_view, kit::async::Deadline) override {
     ++other_calls;
     co_return std::nullopt;

@@ -109,7 +109,6 @@ http::RouteInfo read_current_user_route() {
 // runs. A new password ends every other session of the user (docs/sessions.md); the one that
 // made the change stays signed in.
 awaitable<http::Response> update_current_user(services::UserService& users,
-                                              services::SessionService& sessions,
                                               const PasswordBudget& budget, http::Request& req,
                                               http::RequestContext& ctx,
                                               const services::Caller& current,
@@ -124,18 +123,14 @@ awaitable<http::Response> update_current_user(services::UserService& users,
   try {
     const bool password_changed = change.password.has_value();
     const domain::User updated =
-        co_await users.update_me(current_user, std::move(change), ctx.deadline);
+        co_await users.update_me(current_user, std::move(change), current.session_id, ctx.deadline);
     ctx.log("users").info("user_updated",
                           {{"user_id", updated.id}, {"password_changed", password_changed}});
     if (password_changed) {
-      const std::int64_t revoked = co_await sessions.revoke_all(
-          updated.id, services::revoke_reason::password_changed, current.session_id, ctx.deadline);
-      if (revoked > 0) {
-        ctx.log("auth").info("session_revoked",
-                             {{"user_id", updated.id},
-                              {"reason", services::revoke_reason::password_changed},
-                              {"count", revoked}});
-      }
+      ctx.log("auth").info("session_revoked",
+                           {{"user_id", updated.id},
+                            {"reason", services::revoke_reason::password_changed},
+                            {"scope", "others"}});
     }
     http::Response res = http::json_response(
         http::Status::ok, schemas::UserResponse::from(updated).to_json(), req.version());
@@ -233,8 +228,7 @@ http::RouteInfo list_users_route() {
 }  // namespace
 
 void register_user_routes(http::Router& router, services::UserService& users,
-                          services::SessionService& sessions, const CurrentUser& current,
-                          const kit::ratelimit::Guard& guard) {
+                          const CurrentUser& current, const kit::ratelimit::Guard& guard) {
   using http::JsonBody;
   using http::PathParam;
   using http::Query;
@@ -253,7 +247,7 @@ void register_user_routes(http::Router& router, services::UserService& users,
              read_current_user_route());
   router.add(Verb::patch, "/api/v1/users/me",
              current.protect(with_parts<JsonBody<schemas::UserUpdate>>(
-                 bind_front(update_current_user, svc, std::ref(sessions), PasswordBudget(guard)))),
+                 bind_front(update_current_user, svc, PasswordBudget(guard)))),
              update_current_user_route());
   router.add(Verb::delete_, "/api/v1/users/me",
              current.protect(bind_front(delete_current_user, svc)), delete_current_user_route());

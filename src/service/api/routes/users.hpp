@@ -3,17 +3,14 @@
 #include "kit/http/router.hpp"
 #include "kit/ratelimit/guard.hpp"
 #include "service/api/dependencies.hpp"
-#include "service/services/session_service.hpp"
 #include "service/services/user_service.hpp"
 
 namespace user_service::api {
 
 // `guard` applies the `auth` policy (LOGIN_RATE_LIMIT_PER_MINUTE): per client on registration, and
-// through PasswordBudget on PATCH /api/v1/users/me when it verifies current_password. A new
-// password ends the user's other sessions through `sessions`.
+// through PasswordBudget on PATCH /api/v1/users/me when it verifies current_password.
 void register_user_routes(kit::http::Router& router, services::UserService& users,
-                          services::SessionService& sessions, const CurrentUser& current,
-                          const kit::ratelimit::Guard& guard);
+                          const CurrentUser& current, const kit::ratelimit::Guard& guard);
 
 // `User with identifier '<id>' not found`, the id cut at 100 characters (the envelope writer
 // JSON-escapes it and replaces invalid UTF-8).
