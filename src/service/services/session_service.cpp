@@ -105,7 +105,10 @@ awaitable<RefreshOutcome> SessionService::refresh(std::string_view refresh_token
   if (!state->session_active || !state->spent_at) co_return outcome;
   // A client whose answer was lost retries with the same token: inside the grace, while its
   // successor is unused, it gets that successor again (not a second branch).
-  if (t - *state->spent_at <= policy_.reuse_grace && !state->successor_spent) {
+  // A grace of 0 is none, even at the same instant.
+  const bool in_grace =
+      policy_.reuse_grace > std::chrono::seconds(0) && t - *state->spent_at <= policy_.reuse_grace;
+  if (in_grace && !state->successor_spent) {
     if (std::optional<std::string> successor =
             security::open_with_token(state->successor_enc, refresh_token)) {
       outcome.result = RefreshResult::grace_retry;
