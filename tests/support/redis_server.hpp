@@ -2,6 +2,8 @@
 // Redis for the integration tests: the shared server started by scripts/test.sh
 // (USER_SERVICE_TEST_REDIS_URL; tests FAIL, never skip, without it), and private servers for
 // outage tests, driven by scripts/redis-test-server.sh with their own state folder.
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -74,9 +76,21 @@ class PrivateServer {
 // An I/O thread for the client under test; run() awaits one coroutine from the test thread.
 class Loop {
  public:
-  Loop() : guard_(boost::asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
+  Loop()
+      : guard_(boost::asio::make_work_guard(io_)), thread_([this] {
+          io_.run();
+          ran_out_.store(true);
+        }) {}
+  // A coroutine that hopped here from another loop may still be unwinding on that loop's thread
+  // after its result reached the test: its frame holds this context's executor as tracked work.
+  // Stopping at once let that thread touch a destroyed context (TSan), so the context first runs
+  // until its work is released, up to 200 ms (the unwinding takes microseconds; a context that
+  // still holds the client's own work waits that long), then stops.
   ~Loop() {
     guard_.reset();
+    for (int i = 0; i < 20 && !ran_out_.load(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     io_.stop();
     thread_.join();
   }
@@ -90,6 +104,7 @@ class Loop {
  private:
   boost::asio::io_context io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
+  std::atomic<bool> ran_out_{false};
   std::thread thread_;
 };
 
