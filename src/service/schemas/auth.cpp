@@ -7,17 +7,15 @@
 namespace user_service::schemas {
 namespace {
 
-const FieldSpec& field(std::string_view name) {
-  for (const FieldSpec& f : TokenRequest::kFields) {
-    if (f.name == name) return f;
-  }
-  throw std::logic_error("no such TokenRequest field");
-}
+constexpr const FieldSpec& kGrantType = TokenRequest::kFields[0];
+constexpr const FieldSpec& kUsername = TokenRequest::kFields[1];
+constexpr const FieldSpec& kPassword = TokenRequest::kFields[2];
+constexpr const FieldSpec& kRefreshToken = TokenRequest::kFields[3];
 
 // The fields a grant needs: the table marks none required, since that depends on grant_type.
 template <class Source>
-std::optional<std::string> required(Validator& v, const Source& source, std::string_view name) {
-  FieldSpec spec = field(name);
+std::optional<std::string> required(Validator& v, const Source& source, const FieldSpec& field) {
+  FieldSpec spec = field;
   spec.required = true;
   return v.string(source, spec);
 }
@@ -26,16 +24,16 @@ template <class Source>
 TokenRequest read(const Source& source) {
   Validator v;
   TokenRequest request;
-  const auto grant = v.string(source, field("grant_type"));
+  const auto grant = v.string(source, kGrantType);
   if (grant && *grant == "refresh_token") {
     request.grant = TokenRequest::Grant::refresh_token;
-    auto token = required(v, source, "refresh_token");
+    auto token = required(v, source, kRefreshToken);
     v.throw_if_failed();
     request.refresh_token = std::move(*token);
     return request;
   }
-  auto username = required(v, source, "username");
-  auto password = required(v, source, "password");
+  auto username = required(v, source, kUsername);
+  auto password = required(v, source, kPassword);
   v.throw_if_failed();
   request.username = std::move(*username);
   request.password = std::move(*password);

@@ -9,10 +9,6 @@ AuthService::AuthService(repositories::UserRepository& users, kit::security::Pas
                          const kit::security::JwtCodec& jwt, SessionService& sessions, Clock clock)
     : users_(users), hasher_(hasher), jwt_(jwt), sessions_(sessions), clock_(std::move(clock)) {}
 
-domain::Timestamp AuthService::now() const {
-  return std::chrono::time_point_cast<std::chrono::microseconds>(clock_());
-}
-
 boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std::string password,
                                                        SessionOrigin origin,
                                                        kit::async::Deadline deadline) {
@@ -37,7 +33,7 @@ boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std
     try {
       repositories::UserUpdate update;
       update.password_hash = co_await hasher_.hash(std::move(password), deadline);
-      update.updated_at = std::chrono::time_point_cast<std::chrono::microseconds>(clock_());
+      update.updated_at = now_of(clock_);
       deadline.check();
       const bool upgraded = (co_await users_.update(user->id, update, deadline)).has_value();
       outcome = upgraded ? Rehash::done : Rehash::failed;
@@ -68,7 +64,8 @@ boost::asio::awaitable<std::optional<Caller>> AuthService::authenticate(
     std::string_view token, std::string& reason, kit::async::Deadline deadline) {
   std::optional<domain::SessionKey> key = verify_token(token, reason);
   if (!key) co_return std::nullopt;
-  repositories::CallerRead read = co_await users_.find_caller(*key, now(), std::nullopt, deadline);
+  repositories::CallerRead read =
+      co_await users_.find_caller(*key, now_of(clock_), std::nullopt, deadline);
   if (!read.caller) {
     reason = kSessionEnded;
     co_return std::nullopt;

@@ -68,7 +68,6 @@ class AuthService {
   static constexpr std::string_view kNoSession = "no_session";
 
   SessionService& sessions() noexcept { return sessions_; }
-  domain::Timestamp now() const;
 
  private:
   repositories::UserRepository& users_;

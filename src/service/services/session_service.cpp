@@ -41,10 +41,6 @@ SessionService::SessionService(repositories::SessionRepository& sessions,
                                const security::JwtCodec& jwt, SessionPolicy policy, Clock clock)
     : sessions_(sessions), jwt_(jwt), policy_(policy), clock_(std::move(clock)) {}
 
-domain::Timestamp SessionService::now() const {
-  return std::chrono::time_point_cast<std::chrono::microseconds>(clock_());
-}
-
 IssuedSession SessionService::issue(std::string session_id, std::string user_id,
                                     std::string refresh_token, domain::Timestamp expires_at,
                                     domain::Timestamp now) const {
@@ -60,7 +56,7 @@ IssuedSession SessionService::issue(std::string session_id, std::string user_id,
 
 awaitable<IssuedSession> SessionService::start(std::string_view user_id, SessionOrigin origin,
                                                kit::async::Deadline deadline) {
-  const domain::Timestamp t = now();
+  const domain::Timestamp t = now_of(clock_);
   security::OpaqueToken refresh = security::new_opaque_token();
   repositories::NewSession session;
   session.id = kit::util::uuid_v7(clock_());
@@ -79,7 +75,7 @@ awaitable<IssuedSession> SessionService::start(std::string_view user_id, Session
 
 awaitable<RefreshOutcome> SessionService::refresh(std::string_view refresh_token,
                                                   kit::async::Deadline deadline) {
-  const domain::Timestamp t = now();
+  const domain::Timestamp t = now_of(clock_);
   RefreshOutcome outcome;
   const std::string hash = security::opaque_token_hash(refresh_token);
   security::OpaqueToken next = security::new_opaque_token();
@@ -128,7 +124,7 @@ awaitable<RefreshOutcome> SessionService::refresh(std::string_view refresh_token
 awaitable<bool> SessionService::revoke(std::string_view user_id, std::string_view session_id,
                                        std::string_view reason, kit::async::Deadline deadline) {
   deadline.check();
-  co_return co_await sessions_.revoke(session_id, user_id, now(), reason, deadline);
+  co_return co_await sessions_.revoke(session_id, user_id, now_of(clock_), reason, deadline);
 }
 
 awaitable<std::int64_t> SessionService::revoke_all(std::string_view user_id,
@@ -136,16 +132,16 @@ awaitable<std::int64_t> SessionService::revoke_all(std::string_view user_id,
                                                    std::optional<std::string_view> keep,
                                                    kit::async::Deadline deadline) {
   deadline.check();
-  co_return co_await sessions_.revoke_all(user_id, now(), reason, keep, deadline);
+  co_return co_await sessions_.revoke_all(user_id, now_of(clock_), reason, keep, deadline);
 }
 
 awaitable<std::vector<domain::Session>> SessionService::list(std::string_view user_id,
                                                              kit::async::Deadline deadline) {
-  co_return co_await sessions_.list_active(user_id, now(), deadline);
+  co_return co_await sessions_.list_active(user_id, now_of(clock_), deadline);
 }
 
 void SessionService::record_use(const std::string& session_id) {
-  const domain::Timestamp t = now();
+  const domain::Timestamp t = now_of(clock_);
   const std::lock_guard lock(uses_mutex_);
   // Bounded: one entry per session used since the last flush.
   uses_.insert_or_assign(session_id, t);
@@ -169,12 +165,12 @@ awaitable<std::size_t> SessionService::flush_activity() {
 }
 
 awaitable<std::int64_t> SessionService::purge(std::size_t limit) {
-  const domain::Timestamp t = now();
+  const domain::Timestamp t = now_of(clock_);
   co_return co_await sessions_.purge(t, t - policy_.refresh_ttl, limit);
 }
 
 awaitable<std::int64_t> SessionService::count_active() {
-  co_return co_await sessions_.count_active(now());
+  co_return co_await sessions_.count_active(now_of(clock_));
 }
 
 #pragma GCC diagnostic pop

@@ -105,7 +105,6 @@ class SessionService {
   const SessionPolicy& policy() const noexcept { return policy_; }
 
  private:
-  domain::Timestamp now() const;
   IssuedSession issue(std::string session_id, std::string user_id, std::string refresh_token,
                       domain::Timestamp expires_at, domain::Timestamp now) const;
 

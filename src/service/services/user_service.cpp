@@ -43,10 +43,6 @@ UserService::UserService(repositories::UserRepository& users, kit::security::Pas
                          Clock clock)
     : users_(users), hasher_(hasher), clock_(std::move(clock)) {}
 
-domain::Timestamp UserService::now() const {
-  return std::chrono::time_point_cast<std::chrono::microseconds>(clock_());
-}
-
 boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCreate request,
                                                                 domain::Role role,
                                                                 kit::async::Deadline deadline) {
@@ -57,7 +53,7 @@ boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCre
   repositories::NewUser user;
   user.password_hash = co_await hasher_.hash(std::move(request.password), deadline);
   deadline.check();  // a request answered 503 meanwhile creates no account
-  user.created_at = now();
+  user.created_at = now_of(clock_);
   user.id = kit::util::uuid_v7(std::chrono::system_clock::time_point(user.created_at));
   user.email = std::move(request.email);
   user.name = std::move(request.name);
@@ -84,7 +80,8 @@ boost::asio::awaitable<UserRead> UserService::read_user(const domain::SessionKey
   // along with it in any case: one statement either way, and a refused id costs nothing more.
   const std::optional<std::string_view> wanted =
       other.empty() || read.self ? std::nullopt : std::optional<std::string_view>(other);
-  repositories::CallerRead found = co_await users_.find_caller(key, now(), wanted, deadline);
+  repositories::CallerRead found =
+      co_await users_.find_caller(key, now_of(clock_), wanted, deadline);
   read.caller = std::move(found.caller);
   read.target = std::move(found.other);
   if (!read.caller || read.caller->role != domain::Role::admin) read.target.reset();
@@ -142,7 +139,7 @@ boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& 
     update.revoke_sessions_except = std::string(current_session);
   }
   deadline.check();  // a request answered 503 meanwhile changes nothing
-  update.updated_at = now();
+  update.updated_at = now_of(clock_);
   std::optional<domain::User> updated;
   bool taken = false;
   try {
@@ -196,7 +193,7 @@ boost::asio::awaitable<AdminResult> UserService::create_or_promote_admin(
   }
   repositories::UserUpdate update;
   update.role = domain::Role::admin;
-  update.updated_at = now();
+  update.updated_at = now_of(clock_);
   std::optional<domain::User> promoted = co_await users_.update(existing->id, update);
   if (!promoted) throw kit::errors::Conflict("The user changed concurrently; try again");
   co_return AdminResult{std::move(*promoted), false};

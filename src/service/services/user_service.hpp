@@ -22,6 +22,11 @@ namespace user_service::services {
 
 using Clock = std::function<std::chrono::system_clock::time_point()>;
 
+// The clock's time as stored and compared (microseconds, like every backend keeps it).
+inline domain::Timestamp now_of(const Clock& clock) {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(clock());
+}
+
 // next_cursor text: base64url of "<created_at>|<id>"; opaque to clients.
 std::string encode_cursor(const repositories::PageCursor& cursor);
 // nullopt for anything encode_cursor could not have produced, including a time outside
@@ -90,8 +95,6 @@ class UserService {
   boost::asio::awaitable<AdminResult> create_or_promote_admin(schemas::UserCreate request);
 
  private:
-  domain::Timestamp now() const;
-
   repositories::UserRepository& users_;
   kit::security::PasswordHasher& hasher_;
   Clock clock_;
