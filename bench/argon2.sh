@@ -15,6 +15,8 @@ HASHES=${HASHES:-30}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 LOOPS=${LOOPS:-$(nproc)}
 
+bash scripts/install-deps.sh build bench >/dev/null
+cmake -S . -B "$BUILD_DIR" >/dev/null  # finds the bench's libraries if they were just installed
 cmake --build "$BUILD_DIR" --target argon2-bench >/dev/null
 [ -d bench/argon2/node_modules ] || npm ci --prefix bench/argon2 --no-audit --no-fund >/dev/null
 

@@ -2,12 +2,17 @@
 // median time of one hash on one thread, and hashes per second with one hashing loop per core
 // (how the service's hashing pool runs). Prints one JSON object per candidate.
 //
-// Candidates: libsodium's crypto_pwhash_str (what the service uses: SIMD compression chosen at
-// run time, but a fresh MAP_POPULATE mapping per hash); libargon2's argon2id_hash_encoded (the
-// portable reference code, a fresh allocation per hash); and libargon2's argon2_ctx into a
-// per-thread work area that is allocated once, pre-faulted and reused, malloc'ed or mmap'ed with
-// MADV_HUGEPAGE. The reference, @node-rs/argon2, runs beside it (node_rs_argon2.mjs).
+// Candidates: the service's own argon2id (kit/security/argon2id: AVX2 compression when the CPU
+// has it, one reused huge-page work area per thread), and the same with its portable
+// compression; libsodium's crypto_pwhash_str (SIMD compression chosen at run time, but a fresh
+// MAP_POPULATE mapping per hash); libargon2's argon2id_hash_encoded (the portable reference
+// code, a fresh allocation per hash) and its argon2_ctx into a per-thread work area that is
+// allocated once, pre-faulted and reused, malloc'ed or mmap'ed with MADV_HUGEPAGE; libgcrypt's
+// and Botan 2's argon2id (portable code). The reference, @node-rs/argon2, runs beside it
+// (node_rs_argon2.mjs).
 #include <argon2.h>
+#include <botan/argon2.h>
+#include <gcrypt.h>
 #include <sodium.h>
 #include <sys/mman.h>
 
@@ -22,6 +27,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "kit/security/argon2id.hpp"
 
 namespace {
 
@@ -123,6 +130,47 @@ bool libargon2_ctx_huge(const std::string& password, Cost cost) {
   return libargon2_ctx(password, cost, huge_allocate);
 }
 
+bool kit_argon2id(const std::string& password, Cost cost,
+                  kit::security::argon2id::Compression compression) {
+  const auto salt = fresh_salt();
+  std::array<std::uint8_t, 32> tag{};
+  kit::security::argon2id::derive({.memory_kib = cost.memory_kib, .iterations = cost.iterations},
+                                  password, salt, tag, compression);
+  return true;
+}
+
+bool kit_automatic(const std::string& password, Cost cost) {
+  return kit_argon2id(password, cost, kit::security::argon2id::Compression::automatic);
+}
+
+bool kit_portable(const std::string& password, Cost cost) {
+  return kit_argon2id(password, cost, kit::security::argon2id::Compression::portable);
+}
+
+bool libgcrypt(const std::string& password, Cost cost) {
+  const auto salt = fresh_salt();
+  const unsigned long params[4] = {32, cost.iterations, cost.memory_kib, 1};  // tag, t, m, p
+  gcry_kdf_hd_t handle = nullptr;
+  if (gcry_kdf_open(&handle, GCRY_KDF_ARGON2, GCRY_KDF_ARGON2ID, params, 4, password.data(),
+                    password.size(), salt.data(), salt.size(), nullptr, 0, nullptr, 0) != 0) {
+    return false;
+  }
+  std::array<unsigned char, 32> tag{};
+  const bool ok =
+      gcry_kdf_compute(handle, nullptr) == 0 && gcry_kdf_final(handle, tag.size(), tag.data()) == 0;
+  gcry_kdf_close(handle);
+  return ok;
+}
+
+bool botan2(const std::string& password, Cost cost) {
+  const auto salt = fresh_salt();
+  std::array<std::uint8_t, 32> tag{};
+  Botan::Argon2(2, cost.memory_kib, cost.iterations, 1)
+      .derive_key(tag.data(), tag.size(), password.data(), password.size(), salt.data(),
+                  salt.size());
+  return true;
+}
+
 double median_ms(const HashFn& fn, Cost cost, int hashes) {
   std::vector<double> times;
   const std::string password = "correct horse battery staple";
@@ -162,7 +210,7 @@ double hashes_per_second(const HashFn& fn, Cost cost, unsigned loops, double sec
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (sodium_init() < 0) return 1;
+  if (sodium_init() < 0 || gcry_check_version(nullptr) == nullptr) return 1;
   Cost cost;
   int hashes = 30;
   double seconds = 5;
@@ -177,10 +225,14 @@ int main(int argc, char** argv) {
     if (flag == "--loops") loops = static_cast<unsigned>(std::atoi(value));
   }
   const std::vector<std::pair<const char*, HashFn>> candidates{
+      {"kit argon2id (the service's), reused huge-page area", kit_automatic},
+      {"kit argon2id, portable compression", kit_portable},
       {"libsodium crypto_pwhash_str", libsodium_str},
       {"libargon2 argon2id_hash_encoded", libargon2_encoded},
       {"libargon2 argon2_ctx, reused malloc area", libargon2_ctx_malloced},
       {"libargon2 argon2_ctx, reused huge-page area", libargon2_ctx_huge},
+      {"libgcrypt gcry_kdf ARGON2ID", libgcrypt},
+      {"Botan 2 Argon2", botan2},
   };
   for (const auto& [name, fn] : candidates) {
     const double ms = median_ms(fn, cost, hashes);

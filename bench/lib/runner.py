@@ -306,6 +306,25 @@ http {{
         procs.stop(self.proc, timeout=10)
 
 
+def argon2_limit():
+    """The reference for login and register: @node-rs/argon2 (bench/argon2, locked) hashing at
+    the service's default cost with one loop per core, as a Node service's libuv pool would;
+    hashes per second, reported as "rps" so that it brackets like the other references."""
+    folder = os.path.join(BENCH, "argon2")
+    if not os.path.isdir(os.path.join(folder, "node_modules")):
+        subprocess.run(["npm", "ci", "--prefix", folder, "--no-audit", "--no-fund"], check=True,
+                       capture_output=True, timeout=300)
+    loops = os.cpu_count() or 1
+    seconds = max(3, DURATION // 2)
+    out = subprocess.run(["node", os.path.join(folder, "node_rs_argon2.mjs"), "19456", "2", "3",
+                          str(seconds), str(loops)], check=True, capture_output=True, text=True,
+                         timeout=120, env=dict(os.environ, UV_THREADPOOL_SIZE=str(loops)))
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"rps": r["hashes_per_second"], "requests": round(r["hashes_per_second"] * seconds),
+            "latency_us": {k: r["ms_per_hash"] * 1000 for k in ("p50", "p99", "p99_9")},
+            "error_count": 0, "loops": loops, "ms_per_hash": r["ms_per_hash"]}
+
+
 def bracketed(what, before, after):
     """A reference measured right before and right after the scenarios it stands for: the
     mean of the two, so that drift in the machine's load during the group affects both sides."""
@@ -655,10 +674,17 @@ def main():
                                         f"before and after {which}", before[0], after[0])
             log(f"pgbench: {refs['pgbench']['runs_rps']} tps; pipelined: "
                 f"{refs['pgbench_pipeline']['runs_rps']} reads/s")
-        if want("login"):
-            record("login", measure("login", svc, AUTH_CONNECTIONS, [data]))
-        if want("register"):
-            record("register", measure("register", svc, AUTH_CONNECTIONS, [data]))
+        auth_scenarios = [n for n in ("login", "register") if want(n)]
+        if auth_scenarios:
+            log("reference: @node-rs/argon2 hashes/s, before and after login and register")
+            before = argon2_limit()
+            for name in auth_scenarios:
+                record(name, measure(name, svc, AUTH_CONNECTIONS, [data]), "argon2_limit")
+            refs["argon2_limit"] = bracketed(
+                f"@node-rs/argon2 hashes/s at the default cost (19456 KiB, 2 passes), "
+                f"{before['loops']} loops, before and after {', '.join(auth_scenarios)}",
+                before, argon2_limit())
+            log(f"argon2 limit: {refs['argon2_limit']['runs_rps']} hashes/s")
     finally:
         code = svc.stop()
     log(f"service stopped with exit code {code}")

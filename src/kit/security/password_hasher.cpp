@@ -6,6 +6,8 @@
 
 #include <sodium.h>
 
+#include "kit/security/argon2id.hpp"
+#include "kit/security/constant_time.hpp"
 #include "kit/security/sodium.hpp"
 
 namespace kit::security {
@@ -28,15 +30,36 @@ std::size_t memlimit_bytes(const PasswordHashCost& cost) {
   return static_cast<std::size_t>(cost.memory_kib) * 1024U;
 }
 
+constexpr std::size_t kSaltBytes = 16;  // as libsodium makes them
+constexpr std::size_t kTagBytes = 32;
+
 // libsodium reads the stored string as a C string of at most crypto_pwhash_STRBYTES bytes.
 bool plausible_phc(const std::string& phc) {
   return !phc.empty() && phc.size() < crypto_pwhash_STRBYTES &&
          std::memchr(phc.data(), '\0', phc.size()) == nullptr;
 }
 
-bool verify_now(const std::string& phc, const std::string& password) {
-  return plausible_phc(phc) &&
-         crypto_pwhash_str_verify(phc.c_str(), password.data(), password.size()) == 0;
+// Our argon2id verifies every "$argon2id$v=19$...,p=1$" string (what this service and libsodium
+// write); any other form libsodium accepts (argon2i, more lanes) goes to libsodium, and a
+// match there always asks for a rehash into the current form.
+VerifyResult verify_now(const std::string& phc, const std::string& password,
+                        const argon2id::Params& current) {
+  VerifyResult result;
+  if (const auto parsed = argon2id::parse_phc(phc)) {
+    std::array<std::uint8_t, 64> tag{};
+    const std::span<std::uint8_t> computed(tag.data(), parsed->tag.size());
+    argon2id::derive(parsed->params, password, parsed->salt, computed);
+    result.ok = constant_time_equal(
+        std::string_view(reinterpret_cast<const char*>(computed.data()), computed.size()),
+        std::string_view(reinterpret_cast<const char*>(parsed->tag.data()), parsed->tag.size()));
+    result.needs_rehash = result.ok && parsed->params != current;
+    sodium_memzero(tag.data(), tag.size());
+    return result;
+  }
+  result.ok = plausible_phc(phc) &&
+              crypto_pwhash_str_verify(phc.c_str(), password.data(), password.size()) == 0;
+  result.needs_rehash = result.ok;
+  return result;
 }
 
 }  // namespace
@@ -55,13 +78,22 @@ PasswordHasher::PasswordHasher(kit::async::WorkerPool& pool, PasswordHashCost co
   }
 }
 
+argon2id::Params PasswordHasher::params() const noexcept {
+  return {.memory_kib = cost_.memory_kib, .iterations = cost_.iterations};
+}
+
 std::string PasswordHasher::hash_now(const std::string& password) const {
-  std::array<char, crypto_pwhash_STRBYTES> out{};
-  if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), cost_.iterations,
-                            memlimit_bytes(cost_), crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    throw std::runtime_error("argon2id hashing failed (out of memory?)");
+  std::array<std::uint8_t, kSaltBytes> salt{};
+  std::array<std::uint8_t, kTagBytes> tag{};
+  randombytes_buf(salt.data(), salt.size());
+  try {
+    argon2id::derive(params(), password, salt, tag);
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error("argon2id hashing failed (out of memory)");
   }
-  return std::string(out.data());
+  std::string phc = argon2id::format_phc(params(), salt, tag);
+  sodium_memzero(tag.data(), tag.size());
+  return phc;
 }
 
 const std::string& PasswordHasher::dummy_hash() {
@@ -109,14 +141,7 @@ boost::asio::awaitable<VerifyResult> PasswordHasher::verify(std::string phc_hash
   co_return co_await pool_.run(
       [this, &phc_hash, &password] {
         const auto start = std::chrono::steady_clock::now();
-        VerifyResult result;
-        result.ok = verify_now(phc_hash, password);
-        if (result.ok) {
-          // The argon2id-specific check returns -1 for a valid hash of another algorithm (argon2i),
-          // which should be upgraded too; 1 means another cost, 0 means current.
-          result.needs_rehash = crypto_pwhash_argon2id_str_needs_rehash(
-                                    phc_hash.c_str(), cost_.iterations, memlimit_bytes(cost_)) != 0;
-        }
+        const VerifyResult result = verify_now(phc_hash, password, params());
         report(PasswordOperation::verify, std::chrono::steady_clock::now() - start);
         return result;
       },
@@ -131,7 +156,7 @@ boost::asio::awaitable<VerifyResult> PasswordHasher::verify_dummy(std::string pa
         const auto start = std::chrono::steady_clock::now();
         const std::string& dummy = dummy_hash();
         // The result is ignored: nobody knows the random dummy password.
-        (void)verify_now(dummy, password);
+        (void)verify_now(dummy, password, params());
         report(PasswordOperation::verify_dummy, std::chrono::steady_clock::now() - start);
       },
       deadline);

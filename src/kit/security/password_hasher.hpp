@@ -1,6 +1,8 @@
 #pragma once
-// Password hashing with argon2id (libsodium), stored as PHC strings such as
-// "$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>".
+// Password hashing with argon2id (kit/security/argon2id: one reused work area per hashing
+// thread), stored as PHC strings such as "$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>", the
+// form libsodium writes: hashes libsodium made verify, and other forms it reads (argon2i) are
+// verified by libsodium and flagged for rehash.
 //
 // argon2id is deliberately slow and memory-hungry, so every hash and verify runs on the bounded
 // kit::async::WorkerPool: the calling coroutine is suspended, an I/O thread never runs argon2,
@@ -21,10 +23,11 @@
 
 #include "kit/async/deadline.hpp"
 #include "kit/async/worker_pool.hpp"
+#include "kit/security/argon2id.hpp"
 
 namespace kit::security {
 
-// argon2id cost. Parallelism is always 1 (libsodium's choice).
+// argon2id cost. Parallelism is always 1 (one lane, as libsodium makes them).
 struct PasswordHashCost {
   unsigned memory_kib = 19456;  // OWASP minimum; libsodium accepts 8 and up
   unsigned iterations = 2;      // libsodium accepts 1 and up
@@ -53,7 +56,7 @@ class PasswordHasher {
   PasswordHasher& operator=(const PasswordHasher&) = delete;
 
   // A PHC string of `password` with the configured cost and a fresh random salt.
-  // Throws std::runtime_error when libsodium fails (out of memory).
+  // Throws std::runtime_error when the work area cannot be mapped (out of memory).
   boost::asio::awaitable<std::string> hash(std::string password,
                                            kit::async::Deadline deadline = {});
 
@@ -73,6 +76,7 @@ class PasswordHasher {
   const PasswordHashCost& cost() const noexcept { return cost_; }
 
  private:
+  argon2id::Params params() const noexcept;
   std::string hash_now(const std::string& password) const;
   // Runs on a worker: makes the dummy hash on first use.
   const std::string& dummy_hash();

@@ -117,6 +117,26 @@ TEST_F(PasswordHasherTest, NeedsRehashWhenTheStoredCostIsHigherOrDifferent) {
   EXPECT_TRUE(result.needs_rehash);
 }
 
+// Hashes are libsodium's form both ways: what libsodium made before keeps verifying (and is
+// current), and libsodium verifies what the hasher makes.
+TEST_F(PasswordHasherTest, HashesAreInterchangeableWithLibsodiums) {
+  std::array<char, crypto_pwhash_STRBYTES> out{};
+  const std::string password = "password123";
+  ASSERT_EQ(
+      crypto_pwhash_str_alg(out.data(), password.data(), password.size(), kLowCost.iterations,
+                            std::size_t{kLowCost.memory_kib} * 1024, crypto_pwhash_ALG_ARGON2ID13),
+      0);
+  PasswordHasher hasher(pool_, kLowCost);
+  VerifyResult result = run_coroutine(ctx_, hasher.verify(out.data(), password));
+  EXPECT_TRUE(result.ok);
+  EXPECT_FALSE(result.needs_rehash);
+  EXPECT_FALSE(run_coroutine(ctx_, hasher.verify(out.data(), "password124")).ok);
+
+  const std::string ours = run_coroutine(ctx_, hasher.hash(password));
+  EXPECT_EQ(crypto_pwhash_str_verify(ours.c_str(), password.data(), password.size()), 0);
+  EXPECT_NE(crypto_pwhash_str_verify(ours.c_str(), "password124", 11), 0);
+}
+
 // A legacy argon2i hash still verifies (users can log in) but is flagged for upgrade.
 TEST_F(PasswordHasherTest, Argon2iHashesVerifyButNeedRehash) {
   std::array<char, crypto_pwhash_STRBYTES> out{};
