@@ -535,6 +535,26 @@ def sqlite_rows(first, last, password_hash):
                "user", at, at)
 
 
+def sqlite_copy_sessions(path):
+    """The sessions the benchmark's tokens name (made by sign-ins on PostgreSQL, not the seeded
+    ones) copied into the SQLite file: a token is only good while its session is."""
+    columns = ["id", "user_id", "created_at", "last_used_at", "expires_at", "max_expires_at",
+               "user_agent", "client_ip"]
+    select = ", ".join(PG_TIMESTAMP.replace("created_at", c) if c.endswith("_at") else c
+                       for c in columns)
+    out = psql(PG_URL, f"SELECT {select} FROM sessions WHERE revoked_at IS NULL "
+                       "AND user_agent <> 'bench'")
+    rows = [tuple(line.split("|")) for line in out.splitlines() if line]
+    db = sqlite3.connect(path)
+    try:
+        with db:
+            db.executemany(f"INSERT INTO sessions ({', '.join(columns)}) "
+                           f"VALUES ({', '.join('?' * len(columns))})", rows)
+    finally:
+        db.close()
+    log(f"copied {len(rows)} sessions to SQLite")
+
+
 def sqlite_insert(path, rows):
     db = sqlite3.connect(path)
     try:
@@ -590,6 +610,7 @@ def scale(data, record, refs):
                          f"{PG_TIMESTAMP.replace('created_at', 'updated_at')} FROM users "
                          f"WHERE email = '{ADMIN_EMAIL}'").strip().split("|")
     sqlite_insert(path, [tuple(admin), *sqlite_rows(1, SEED_USERS, admin[3])])
+    sqlite_copy_sessions(path)
     scale_set("sqlite", "1k", env, data, record)
     t0 = time.monotonic()
     sqlite_insert(path, sqlite_rows(SEED_USERS + 1, SCALE_USERS, admin[3]))
