@@ -1,0 +1,48 @@
+#pragma once
+// Outbound HTTP POST to another service (an email service, a webhook receiver) through
+// libcurl. A call blocks, so callers run it on a bounded kit::async::WorkerPool, never on an
+// I/O thread. What it enforces for every call:
+//  - http:// and https:// only, redirects not followed (a 3xx is an answer like any other);
+//  - HTTPS verifies the peer's certificate and name against the system's CA store, or against
+//    `ca_file` when it is set (a private CA, the tests' CA);
+//  - connect and total time bounded; the response body kept up to `max_response_bytes`;
+//  - errors say what went wrong in libcurl's words, never the URL (it may hold credentials).
+#include <chrono>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kit::outbound {
+
+struct HttpOptions {
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds total_timeout{10000};
+  std::string ca_file;  // empty: the system's CA store
+  std::size_t max_response_bytes = 64 * 1024;
+  std::string user_agent = "user-service";
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;        // at most max_response_bytes
+  bool truncated = false;  // the body was longer
+  bool success() const noexcept { return status >= 200 && status < 300; }
+};
+
+// The call did not get an HTTP answer: no connection, TLS refused, timed out, a bad URL.
+class OutboundError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// POSTs `body` to `url` with `headers` (Content-Type among them when wanted). Throws
+// OutboundError when no HTTP answer came back.
+HttpResponse post(const HttpOptions& options, const std::string& url, const Headers& headers,
+                  std::string_view body);
+
+}  // namespace kit::outbound
