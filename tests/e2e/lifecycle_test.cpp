@@ -269,10 +269,11 @@ TEST(Lifecycle, SecondSignalExitsAtOnce) {
 // hashed, the hasher's worker threads later resumed their requests on I/O contexts the server
 // had already destroyed (a use-after-free that ASan and TSan builds report, exit != 0).
 TEST(Lifecycle, ShutdownWhilePasswordsAreHashingExitsCleanly) {
-  // About a second per hash, so both are still running when the drain ends at once.
+  // About a second per hash (128 MiB, 30 passes), so both are still running when the drain
+  // ends at once.
   ServiceProcess svc(test_env({{"SHUTDOWN_GRACE_SECONDS", "0"},
                                {"PASSWORD_HASH_MEMORY_KIB", "131072"},
-                               {"PASSWORD_HASH_ITERATIONS", "10"}}));
+                               {"PASSWORD_HASH_ITERATIONS", "30"}}));
   std::vector<std::unique_ptr<Connection>> registering;
   for (int i = 0; i < 2; ++i) {
     const std::string body = R"({"email":"hashing)" + std::to_string(i) +
