@@ -48,6 +48,10 @@ class CircuitBreaker {
     trial_out_ = false;
   }
 
+  // A call allow() let through was not made after all (nothing to send): the breaker is as it
+  // was, and a half-open breaker lets the next trial through.
+  void cancel() noexcept { trial_out_ = false; }
+
   void record_failure(Clock::time_point now) noexcept {
     trial_out_ = false;
     if (state_ == State::half_open || ++failures_ >= options_.failure_threshold) {

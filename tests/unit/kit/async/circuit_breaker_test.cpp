@@ -67,6 +67,16 @@ TEST_F(CircuitBreakerTest, FailuresRecordedWhileOpenDoNotCountAsNewOpenings) {
   EXPECT_EQ(breaker_.state(), State::open);
 }
 
+TEST_F(CircuitBreakerTest, ACancelledTrialLetsTheNextTrialThrough) {
+  for (int i = 0; i < 3; ++i) breaker_.record_failure(t0_);
+  ASSERT_TRUE(breaker_.allow(t0_ + 30s));
+  EXPECT_FALSE(breaker_.allow(t0_ + 30s));
+  breaker_.cancel();  // nothing was sent
+  EXPECT_EQ(breaker_.state(), State::half_open);
+  EXPECT_TRUE(breaker_.allow(t0_ + 31s));
+  EXPECT_EQ(breaker_.openings(), 1U);
+}
+
 TEST(CircuitBreaker, AThresholdOfZeroActsAsOne) {
   CircuitBreaker breaker({.failure_threshold = 0, .open_for = 1s});
   const auto now = CircuitBreaker::Clock::now();
