@@ -3,13 +3,17 @@
 # token against two instances started side by side — one with the feature's settings (A), one
 # without (B), each on its own SQLite file, WORKERS=2 — alternating A/B ROUNDS times in the same
 # run. A_BIN/B_BIN compare two builds instead (e.g. before and after a change, with the same
-# settings), and AB_PATH measures another GET route (e.g. /health/live). Prints every run, the median req/s of each and the cost of A in percent. The load average
+# settings), AB_PATH measures another GET route (e.g. /health/live), and AB_SCRIPT a wrk
+# scenario of bench/scenarios instead (e.g. bench/scenarios/register.lua: registrations, which
+# write a user and its events). Prints every run, the median req/s of each and the cost of A in
+# percent. The load average
 # is printed too: on a shared machine compare runs taken at similar load only.
 # Usage: bench/ab-me.sh LABEL "A settings" "B settings" [duration=10s] [connections=64]
 #   settings are space-separated KEY=VALUE words added to the environment, e.g.
 #   bench/ab-me.sh "metrics" "METRICS_ENABLED=true" "METRICS_ENABLED=false"
 #   env: ROUNDS (default 2), LOG_LEVEL (default info, as deployed), USER_SERVICE_BIN (both),
-#   A_BIN, B_BIN (default USER_SERVICE_BIN), AB_PATH (default /api/v1/users/me)
+#   A_BIN, B_BIN (default USER_SERVICE_BIN), AB_PATH (default /api/v1/users/me), AB_SCRIPT
+#   (a wrk Lua scenario; replaces AB_PATH)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/lib/service.sh
@@ -24,6 +28,7 @@ bin="${USER_SERVICE_BIN:-build/user-service}"
 a_bin="${A_BIN:-$bin}"
 b_bin="${B_BIN:-$bin}"
 path="${AB_PATH:-/api/v1/users/me}"
+script="${AB_SCRIPT:-}"
 work="$(mktemp -d /tmp/user-service-ab-bench.XXXXXX)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -61,8 +66,9 @@ a_token="$(token "$a_port")"
 b_token="$(token "$b_port")"
 
 run_wrk() {  # PORT TOKEN DURATION → req/s
-  wrk -t1 -c"$conns" -d"$3" -H "Authorization: Bearer $2" \
-    "http://127.0.0.1:$1$path" > "$work/wrk.out"
+  local target=("http://127.0.0.1:$1$path")
+  [[ -n "$script" ]] && target=(-s "$script" "http://127.0.0.1:$1" -- "$work")
+  wrk -t1 -c"$conns" -d"$3" -H "Authorization: Bearer $2" "${target[@]}" > "$work/wrk.out"
   grep -q 'Non-2xx' "$work/wrk.out" && { cat "$work/wrk.out" >&2; echo "non-2xx answers" >&2; exit 1; }
   awk '/Requests\/sec/ {print $2}' "$work/wrk.out"
 }
@@ -80,12 +86,12 @@ for round in $(seq "$rounds"); do
   echo "round $round: A ${a_runs[-1]} req/s, B ${b_runs[-1]} req/s (load $(cut -d' ' -f1 /proc/loadavg))"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - "$label" "${a_runs[*]}" "${b_runs[*]}" "$duration" "$conns" "$path" <<'PY'
+python3 - "$label" "${a_runs[*]}" "${b_runs[*]}" "$duration" "$conns" "${script:-GET $path}" <<'PY'
 import statistics, sys
 label = sys.argv[1]
 a = [float(x) for x in sys.argv[2].split()]
 b = [float(x) for x in sys.argv[3].split()]
 m_a, m_b = statistics.median(a), statistics.median(b)
-print(f"GET {sys.argv[6]}, wrk -t1 -c{sys.argv[5]} -d{sys.argv[4]}, median of {len(a)}: "
+print(f"{sys.argv[6]}, wrk -t1 -c{sys.argv[5]} -d{sys.argv[4]}, median of {len(a)}: "
       f"{label} on {m_a:.0f} req/s, off {m_b:.0f} req/s, cost {(m_b - m_a) / m_b * 100:.1f}%")
 PY

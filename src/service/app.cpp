@@ -70,8 +70,9 @@ App::App(Settings settings) : settings_(std::move(settings)) {
   server_ = std::make_unique<kit::http::Server>(server_options(settings_), pipeline_, router_);
   build_rate_limiting();
   database_ = Database::create(settings_, io_threads(), metrics_.get());
+  outbox_ = std::make_unique<OutboxModule>(settings_, database_->outbox(), metrics_.get());
   users_ = std::make_unique<UsersModule>(settings_, database_->users(), database_->sessions(),
-                                         metrics_.get());
+                                         outbox_->events(), metrics_.get());
   build_pipeline();
   build_routes();
   server_->on_shutdown([this] {
@@ -198,6 +199,7 @@ boost::asio::awaitable<void> App::start() {
     });
   }
   users_->start_upkeep(server_->executor(0));
+  outbox_->start(server_->executor(0));
   const auto endpoint = server_->listen();
   kit::log::info("app", "service_started",
                  {{"address", endpoint.address().to_string()},
@@ -211,6 +213,7 @@ boost::asio::awaitable<void> App::start() {
 
 boost::asio::awaitable<void> App::stop() {
   co_await users_->stop_upkeep();
+  co_await outbox_->stop();
   if (redis_) co_await redis_->close();
   co_return;
 }

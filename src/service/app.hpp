@@ -16,6 +16,7 @@
 #include "kit/ratelimit/limiter.hpp"
 #include "kit/redis/client.hpp"
 #include "service/database.hpp"
+#include "service/outbox_module.hpp"
 #include "service/settings.hpp"
 #include "service/users_module.hpp"
 
@@ -63,6 +64,8 @@ class App {
   std::shared_ptr<kit::ratelimit::Limiter> limiter_;
   std::unique_ptr<kit::ratelimit::Guard> auth_guard_;
   std::unique_ptr<Database> database_;  // created here, connected by start()
+  // The events' delivery from the database's outbox (docs/events.md).
+  std::unique_ptr<OutboxModule> outbox_;
   // Users + auth on the database's repository: hasher pool, JWT, services, routes. Last, so it
   // is destroyed first: its hashing threads resume requests on the I/O threads.
   std::unique_ptr<UsersModule> users_;

@@ -8,8 +8,10 @@
 #include "kit/db/sqlite/database.hpp"
 #include "kit/db/sqlite/migrations.hpp"
 #include "service/repositories/embedded_migrations.hpp"
+#include "service/repositories/pg_outbox_store.hpp"
 #include "service/repositories/pg_session_repository.hpp"
 #include "service/repositories/pg_user_repository.hpp"
+#include "service/repositories/sqlite_outbox_store.hpp"
 #include "service/repositories/sqlite_session_repository.hpp"
 #include "service/repositories/sqlite_user_repository.hpp"
 
@@ -30,7 +32,7 @@ std::vector<std::string> labels(const auto& migrations) {
 class PostgresDatabase final : public Database {
  public:
   explicit PostgresDatabase(std::unique_ptr<kit::db::pg::Pool> pool)
-      : pool_(std::move(pool)), users_(*pool_), sessions_(*pool_) {}
+      : pool_(std::move(pool)), users_(*pool_), sessions_(*pool_), outbox_(*pool_) {}
 
   awaitable<void> start() override { co_await pool_->start(); }
   awaitable<std::vector<std::string>> migrate() override {
@@ -49,6 +51,7 @@ class PostgresDatabase final : public Database {
   awaitable<void> ping() override { co_await pool_->ping(); }
   repositories::UserRepository& users() override { return users_; }
   repositories::SessionRepository& sessions() override { return sessions_; }
+  kit::outbox::Store& outbox() override { return outbox_; }
   awaitable<void> close() override { co_await pool_->close(); }
 
  private:
@@ -59,13 +62,14 @@ class PostgresDatabase final : public Database {
   std::unique_ptr<kit::db::pg::Pool> pool_;
   repositories::PgUserRepository users_;
   repositories::PgSessionRepository sessions_;
+  repositories::PgOutboxStore outbox_;
 };
 
 // The embedded default: a SQLite file (or :memory:) whose calls run on worker threads.
 class SqliteDatabase final : public Database {
  public:
   explicit SqliteDatabase(std::unique_ptr<kit::db::sqlite::Database> db)
-      : db_(std::move(db)), users_(*db_), sessions_(*db_) {}
+      : db_(std::move(db)), users_(*db_), sessions_(*db_), outbox_(*db_) {}
 
   awaitable<void> start() override { co_await db_->start(); }
   awaitable<std::vector<std::string>> migrate() override {
@@ -86,12 +90,14 @@ class SqliteDatabase final : public Database {
   awaitable<void> ping() override { co_await db_->ping(); }
   repositories::UserRepository& users() override { return users_; }
   repositories::SessionRepository& sessions() override { return sessions_; }
+  kit::outbox::Store& outbox() override { return outbox_; }
   awaitable<void> close() override { co_await db_->close(); }
 
  private:
   std::unique_ptr<kit::db::sqlite::Database> db_;
   repositories::SqliteUserRepository users_;
   repositories::SqliteSessionRepository sessions_;
+  repositories::SqliteOutboxStore outbox_;
 };
 
 }  // namespace

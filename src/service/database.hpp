@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "kit/metrics/registry.hpp"
+#include "kit/outbox/store.hpp"
 #include "service/repositories/session_repository.hpp"
 #include "service/repositories/user_repository.hpp"
 #include "service/settings.hpp"
@@ -47,6 +48,8 @@ class Database {
   virtual boost::asio::awaitable<void> ping() = 0;
   virtual repositories::UserRepository& users() = 0;
   virtual repositories::SessionRepository& sessions() = 0;
+  // The events' outbox, for the dispatcher (docs/events.md).
+  virtual kit::outbox::Store& outbox() = 0;
   // Graceful shutdown, after the last request.
   virtual boost::asio::awaitable<void> close() = 0;
 };

@@ -1,8 +1,11 @@
 #include "service/settings.hpp"
 
+#include <fmt/format.h>
 #include <sodium.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <stdexcept>
 #include <thread>
 
@@ -12,6 +15,7 @@
 #include "kit/config/reader.hpp"
 #include "kit/config/redis_url.hpp"
 #include "kit/security/key_file.hpp"
+#include "kit/security/webhook_signature.hpp"
 #include "kit/util/text.hpp"
 
 #ifndef USER_SERVICE_VERSION
@@ -399,13 +403,65 @@ void load_public_url(Context& c) {
   }
 }
 
+// A webhook receiver: an http(s) URL with a host and nothing that needs escaping.
+bool is_webhook_url(std::string_view u) {
+  const auto rest = u.starts_with("https://")  ? u.substr(8)
+                    : u.starts_with("http://") ? u.substr(7)
+                                               : std::string_view();
+  const bool clean = std::none_of(u.begin(), u.end(), [](char ch) {
+    return static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f || ch == '"' || ch == '<' ||
+           ch == '>' || ch == '\\' || ch == '#';
+  });
+  return clean && !rest.empty() && rest.front() != '/';
+}
+
+void load_events(Context& c) {
+  auto& [r, s] = c;
+  for (const auto& url : r.list("WEBHOOK_URLS", {})) {
+    if (!is_webhook_url(url)) {
+      // The URL may hold credentials: named by its position, not echoed.
+      r.problem("WEBHOOK_URLS", "item " + std::to_string(s.webhook_urls.size() + 1) +
+                                    " is not an http(s) URL with a host");
+      continue;
+    }
+    if (std::find(s.webhook_urls.begin(), s.webhook_urls.end(), url) != s.webhook_urls.end()) {
+      r.problem("WEBHOOK_URLS", "lists one URL twice");
+      continue;
+    }
+    s.webhook_urls.push_back(url);
+  }
+  // Empty is unset: a Secret with an empty key (deploy/k8s) leaves webhooks off.
+  if (const auto secret = r.value("WEBHOOK_SECRET"); secret && !secret->empty()) {
+    if (kit::security::WebhookSecret::parse(*secret))
+      s.webhook_secret = *secret;
+    else
+      r.problem("WEBHOOK_SECRET", "must be whsec_ followed by the base64 of 24 to 64 bytes");
+  } else if (!s.webhook_urls.empty()) {
+    r.problem("WEBHOOK_SECRET", "is required when WEBHOOK_URLS is set (receivers verify with it)");
+  }
+  if (const auto v = trimmed(r, "OUTBOX_MAX_AGE_HOURS")) {
+    double hours = 0;
+    const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), hours);
+    const double ms = hours * 3'600'000.0;
+    if (ec != std::errc() || end != v->data() + v->size() || !std::isfinite(hours) || ms < 1000.0 ||
+        hours > 8760.0) {
+      r.problem("OUTBOX_MAX_AGE_HOURS",
+                "must be a number of hours from 1 second's worth to 8760, such as 72 or 0.5");
+    } else {
+      s.outbox_max_age = std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(ms)));
+    }
+  }
+}
+
 }  // namespace
 
 Settings load_settings(const kit::config::Source& source) {
   Reader r(source);
   r.sensitive("JWT_SECRET", Sensitivity::secret)
       .sensitive("DATABASE_URL", Sensitivity::credentials_url)
-      .sensitive("REDIS_URL", Sensitivity::credentials_url);
+      .sensitive("REDIS_URL", Sensitivity::credentials_url)
+      .sensitive("WEBHOOK_SECRET", Sensitivity::secret)
+      .sensitive("WEBHOOK_URLS", Sensitivity::secret);
 
   Settings s;
   s.environment = r.one_of("ENVIRONMENT", Environment::development, kEnvironmentNames);
@@ -421,6 +477,7 @@ Settings load_settings(const kit::config::Source& source) {
   load_http_limits(c);
   load_observability(c);
   load_public_url(c);
+  load_events(c);
   r.throw_if_any();
   return s;
 }
@@ -502,6 +559,10 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"DOCS_ENABLED", yes_no(s.docs_enabled)},
       {"DOCS_ASSETS_URL", s.docs_assets_url},
       {"PUBLIC_BASE_URL", s.public_base_url},
+      {"WEBHOOK_URLS", join(s.webhook_urls, mask_url_password)},
+      {"WEBHOOK_SECRET", s.webhook_secret.empty() ? "" : "***"},
+      {"OUTBOX_MAX_AGE_HOURS",
+       fmt::format("{}", static_cast<double>(s.outbox_max_age.count()) / 3'600'000.0)},
   };
 }
 

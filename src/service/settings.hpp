@@ -93,6 +93,13 @@ struct Settings {
   // scheme://host[:port][/path] without a trailing '/'; empty = from each request's Host
   std::string public_base_url;
 
+  // Events through the outbox (docs/events.md). Webhook URLs may hold credentials: show them
+  // through kit::config::mask_url_password.
+  std::vector<std::string> webhook_urls;
+  std::string webhook_secret;  // "whsec_<base64>", required with webhook_urls; a secret
+  // OUTBOX_MAX_AGE_HOURS (a decimal number of hours, so tests can use seconds).
+  std::chrono::milliseconds outbox_max_age{72LL * 3'600'000};
+
   std::vector<std::string> warnings;  // non-fatal notices to log at start-up
 };
 

@@ -191,6 +191,18 @@ constexpr SettingReference kSettings[] = {
      .type = "`http://` or `https://` URL (host, optional port and path), no query or fragment",
      .default_value = "empty",
      .notes = "the address clients use to reach the service, e.g. `https://users.example.com`; trailing slashes are dropped. `/.well-known/oauth-authorization-server` builds `token_endpoint` and `jwks_uri` from it; when empty, from the request's `Host` header with `http://`, so set it behind a proxy that terminates TLS"},
+    {.name = "WEBHOOK_URLS",
+     .type = "comma list of `http://` or `https://` URLs",
+     .default_value = "empty",
+     .notes = "receivers of the user events (docs/events.md), each a destination of its own with its own retries and circuit breaker; HTTPS certificates are verified against the system's CA store. Empty: events are kept in the outbox only. Userinfo in a URL is masked by `check-config`"},
+    {.name = "WEBHOOK_SECRET",
+     .type = "`whsec_` followed by the base64 of a 24–64 byte key",
+     .default_value = "empty; **required** with `WEBHOOK_URLS`",
+     .notes = "the Standard Webhooks signing secret receivers verify `webhook-signature` with; never printed"},
+    {.name = "OUTBOX_MAX_AGE_HOURS",
+     .type = "hours, a decimal number from 1 second's worth (0.0003) to 8760",
+     .default_value = "`72`",
+     .notes = "an event still undelivered this long after it was written is given up: marked dead, counted in `outbox_deliveries_total{result=\"dead\"}` and logged (`outbox_dead`)"},
 };
 // clang-format on
 

@@ -69,11 +69,12 @@ kit::security::PasswordHashCost password_hash_cost(const Settings& settings) {
 // The queue bound: a burst of logins waits its turn; beyond it clients get 503 + Retry-After
 // rather than unbounded memory (each queued argon2 job holds a password until it runs).
 UsersModule::UsersModule(const Settings& settings, repositories::UserRepository& users,
-                         repositories::SessionRepository& sessions, kit::metrics::Registry* metrics)
+                         repositories::SessionRepository& sessions, services::Events events,
+                         kit::metrics::Registry* metrics)
     : pool_(cpu_threads(), std::max<std::size_t>(256, cpu_threads() * 64)),
       hasher_(pool_, password_hash_cost(settings), hash_observer(metrics)),
       jwt_(jwt_config(settings)),
-      users_(users, hasher_),
+      users_(users, hasher_, std::move(events)),
       sessions_(sessions, jwt_, session_policy(settings)),
       auth_(users, hasher_, jwt_, sessions_),
       current_user_(auth_),

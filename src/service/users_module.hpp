@@ -30,8 +30,11 @@ services::SessionPolicy session_policy(const Settings& settings);
 class UsersModule {
  public:
   // `metrics`: password_hash_seconds{operation} goes there; null = no metrics.
+  // `events`: what the services write their changes' events with (docs/events.md).
   UsersModule(const Settings& settings, repositories::UserRepository& users,
-              repositories::SessionRepository& sessions, kit::metrics::Registry* metrics = nullptr);
+              repositories::SessionRepository& sessions,
+              services::Events events = services::Events(),
+              kit::metrics::Registry* metrics = nullptr);
   UsersModule(const UsersModule&) = delete;
   UsersModule& operator=(const UsersModule&) = delete;
   ~UsersModule();

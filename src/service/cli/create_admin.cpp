@@ -15,6 +15,7 @@
 #include "service/cli/commands.hpp"
 #include "service/cli/load_settings.hpp"
 #include "service/database.hpp"
+#include "service/outbox_module.hpp"
 #include "service/schemas/users.hpp"
 #include "service/schemas/validation.hpp"
 #include "service/users_module.hpp"
@@ -43,7 +44,7 @@ boost::asio::awaitable<services::AdminResult> run_create_admin(const Settings& s
   services::AdminResult result;
   try {
     if (settings.migrate_on_start) co_await db->migrate();
-    UsersModule module(settings, db->users(), db->sessions());
+    UsersModule module(settings, db->users(), db->sessions(), events_for(settings));
     result = co_await module.users().create_or_promote_admin(std::move(request));
   } catch (...) {
     failure = std::current_exception();

@@ -9,6 +9,7 @@
 #include "kit/db/errors.hpp"
 #include "kit/db/pg/timestamp.hpp"
 #include "kit/util/uuid.hpp"
+#include "service/repositories/outbox_writes.hpp"
 #include "service/repositories/pg_cells.hpp"
 #include "service/repositories/timestamps.hpp"
 #include "service/schemas/validation.hpp"
@@ -24,10 +25,12 @@ using kit::db::pg::Statement;
 
 #define USER_COLUMNS "id, email, name, password_hash, role, created_at, updated_at"
 
+// The user and its events (docs/events.md) in one statement: one round trip, one transaction.
 const Statement kInsert{
     "users_insert",
-    "INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING " USER_COLUMNS};
+    "WITH u AS (INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING " USER_COLUMNS
+    "), " PG_WRITE_OUTBOX("$7", "$6::timestamptz", "u") " SELECT " USER_COLUMNS " FROM u"};
 const Statement kFindById{"users_find_by_id", "SELECT " USER_COLUMNS " FROM users WHERE id = $1",
                           true};
 // The caller of an authenticated request (find_caller): the user only while the session its
@@ -51,10 +54,13 @@ const Statement kFindCallerAnd{
 const Statement kFindByEmail{"users_find_by_email",
                              "SELECT " USER_COLUMNS " FROM users WHERE email = $1", true};
 // Absent fields are NULL parameters and keep their value: one statement, one round trip.
-const Statement kUpdate{"users_update",
-                        "UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), "
-                        "password_hash = COALESCE($4, password_hash), role = COALESCE($5, role), "
-                        "updated_at = $6 WHERE id = $1 RETURNING " USER_COLUMNS};
+// With the change's events, written only when the user exists.
+const Statement kUpdate{
+    "users_update",
+    "WITH u AS (UPDATE users SET email = COALESCE($2, email), "
+    "name = COALESCE($3, name), password_hash = COALESCE($4, password_hash), "
+    "role = COALESCE($5, role), updated_at = $6 WHERE id = $1 RETURNING " USER_COLUMNS
+    "), " PG_WRITE_OUTBOX("$7", "$6::timestamptz", "u") " SELECT " USER_COLUMNS " FROM u"};
 // The same, and the user's other sessions revoked, in one statement (UserUpdate).
 const Statement kUpdateRevoking{
     "users_update_revoking",
@@ -63,9 +69,12 @@ const Statement kUpdateRevoking{
     "WHERE id = $1 RETURNING " USER_COLUMNS
     "), "
     "r AS (UPDATE sessions SET revoked_at = $6, revoke_reason = 'password_changed' "
-    "WHERE user_id = $1 AND id <> $7::uuid AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM u)) "
-    "SELECT " USER_COLUMNS " FROM u"};
-const Statement kDelete{"users_delete", "DELETE FROM users WHERE id = $1"};
+    "WHERE user_id = $1 AND id <> $8::uuid AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM "
+    "u)), " PG_WRITE_OUTBOX("$7", "$6::timestamptz", "u") " SELECT " USER_COLUMNS " FROM u"};
+// Counts the deleted row; its events are written only when there was one.
+const Statement kDelete{
+    "users_delete", "WITH d AS (DELETE FROM users WHERE id = $1 RETURNING id), " PG_WRITE_OUTBOX(
+                        "$2", "$3::timestamptz", "d") " SELECT count(*) FROM d"};
 // Keyset pagination on the (created_at DESC, id DESC) index; one extra row tells whether
 // another page follows.
 const Statement kListFirst{"users_list_first",
@@ -119,7 +128,8 @@ awaitable<domain::User> PgUserRepository::create(const NewUser& user,
                 user.name,
                 user.password_hash,
                 std::string(domain::to_string(user.role)),
-                kit::db::pg::format_timestamp(user.created_at)};
+                kit::db::pg::format_timestamp(user.created_at),
+                pg_outbox_rows(user.outbox)};
   std::optional<kit::db::UniqueViolation> violation;
   try {
     Result r = co_await pool_.query(kInsert, std::move(params), Retry::safe, deadline);
@@ -180,7 +190,8 @@ awaitable<std::optional<domain::User>> PgUserRepository::update(std::string_view
       update.name,
       update.password_hash,
       update.role ? std::optional<std::string>(domain::to_string(*update.role)) : std::nullopt,
-      kit::db::pg::format_timestamp(update.updated_at)};
+      kit::db::pg::format_timestamp(update.updated_at),
+      pg_outbox_rows(update.outbox)};
   const bool revoking =
       update.revoke_sessions_except && kit::util::is_uuid(*update.revoke_sessions_except);
   if (revoking) params.emplace_back(*update.revoke_sessions_except);
@@ -199,11 +210,15 @@ awaitable<std::optional<domain::User>> PgUserRepository::update(std::string_view
 // Idempotent given the id. The one ambiguity: if a first attempt committed but its answer was
 // lost, the replay deletes nothing and reports false although the user is gone — the end state
 // is what the caller asked for.
-awaitable<bool> PgUserRepository::remove(std::string_view id, kit::async::Deadline deadline) {
+awaitable<bool> PgUserRepository::remove(std::string_view id, kit::async::Deadline deadline,
+                                         std::vector<kit::outbox::Message> outbox) {
   if (!kit::util::is_uuid(id)) co_return false;
-  Params params{std::string(id)};
+  Params params{
+      std::string(id), pg_outbox_rows(outbox),
+      kit::db::pg::format_timestamp(std::chrono::time_point_cast<std::chrono::microseconds>(
+          std::chrono::system_clock::now()))};
   Result r = co_await pool_.query(kDelete, std::move(params), Retry::safe, deadline);
-  co_return r.affected_rows() > 0;
+  co_return r.rows() > 0 && r.get(0, 0).value_or("0") != "0";
 }
 
 awaitable<Page> PgUserRepository::list(std::size_t limit, std::optional<PageCursor> after,

@@ -24,8 +24,8 @@ class PgUserRepository final : public UserRepository {
       std::string_view email, kit::async::Deadline deadline = {}) override;
   boost::asio::awaitable<std::optional<domain::User>> update(
       std::string_view id, const UserUpdate& update, kit::async::Deadline deadline = {}) override;
-  boost::asio::awaitable<bool> remove(std::string_view id,
-                                      kit::async::Deadline deadline = {}) override;
+  boost::asio::awaitable<bool> remove(std::string_view id, kit::async::Deadline deadline = {},
+                                      std::vector<kit::outbox::Message> outbox = {}) override;
   // Throws std::invalid_argument when `after` has an id that is not a UUID.
   boost::asio::awaitable<Page> list(std::size_t limit, std::optional<PageCursor> after,
                                     kit::async::Deadline deadline = {}) override;

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "kit/db/errors.hpp"
+#include "service/repositories/sqlite_outbox_store.hpp"
 #include "service/repositories/timestamps.hpp"
 #include "service/schemas/validation.hpp"
 
@@ -101,7 +102,17 @@ boost::asio::awaitable<domain::User> SqliteUserRepository::create(const NewUser&
       user.id, email,  user.name, user.password_hash, std::string(domain::to_string(user.role)),
       created, created};
   try {
-    co_await db_.execute(kInsert, std::move(params), deadline);
+    if (user.outbox.empty()) {
+      co_await db_.execute(kInsert, std::move(params), deadline);
+    } else {
+      // The user and its events in one transaction (docs/events.md).
+      deadline.check();
+      auto body = [&params, &user](kit::db::sqlite::Connection& c) {
+        c.execute(kInsert, params);
+        write_outbox(c, user.outbox, user.created_at);
+      };
+      co_await db_.transaction(std::move(body));
+    }
   } catch (const kit::db::UniqueViolation& e) {
     rethrow_unique(e);
   }
@@ -146,16 +157,19 @@ boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::update
                             std::string(id)};
   Rows rows;
   try {
-    if (update.revoke_sessions_except) {
-      // The change and the revocation in one transaction (UserUpdate).
+    if (update.revoke_sessions_except || !update.outbox.empty()) {
+      // The change, the revocation and the events in one transaction (UserUpdate), the last two
+      // only when the user exists.
       deadline.check();
-      auto body = [&params, keep = *update.revoke_sessions_except,
-                   at = format_timestamp(update.updated_at),
+      auto body = [&params, &update, at = format_timestamp(update.updated_at),
                    id = std::string(id)](kit::db::sqlite::Connection& c) {
         Rows changed = c.query(kUpdate, params);
         if (!changed.empty()) {
-          const Value revoke[] = {id, at, keep};
-          c.execute(kRevokeOthers, revoke);
+          if (update.revoke_sessions_except) {
+            const Value revoke[] = {id, at, *update.revoke_sessions_except};
+            c.execute(kRevokeOthers, revoke);
+          }
+          write_outbox(c, update.outbox, update.updated_at);
         }
         return changed;
       };
@@ -169,10 +183,22 @@ boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::update
   co_return first_user(rows);
 }
 
-boost::asio::awaitable<bool> SqliteUserRepository::remove(std::string_view id,
-                                                          kit::async::Deadline deadline) {
+boost::asio::awaitable<bool> SqliteUserRepository::remove(
+    std::string_view id, kit::async::Deadline deadline, std::vector<kit::outbox::Message> outbox) {
   std::vector<Value> params{std::string(id)};
-  co_return co_await db_.execute(kDelete, std::move(params), deadline) > 0;
+  if (outbox.empty()) co_return co_await db_.execute(kDelete, std::move(params), deadline) > 0;
+  // The deletion and its events in one transaction, the events only when a user was deleted.
+  deadline.check();
+  auto body = [&params, &outbox](kit::db::sqlite::Connection& c) {
+    const bool deleted = c.execute(kDelete, params) > 0;
+    if (deleted) {
+      write_outbox(c, outbox,
+                   std::chrono::time_point_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now()));
+    }
+    return deleted;
+  };
+  co_return co_await db_.transaction(std::move(body));
 }
 
 boost::asio::awaitable<Page> SqliteUserRepository::list(std::size_t limit,

@@ -12,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "kit/async/deadline.hpp"
+#include "kit/outbox/message.hpp"
 #include "service/domain/session.hpp"
 #include "service/domain/user.hpp"
 
@@ -29,6 +30,8 @@ struct NewUser {
   std::string password_hash;
   domain::Role role = domain::Role::user;
   domain::Timestamp created_at{};  // also the initial updated_at
+  // Events of the registration, written with the user (docs/events.md).
+  std::vector<kit::outbox::Message> outbox = {};
 };
 
 // Fields left empty are not changed.
@@ -42,6 +45,8 @@ struct UserUpdate {
   // `password_changed`, at updated_at) in the same transaction as the change, so no old session
   // outlives it and a failed change ends none.
   std::optional<std::string> revoke_sessions_except = std::nullopt;
+  // Events of the change, written with it when the user exists (docs/events.md).
+  std::vector<kit::outbox::Message> outbox = {};
 };
 
 // Keyset position: the last item of the previous page. Order is created_at DESC, id DESC.
@@ -92,9 +97,11 @@ class UserRepository {
   // Returns the updated user, or nullopt when it no longer exists. Throws EmailTaken.
   virtual boost::asio::awaitable<std::optional<domain::User>> update(
       std::string_view id, const UserUpdate& update, kit::async::Deadline deadline = {}) = 0;
-  // Returns false when no such user existed.
+  // Returns false when no such user existed. `outbox` is written with the deletion, only when
+  // a user was deleted.
   virtual boost::asio::awaitable<bool> remove(std::string_view id,
-                                              kit::async::Deadline deadline = {}) = 0;
+                                              kit::async::Deadline deadline = {},
+                                              std::vector<kit::outbox::Message> outbox = {}) = 0;
   // Newest first; `limit` is 1..100 (checked by the caller). A cursor whose time is not
   // is_storable() (timestamps.hpp) throws std::out_of_range on every backend, before any query.
   virtual boost::asio::awaitable<Page> list(std::size_t limit, std::optional<PageCursor> after,

@@ -40,8 +40,13 @@ std::optional<repositories::PageCursor> decode_cursor(std::string_view text) {
 }
 
 UserService::UserService(repositories::UserRepository& users, kit::security::PasswordHasher& hasher,
-                         Clock clock)
-    : users_(users), hasher_(hasher), clock_(std::move(clock)) {}
+                         Events events, Clock clock)
+    : users_(users), hasher_(hasher), events_(std::move(events)), clock_(std::move(clock)) {}
+
+// GCC 12 reports a false -Wmismatched-new-delete in these coroutines' ramps: Asio's frame
+// operator new (recycling allocator) is inlined, its matching operator delete is not recognized.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCreate request,
                                                                 domain::Role role,
@@ -58,6 +63,13 @@ boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCre
   user.email = std::move(request.email);
   user.name = std::move(request.name);
   user.role = role;
+  user.outbox = events_.user_registered(domain::User{.id = user.id,
+                                                     .email = schemas::normalize_email(user.email),
+                                                     .name = user.name,
+                                                     .password_hash = {},
+                                                     .role = role,
+                                                     .created_at = user.created_at,
+                                                     .updated_at = user.created_at});
   std::optional<domain::User> created;
   try {
     created = co_await users_.create(user, deadline);
@@ -112,11 +124,6 @@ bool UserService::checks_password(const domain::User& me, const schemas::UserUpd
   return needs_current_password(me, change) && change.current_password;
 }
 
-// GCC 12 reports a false -Wmismatched-new-delete in these coroutines' ramps: Asio's frame
-// operator new (recycling allocator) is inlined, its matching operator delete is not recognized.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
 boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& me,
                                                             schemas::UserUpdate change,
                                                             std::string_view current_session,
@@ -140,6 +147,15 @@ boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& 
   }
   deadline.check();  // a request answered 503 meanwhile changes nothing
   update.updated_at = now_of(clock_);
+  if (update.email) {
+    update.outbox = events_.user_email_changed(me.id, schemas::normalize_email(*update.email),
+                                               update.updated_at);
+  }
+  if (update.password_hash) {
+    auto changed = events_.user_password_changed(me.id, update.updated_at);
+    update.outbox.insert(update.outbox.end(), std::make_move_iterator(changed.begin()),
+                         std::make_move_iterator(changed.end()));
+  }
   std::optional<domain::User> updated;
   bool taken = false;
   try {
@@ -155,7 +171,7 @@ boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& 
 boost::asio::awaitable<void> UserService::delete_me(const domain::User& me,
                                                     kit::async::Deadline deadline) {
   deadline.check();  // a request answered 503 deletes nothing
-  co_await users_.remove(me.id, deadline);
+  co_await users_.remove(me.id, deadline, events_.user_deleted(me.id, now_of(clock_)));
 }
 
 boost::asio::awaitable<schemas::UserListResponse> UserService::list(

@@ -15,6 +15,7 @@
 
 #include "kit/db/errors.hpp"
 #include "service/repositories/timestamps.hpp"
+#include "test_values.hpp"
 
 namespace user_service::repositories::contract {
 namespace {
@@ -25,18 +26,8 @@ using domain::Role;
 using domain::Timestamp;
 using domain::User;
 
-// 2026-11-25T02:11:00.123456Z, plus an offset.
-Timestamp at(microseconds offset = microseconds{0}) {
-  return Timestamp{sys_days{year{2026} / 11 / 25} + hours{2} + minutes{11} + microseconds{123456}} +
-         offset;
-}
-
-// Distinct, valid, lowercase UUID text ordered by n.
-std::string uuid(int n) {
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012d", n);
-  return buf;
-}
+using test_values::at;
+using test_values::uuid;
 
 NewUser new_user(int n, std::string email, Timestamp created = at()) {
   return NewUser{uuid(n),

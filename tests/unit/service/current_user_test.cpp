@@ -95,7 +95,8 @@ class MemoryUsers final : public repositories::UserRepository {
     if (change.password_hash) it->second.password_hash = *change.password_hash;
     co_return it->second;
   }
-  asio::awaitable<bool> remove(std::string_view id, kit::async::Deadline) override {
+  asio::awaitable<bool> remove(std::string_view id, kit::async::Deadline,
+                               std::vector<kit::outbox::Message>) override {
     co_return users.erase(std::string(id)) > 0;
   }
   asio::awaitable<repositories::Page> list(std::size_t, std::optional<repositories::PageCursor>,

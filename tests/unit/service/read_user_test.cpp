@@ -77,7 +77,8 @@ class CountingRepository final : public repositories::UserRepository {
                                               kit::async::Deadline) override {
     throw unexpected();
   }
-  asio::awaitable<bool> remove(std::string_view, kit::async::Deadline) override {
+  asio::awaitable<bool> remove(std::string_view, kit::async::Deadline,
+                               std::vector<kit::outbox::Message>) override {
     throw unexpected();
   }
   asio::awaitable<repositories::Page> list(std::size_t, std::optional<repositories::PageCursor>,

@@ -627,7 +627,8 @@ TEST(Settings, DescribeListsEverySettingInOrder) {
                   "RATE_LIMIT_FAIL_OPEN", "TRUSTED_PROXIES", "MAX_BODY_BYTES",
                   "REQUEST_TIMEOUT_SECONDS", "KEEPALIVE_TIMEOUT_SECONDS", "MAX_CONNECTIONS",
                   "SHUTDOWN_DELAY_SECONDS", "SHUTDOWN_GRACE_SECONDS", "LOG_LEVEL", "LOG_FORMAT",
-                  "METRICS_ENABLED", "DOCS_ENABLED", "DOCS_ASSETS_URL", "PUBLIC_BASE_URL"));
+                  "METRICS_ENABLED", "DOCS_ENABLED", "DOCS_ASSETS_URL", "PUBLIC_BASE_URL",
+                  "WEBHOOK_URLS", "WEBHOOK_SECRET", "OUTBOX_MAX_AGE_HOURS"));
 }
 
 TEST(Settings, DescribeShowsEffectiveValues) {
@@ -806,6 +807,55 @@ TEST(Settings, PublicBaseUrl) {
                           "https://a.b/#f", "https://a\"b", "https:///path"}) {
     EXPECT_THAT(problem_about({{"PUBLIC_BASE_URL", bad}}, "PUBLIC_BASE_URL"),
                 HasSubstr("must be an http(s) URL"))
+        << bad;
+  }
+}
+
+// ---- events (docs/events.md) ----------------------------------------------------------------
+
+// 32 bytes of key, base64.
+const std::string kWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw0ZEBIIbRXUs=";
+
+TEST(Settings, EventsDefaults) {
+  const auto s = load({});
+  EXPECT_THAT(s.webhook_urls, IsEmpty());
+  EXPECT_EQ(s.webhook_secret, "");
+  EXPECT_EQ(s.outbox_max_age, std::chrono::hours(72));
+  EXPECT_EQ(described(s, "OUTBOX_MAX_AGE_HOURS"), "72");
+}
+
+TEST(Settings, WebhookUrlsNeedTheirSecretAndAreNeverEchoed) {
+  const auto s =
+      load({{"WEBHOOK_URLS", "https://hooks.example.com/in, http://user:pw@10.0.0.5:9000/h"},
+            {"WEBHOOK_SECRET", kWebhookSecret},
+            {"OUTBOX_MAX_AGE_HOURS", "24"}});
+  EXPECT_THAT(s.webhook_urls,
+              ElementsAre("https://hooks.example.com/in", "http://user:pw@10.0.0.5:9000/h"));
+  EXPECT_EQ(s.outbox_max_age, std::chrono::hours(24));
+  EXPECT_EQ(load({{"OUTBOX_MAX_AGE_HOURS", "0.005"}}).outbox_max_age, std::chrono::seconds(18));
+  EXPECT_EQ(described(load({{"OUTBOX_MAX_AGE_HOURS", "0.5"}}), "OUTBOX_MAX_AGE_HOURS"), "0.5");
+  EXPECT_EQ(described(s, "WEBHOOK_SECRET"), "***");
+  EXPECT_THAT(described(s, "WEBHOOK_URLS"), Not(HasSubstr("pw")));
+
+  EXPECT_THAT(problem_about({{"WEBHOOK_URLS", "https://hooks.example.com/in"}}, "WEBHOOK_SECRET"),
+              HasSubstr("is required when WEBHOOK_URLS is set"));
+  const auto bad_secret = problem_about({{"WEBHOOK_SECRET", "whsec_c2hvcnQ="}}, "WEBHOOK_SECRET");
+  EXPECT_THAT(bad_secret, HasSubstr("must be whsec_"));
+  EXPECT_THAT(bad_secret, Not(HasSubstr("c2hvcnQ")));
+  const auto bad_url = problem_about(
+      {{"WEBHOOK_URLS", "ftp://user:secret-pw@x/h"}, {"WEBHOOK_SECRET", kWebhookSecret}},
+      "WEBHOOK_URLS");
+  EXPECT_THAT(bad_url, HasSubstr("item 1 is not an http(s) URL"));
+  EXPECT_THAT(bad_url, Not(HasSubstr("secret-pw")));
+  EXPECT_THAT(
+      problem_about({{"WEBHOOK_URLS", "http://a/h,http://a/h"}, {"WEBHOOK_SECRET", kWebhookSecret}},
+                    "WEBHOOK_URLS"),
+      HasSubstr("lists one URL twice"));
+  // Empty keys of a Kubernetes Secret leave webhooks off.
+  EXPECT_THAT(load({{"WEBHOOK_URLS", ""}, {"WEBHOOK_SECRET", ""}}).webhook_urls, IsEmpty());
+  for (const auto* bad : {"0", "-1", "8761", "0.0001", "1h", "nan", "inf"}) {
+    EXPECT_THAT(problem_about({{"OUTBOX_MAX_AGE_HOURS", bad}}, "OUTBOX_MAX_AGE_HOURS"),
+                HasSubstr("must be a number of hours"))
         << bad;
   }
 }

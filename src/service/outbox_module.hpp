@@ -1,0 +1,54 @@
+#pragma once
+// The delivery of the user events (docs/events.md) as one unit the application factory owns:
+// the destinations the settings name (each webhook URL), a bounded worker pool for their
+// blocking calls, and the dispatcher over the database's outbox. The services get events()
+// to write their changes' events with; with no destination configured those are kept in the
+// outbox and nothing is dispatched.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "kit/async/worker_pool.hpp"
+#include "kit/metrics/registry.hpp"
+#include "kit/outbox/dispatcher.hpp"
+#include "kit/outbox/store.hpp"
+#include "service/services/events.hpp"
+#include "service/settings.hpp"
+
+namespace user_service {
+
+// A webhook destination's name in metrics, logs and the outbox: "webhook " and the URL without
+// its user information, query or fragment (no credential ever reaches a label).
+std::string webhook_destination_name(std::string_view url);
+
+kit::outbox::DispatcherOptions dispatcher_options(const Settings& settings);
+
+// The events the settings' destinations receive (for the services, the server's and the CLI's).
+services::Events events_for(const Settings& settings);
+
+class OutboxModule {
+ public:
+  OutboxModule(const Settings& settings, kit::outbox::Store& store,
+               kit::metrics::Registry* metrics = nullptr);
+  OutboxModule(const OutboxModule&) = delete;
+  OutboxModule& operator=(const OutboxModule&) = delete;
+  ~OutboxModule();
+
+  // What the services write events with: one message per destination configured here.
+  services::Events events() const { return services::Events(names_); }
+
+  // The dispatcher's rounds on `executor`, when there is any destination.
+  void start(boost::asio::any_io_executor executor);
+  boost::asio::awaitable<void> stop();
+
+ private:
+  kit::async::WorkerPool pool_;
+  std::vector<std::string> names_;
+  std::unique_ptr<kit::outbox::Dispatcher> dispatcher_;
+};
+
+}  // namespace user_service
