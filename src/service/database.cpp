@@ -7,6 +7,7 @@
 #include "kit/db/pg/pool.hpp"
 #include "kit/db/sqlite/database.hpp"
 #include "kit/db/sqlite/migrations.hpp"
+#include "service/event_destinations.hpp"
 #include "service/repositories/embedded_migrations.hpp"
 #include "service/repositories/pg_outbox_store.hpp"
 #include "service/repositories/pg_session_repository.hpp"
@@ -31,8 +32,11 @@ std::vector<std::string> labels(const auto& migrations) {
 // connections on its thread's event loop, statements pipelined (kit/db/pg/pool.hpp).
 class PostgresDatabase final : public Database {
  public:
-  explicit PostgresDatabase(std::unique_ptr<kit::db::pg::Pool> pool)
-      : pool_(std::move(pool)), users_(*pool_), sessions_(*pool_), outbox_(*pool_) {}
+  PostgresDatabase(std::unique_ptr<kit::db::pg::Pool> pool, std::vector<std::string> destinations)
+      : pool_(std::move(pool)),
+        users_(*pool_, destinations),
+        sessions_(*pool_, destinations),
+        outbox_(*pool_) {}
 
   awaitable<void> start() override { co_await pool_->start(); }
   awaitable<std::vector<std::string>> migrate() override {
@@ -68,8 +72,12 @@ class PostgresDatabase final : public Database {
 // The embedded default: a SQLite file (or :memory:) whose calls run on worker threads.
 class SqliteDatabase final : public Database {
  public:
-  explicit SqliteDatabase(std::unique_ptr<kit::db::sqlite::Database> db)
-      : db_(std::move(db)), users_(*db_), sessions_(*db_), outbox_(*db_) {}
+  SqliteDatabase(std::unique_ptr<kit::db::sqlite::Database> db,
+                 std::vector<std::string> destinations)
+      : db_(std::move(db)),
+        users_(*db_, destinations),
+        sessions_(*db_, destinations),
+        outbox_(*db_) {}
 
   awaitable<void> start() override { co_await db_->start(); }
   awaitable<std::vector<std::string>> migrate() override {
@@ -120,13 +128,15 @@ std::unique_ptr<Database> Database::create(const Settings& settings,
     options.application_name = "user-service";
     options.metrics = metrics;
     return std::make_unique<PostgresDatabase>(
-        std::make_unique<kit::db::pg::Pool>(std::move(executors), std::move(options)));
+        std::make_unique<kit::db::pg::Pool>(std::move(executors), std::move(options)),
+        event_destinations(settings));
   }
   kit::db::sqlite::Options options;
   options.path = settings.sqlite_path;
   options.metrics = metrics;
   return std::make_unique<SqliteDatabase>(
-      std::make_unique<kit::db::sqlite::Database>(std::move(options)));
+      std::make_unique<kit::db::sqlite::Database>(std::move(options)),
+      event_destinations(settings));
 }
 
 awaitable<std::unique_ptr<Database>> Database::open(

@@ -6,6 +6,7 @@
 #include "kit/log/log.hpp"
 #include "kit/outbox/webhook_destination.hpp"
 #include "kit/security/webhook_signature.hpp"
+#include "service/event_destinations.hpp"
 
 namespace user_service {
 namespace {
@@ -15,22 +16,6 @@ constexpr std::size_t kMaxOutboundThreads = 8;
 
 }  // namespace
 
-std::string webhook_destination_name(std::string_view url) {
-  const auto scheme_end = url.find("://");
-  std::string_view scheme = scheme_end == std::string_view::npos ? "" : url.substr(0, scheme_end);
-  std::string_view rest = scheme_end == std::string_view::npos ? url : url.substr(scheme_end + 3);
-  rest = rest.substr(0, rest.find_first_of("?#"));
-  const auto path_start = rest.find('/');
-  std::string_view authority = rest.substr(0, path_start);
-  const std::string_view path = path_start == std::string_view::npos ? "" : rest.substr(path_start);
-  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
-    authority = authority.substr(at + 1);
-  }
-  std::string name = "webhook ";
-  name.append(scheme).append("://").append(authority).append(path);
-  return name;
-}
-
 kit::outbox::DispatcherOptions dispatcher_options(const Settings& settings) {
   kit::outbox::DispatcherOptions options;
   options.max_age = settings.outbox_max_age;
@@ -38,9 +23,7 @@ kit::outbox::DispatcherOptions dispatcher_options(const Settings& settings) {
 }
 
 services::Events events_for(const Settings& settings) {
-  std::vector<std::string> names;
-  for (const auto& url : settings.webhook_urls) names.push_back(webhook_destination_name(url));
-  return services::Events(std::move(names));
+  return services::Events(event_destinations(settings));
 }
 
 OutboxModule::OutboxModule(const Settings& settings, kit::outbox::Store& store,

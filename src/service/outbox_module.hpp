@@ -21,10 +21,6 @@
 
 namespace user_service {
 
-// A webhook destination's name in metrics, logs and the outbox: "webhook " and the URL without
-// its user information, query or fragment (no credential ever reaches a label).
-std::string webhook_destination_name(std::string_view url);
-
 kit::outbox::DispatcherOptions dispatcher_options(const Settings& settings);
 
 // The events the settings' destinations receive (for the services, the server's and the CLI's).

@@ -25,6 +25,7 @@ struct Received {
   std::string type;
   std::string data_id;
   std::string data_email;
+  std::string data_reason;  // session.revoked
   std::string traceparent;
 };
 
@@ -40,14 +41,16 @@ class Events : public BackendTest {
 
   std::string destination() const { return "webhook " + receiver_.url(); }
 
-  // The events the receiver accepted about `user_id`, in arrival order.
+  // The events the receiver accepted about `user_id` (the user's and its sessions'), in arrival
+  // order.
   std::vector<Received> received_for(const std::string& user_id) {
     const auto state = parse_json(receiver_.state());
     std::vector<Received> out;
     for (const auto& a : state["accepted"].GetArray()) {
-      if (!a["data"].IsObject() || str(a["data"], "id") != user_id) continue;
+      if (!a["data"].IsObject()) continue;
+      if (str(a["data"], "id") != user_id && str(a["data"], "user_id") != user_id) continue;
       out.push_back(Received{str(a, "id"), str(a, "type"), str(a["data"], "id"),
-                             str(a["data"], "email"),
+                             str(a["data"], "email"), str(a["data"], "reason"),
                              a["traceparent"].IsString() ? str(a, "traceparent") : ""});
     }
     return out;
@@ -124,6 +127,41 @@ TEST_P(Events, EveryChangeOfAUserArrivesSignedOnceAndInOrder) {
   EXPECT_EQ(state["duplicates_by_id"].GetInt64(), 0);
   EXPECT_GE(deliveries("delivered"), 4);
   expect_secret_never_logged();
+}
+
+TEST_P(Events, RevokedSessionsAreAnnouncedWithTheirReason) {
+  const std::string email = unique_email("events-sessions");
+  const std::string password = unique_password();
+  const auto [id, first] = c().new_user(email, password);
+  const std::string second = c().login(email, password);
+  const std::string third = c().login(email, password);
+  // A new password ends the two other sessions; then the first signs out.
+  const std::string new_password = unique_password();
+  c().remember_password(new_password);
+  const auto res =
+      c().call("PATCH", "/api/v1/users/me", first,
+               R"({"password":")" + new_password + R"(","current_password":")" + password + "\"}");
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  ASSERT_EQ(c().call("POST", "/api/v1/auth/logout", first).result_int(), 204);
+  EXPECT_EQ(c().call("GET", "/api/v1/users/me", second).result_int(), 401);
+  EXPECT_EQ(c().call("GET", "/api/v1/users/me", third).result_int(), 401);
+
+  const auto got = wait_for(id, 5);
+  ASSERT_EQ(got.size(), 5u) << receiver_.state();
+  EXPECT_EQ(got[0].type, "user.registered");
+  std::multiset<std::string> revoked;
+  std::set<std::string> sessions;
+  for (std::size_t i = 1; i < got.size(); ++i) {
+    if (got[i].type == "user.password_changed") continue;
+    EXPECT_EQ(got[i].type, "session.revoked");
+    revoked.insert(got[i].data_reason);
+    sessions.insert(got[i].data_id);
+  }
+  EXPECT_EQ(revoked,
+            (std::multiset<std::string>{"logout", "password_changed", "password_changed"}));
+  EXPECT_EQ(sessions.size(), 3u) << "one event per session";
+  EXPECT_EQ(got.back().type, "session.revoked");
+  EXPECT_EQ(got.back().data_reason, "logout") << "the logout came last";
 }
 
 TEST_P(Events, AFailingReceiverGetsTheEventOnceItAnswers) {

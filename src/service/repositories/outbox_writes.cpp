@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "kit/json/writer.hpp"
+#include "kit/util/uuid.hpp"
+#include "service/repositories/timestamps.hpp"
 
 namespace user_service::repositories {
 namespace {
@@ -76,6 +78,50 @@ std::string pg_outbox_rows(std::span<const kit::outbox::Message> messages) {
   }
   rows.end_array();
   return std::move(rows).str();
+}
+
+std::string pg_destinations(std::span<const std::string> destinations) {
+  kit::json::Writer names;
+  names.begin_array();
+  if (destinations.empty()) names.value(kit::outbox::kKept);
+  for (const auto& d : destinations) names.value(d);
+  names.end_array();
+  return std::move(names).str();
+}
+
+std::string session_revoked_payload(std::string_view session_id, std::string_view user_id,
+                                    std::string_view reason, domain::Timestamp at) {
+  kit::json::Writer body;
+  body.begin_object()
+      .field("type", "session.revoked")
+      .field("timestamp", format_timestamp(at))
+      .key("data")
+      .begin_object()
+      .field("id", session_id)
+      .field("user_id", user_id)
+      .field("reason", reason)
+      .end_object()
+      .end_object();
+  return std::move(body).str();
+}
+
+std::vector<kit::outbox::Message> session_revoked(std::span<const std::string> destinations,
+                                                  std::string_view session_id,
+                                                  std::string_view user_id, std::string_view reason,
+                                                  domain::Timestamp at) {
+  const std::string id = kit::util::uuid_v7(std::chrono::system_clock::time_point(at));
+  const std::string payload = session_revoked_payload(session_id, user_id, reason, at);
+  std::vector<kit::outbox::Message> out;
+  const auto add = [&](std::string_view destination) {
+    out.push_back(kit::outbox::Message{.id = id,
+                                       .destination = std::string(destination),
+                                       .ordering_key = std::string(user_id),
+                                       .type = "session.revoked",
+                                       .payload = payload});
+  };
+  if (destinations.empty()) add(kit::outbox::kKept);
+  for (const auto& d : destinations) add(d);
+  return out;
 }
 
 }  // namespace user_service::repositories

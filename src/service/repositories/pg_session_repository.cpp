@@ -6,6 +6,7 @@
 #include "kit/db/pg/timestamp.hpp"
 #include "kit/util/uuid.hpp"
 #include "service/repositories/pg_cells.hpp"
+#include "service/repositories/timestamps.hpp"
 
 namespace user_service::repositories {
 namespace {
@@ -42,18 +43,17 @@ const Statement kFindRefresh{
     "LEFT JOIN refresh_tokens n ON n.token_hash = r.successor_hash WHERE r.token_hash = $1",
     true};
 #define ACTIVE "revoked_at IS NULL AND expires_at > $2"
-const Statement kRevoke{"sessions_revoke",
-                        "UPDATE sessions SET revoked_at = $2, revoke_reason = $3 "
-                        "WHERE id = $1 AND " ACTIVE};
-const Statement kRevokeOwned{"sessions_revoke_owned",
-                             "UPDATE sessions SET revoked_at = $2, revoke_reason = $3 "
-                             "WHERE id = $1 AND user_id = $4 AND " ACTIVE};
-const Statement kRevokeAll{"sessions_revoke_all",
-                           "UPDATE sessions SET revoked_at = $2, revoke_reason = $3 "
-                           "WHERE user_id = $1 AND " ACTIVE};
-const Statement kRevokeAllBut{"sessions_revoke_all_but",
-                              "UPDATE sessions SET revoked_at = $2, revoke_reason = $3 "
-                              "WHERE user_id = $1 AND id <> $4 AND " ACTIVE};
+// Each revocation writes its session.revoked events in the same statement (docs/events.md);
+// $4 is the time as text, $5 the destinations.
+#define REVOKED(where)                                                                             \
+  "WITH r AS (UPDATE sessions SET revoked_at = $2, revoke_reason = $3 WHERE " where " AND " ACTIVE \
+  " RETURNING id, user_id), " PG_WRITE_SESSION_REVOKED("r", "$2::timestamptz", "$4", "$3",         \
+                                                       "$5") " SELECT count(*) FROM r"
+const Statement kRevoke{"sessions_revoke", REVOKED("id = $1")};
+const Statement kRevokeOwned{"sessions_revoke_owned", REVOKED("id = $1 AND user_id = $6")};
+const Statement kRevokeAll{"sessions_revoke_all", REVOKED("user_id = $1")};
+const Statement kRevokeAllBut{"sessions_revoke_all_but", REVOKED("user_id = $1 AND id <> $6")};
+#undef REVOKED
 const Statement kList{"sessions_list",
                       "SELECT id, user_id, created_at, last_used_at, expires_at, user_agent, "
                       "client_ip FROM sessions WHERE user_id = $1 AND " ACTIVE
@@ -83,6 +83,11 @@ using pg_cells::timestamp;
 
 std::string ts(domain::Timestamp t) {
   return kit::db::pg::format_timestamp(t);
+}
+
+// The count(*) a revocation statement returns.
+std::int64_t revoked_count(const Result& r) {
+  return r.rows() > 0 ? std::stoll(std::string(r.get(0, 0).value_or("0"))) : 0;
 }
 
 }  // namespace
@@ -127,11 +132,12 @@ awaitable<bool> PgSessionRepository::revoke(std::string_view session_id,
                                             kit::async::Deadline deadline) {
   if (!kit::util::is_uuid(session_id)) co_return false;
   if (owner && !kit::util::is_uuid(*owner)) co_return false;
-  Params params{std::string(session_id), ts(now), std::string(reason)};
+  Params params{std::string(session_id), ts(now), std::string(reason), format_timestamp(now),
+                destinations_};
   if (owner) params.emplace_back(std::string(*owner));
   Result r = co_await pool_.query(owner ? kRevokeOwned : kRevoke, std::move(params), Retry::safe,
                                   deadline);
-  co_return r.affected_rows() > 0;
+  co_return revoked_count(r) > 0;
 }
 
 awaitable<std::int64_t> PgSessionRepository::revoke_all(std::string_view user_id,
@@ -141,11 +147,12 @@ awaitable<std::int64_t> PgSessionRepository::revoke_all(std::string_view user_id
                                                         kit::async::Deadline deadline) {
   if (!kit::util::is_uuid(user_id)) co_return 0;
   if (keep && !kit::util::is_uuid(*keep)) keep.reset();
-  Params params{std::string(user_id), ts(now), std::string(reason)};
+  Params params{std::string(user_id), ts(now), std::string(reason), format_timestamp(now),
+                destinations_};
   if (keep) params.emplace_back(std::string(*keep));
   Result r = co_await pool_.query(keep ? kRevokeAllBut : kRevokeAll, std::move(params), Retry::safe,
                                   deadline);
-  co_return static_cast<std::int64_t>(r.affected_rows());
+  co_return revoked_count(r);
 }
 
 awaitable<std::vector<domain::Session>> PgSessionRepository::list_active(

@@ -4,13 +4,16 @@
 // leased connection, and a refresh token's rotation is decided by a row lock: of two
 // concurrent rotations of one token, the second finds it spent.
 #include "kit/db/pg/pool.hpp"
+#include "service/repositories/outbox_writes.hpp"
 #include "service/repositories/session_repository.hpp"
 
 namespace user_service::repositories {
 
 class PgSessionRepository final : public SessionRepository {
  public:
-  explicit PgSessionRepository(kit::db::pg::Pool& pool) : pool_(pool) {}
+  // Revocations write session.revoked events for `destinations` (docs/events.md; none: kept).
+  explicit PgSessionRepository(kit::db::pg::Pool& pool, std::vector<std::string> destinations = {})
+      : pool_(pool), destinations_(pg_destinations(destinations)) {}
 
   boost::asio::awaitable<void> create(const NewSession& session,
                                       kit::async::Deadline deadline = {}) override;
@@ -36,6 +39,7 @@ class PgSessionRepository final : public SessionRepository {
 
  private:
   kit::db::pg::Pool& pool_;
+  std::string destinations_;  // pg_destinations()
 };
 
 }  // namespace user_service::repositories

@@ -69,8 +69,11 @@ const Statement kUpdateRevoking{
     "WHERE id = $1 RETURNING " USER_COLUMNS
     "), "
     "r AS (UPDATE sessions SET revoked_at = $6, revoke_reason = 'password_changed' "
-    "WHERE user_id = $1 AND id <> $8::uuid AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM "
-    "u)), " PG_WRITE_OUTBOX("$7", "$6::timestamptz", "u") " SELECT " USER_COLUMNS " FROM u"};
+    "WHERE user_id = $1 AND id <> $8::uuid AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM u) "
+    "RETURNING id, user_id), " PG_WRITE_OUTBOX(
+        "$7", "$6::timestamptz",
+        "u") ", " PG_WRITE_SESSION_REVOKED("r", "$6::timestamptz", "$9", "'password_changed'",
+                                           "$10") " SELECT " USER_COLUMNS " FROM u"};
 // Counts the deleted row; its events are written only when there was one.
 const Statement kDelete{
     "users_delete", "WITH d AS (DELETE FROM users WHERE id = $1 RETURNING id), " PG_WRITE_OUTBOX(
@@ -194,7 +197,11 @@ awaitable<std::optional<domain::User>> PgUserRepository::update(std::string_view
       pg_outbox_rows(update.outbox)};
   const bool revoking =
       update.revoke_sessions_except && kit::util::is_uuid(*update.revoke_sessions_except);
-  if (revoking) params.emplace_back(*update.revoke_sessions_except);
+  if (revoking) {
+    params.emplace_back(*update.revoke_sessions_except);
+    params.emplace_back(format_timestamp(update.updated_at));
+    params.emplace_back(destinations_);
+  }
   bool taken = false;
   try {
     Result r = co_await pool_.query(revoking ? kUpdateRevoking : kUpdate, std::move(params),

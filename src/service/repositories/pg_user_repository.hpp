@@ -4,13 +4,17 @@
 // create() is made safe to replay by its client-generated id (see the .cpp). Ids that are not
 // UUIDs are simply not found.
 #include "kit/db/pg/pool.hpp"
+#include "service/repositories/outbox_writes.hpp"
 #include "service/repositories/user_repository.hpp"
 
 namespace user_service::repositories {
 
 class PgUserRepository final : public UserRepository {
  public:
-  explicit PgUserRepository(kit::db::pg::Pool& pool) : pool_(pool) {}
+  // A new password's revocations write session.revoked events for `destinations`
+  // (docs/events.md; none: kept).
+  explicit PgUserRepository(kit::db::pg::Pool& pool, std::vector<std::string> destinations = {})
+      : pool_(pool), destinations_(pg_destinations(destinations)) {}
 
   boost::asio::awaitable<domain::User> create(const NewUser& user,
                                               kit::async::Deadline deadline = {}) override;
@@ -32,6 +36,7 @@ class PgUserRepository final : public UserRepository {
 
  private:
   kit::db::pg::Pool& pool_;
+  std::string destinations_;  // pg_destinations()
 };
 
 }  // namespace user_service::repositories

@@ -3,6 +3,8 @@
 #include <string>
 
 #include "kit/db/errors.hpp"
+#include "service/repositories/outbox_writes.hpp"
+#include "service/repositories/sqlite_outbox_store.hpp"
 #include "service/repositories/timestamps.hpp"
 
 namespace user_service::repositories {
@@ -31,20 +33,24 @@ constexpr const char* kFindRefresh =
     "FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id "
     "LEFT JOIN refresh_tokens n ON n.token_hash = r.successor_hash WHERE r.token_hash = ?1";
 #define ACTIVE " revoked_at IS NULL AND expires_at > ?2"
+// The revoked sessions, for their session.revoked events (docs/events.md).
+#define RETURNING " RETURNING id, user_id"
 constexpr const char* kRevoke =
-    "UPDATE sessions SET revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1 AND" ACTIVE;
+    "UPDATE sessions SET revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1 AND" ACTIVE RETURNING;
 constexpr const char* kRevokeOwned =
     "UPDATE sessions SET revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1 AND user_id = ?4 "
-    "AND" ACTIVE;
+    "AND" ACTIVE RETURNING;
 constexpr const char* kRevokeAll =
-    "UPDATE sessions SET revoked_at = ?2, revoke_reason = ?3 WHERE user_id = ?1 AND" ACTIVE;
+    "UPDATE sessions SET revoked_at = ?2, revoke_reason = ?3 WHERE user_id = ?1 AND" ACTIVE
+        RETURNING;
 constexpr const char* kRevokeAllBut =
     "UPDATE sessions SET revoked_at = ?2, revoke_reason = ?3 WHERE user_id = ?1 AND id <> ?4 "
-    "AND" ACTIVE;
+    "AND" ACTIVE RETURNING;
 constexpr const char* kList =
     "SELECT id, user_id, created_at, last_used_at, expires_at, user_agent, client_ip "
     "FROM sessions WHERE user_id = ?1 AND" ACTIVE " ORDER BY created_at DESC, id DESC LIMIT ?3";
 #undef ACTIVE
+#undef RETURNING
 constexpr const char* kTouch =
     "UPDATE sessions SET last_used_at = ?2 WHERE id = ?1 AND last_used_at < ?2";
 constexpr const char* kPurgeSessions =
@@ -121,6 +127,21 @@ boost::asio::awaitable<std::optional<RefreshTokenState>> SqliteSessionRepository
   co_return state;
 }
 
+// The revocation and its session.revoked events (docs/events.md) in one transaction.
+boost::asio::awaitable<std::int64_t> SqliteSessionRepository::revoke_where(
+    const char* sql, std::vector<Value> params, domain::Timestamp now, std::string_view reason,
+    kit::async::Deadline deadline) {
+  deadline.check();
+  auto body = [this, sql, &params, now, reason](Connection& c) {
+    const Rows revoked = c.query(sql, params);
+    for (const Row& row : revoked) {
+      write_outbox(c, session_revoked(destinations_, row.text(0), row.text(1), reason, now), now);
+    }
+    return static_cast<std::int64_t>(revoked.size());
+  };
+  co_return co_await db_.transaction(std::move(body));
+}
+
 boost::asio::awaitable<bool> SqliteSessionRepository::revoke(std::string_view session_id,
                                                              std::optional<std::string_view> owner,
                                                              domain::Timestamp now,
@@ -128,7 +149,8 @@ boost::asio::awaitable<bool> SqliteSessionRepository::revoke(std::string_view se
                                                              kit::async::Deadline deadline) {
   std::vector<Value> params{std::string(session_id), format_timestamp(now), std::string(reason)};
   if (owner) params.emplace_back(std::string(*owner));
-  co_return co_await db_.execute(owner ? kRevokeOwned : kRevoke, std::move(params), deadline) > 0;
+  co_return co_await revoke_where(owner ? kRevokeOwned : kRevoke, std::move(params), now, reason,
+                                  deadline) > 0;
 }
 
 boost::asio::awaitable<std::int64_t> SqliteSessionRepository::revoke_all(
@@ -136,7 +158,8 @@ boost::asio::awaitable<std::int64_t> SqliteSessionRepository::revoke_all(
     std::optional<std::string_view> keep, kit::async::Deadline deadline) {
   std::vector<Value> params{std::string(user_id), format_timestamp(now), std::string(reason)};
   if (keep) params.emplace_back(std::string(*keep));
-  co_return co_await db_.execute(keep ? kRevokeAllBut : kRevokeAll, std::move(params), deadline);
+  co_return co_await revoke_where(keep ? kRevokeAllBut : kRevokeAll, std::move(params), now, reason,
+                                  deadline);
 }
 
 boost::asio::awaitable<std::vector<domain::Session>> SqliteSessionRepository::list_active(

@@ -1,6 +1,9 @@
 #pragma once
 // SessionRepository on the embedded SQLite executor. Writes that touch several rows run in one
 // transaction on the single writer, which also serializes concurrent rotations of one token.
+#include <string>
+#include <vector>
+
 #include "kit/db/sqlite/database.hpp"
 #include "service/repositories/session_repository.hpp"
 
@@ -9,7 +12,10 @@ namespace user_service::repositories {
 class SqliteSessionRepository final : public SessionRepository {
  public:
   // Borrows `db`, which must outlive the repository and be migrated (migrations/sqlite).
-  explicit SqliteSessionRepository(kit::db::sqlite::Database& db) : db_(db) {}
+  // Revocations write session.revoked events for `destinations` (docs/events.md; none: kept).
+  explicit SqliteSessionRepository(kit::db::sqlite::Database& db,
+                                   std::vector<std::string> destinations = {})
+      : db_(db), destinations_(std::move(destinations)) {}
 
   boost::asio::awaitable<void> create(const NewSession& session,
                                       kit::async::Deadline deadline = {}) override;
@@ -34,7 +40,13 @@ class SqliteSessionRepository final : public SessionRepository {
   boost::asio::awaitable<std::int64_t> count_active(domain::Timestamp now) override;
 
  private:
+  boost::asio::awaitable<std::int64_t> revoke_where(const char* sql,
+                                                    std::vector<kit::db::sqlite::Value> params,
+                                                    domain::Timestamp now, std::string_view reason,
+                                                    kit::async::Deadline deadline);
+
   kit::db::sqlite::Database& db_;
+  std::vector<std::string> destinations_;
 };
 
 }  // namespace user_service::repositories

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "kit/db/errors.hpp"
+#include "service/repositories/outbox_writes.hpp"
 #include "service/repositories/sqlite_outbox_store.hpp"
 #include "service/repositories/timestamps.hpp"
 #include "service/schemas/validation.hpp"
@@ -41,7 +42,7 @@ constexpr const char* kUpdate =
     " WHERE id = ? RETURNING " USER_COLUMNS;
 constexpr const char* kRevokeOthers =
     "UPDATE sessions SET revoked_at = ?2, revoke_reason = 'password_changed' "
-    "WHERE user_id = ?1 AND id <> ?3 AND revoked_at IS NULL";
+    "WHERE user_id = ?1 AND id <> ?3 AND revoked_at IS NULL RETURNING id";
 constexpr const char* kDelete = "DELETE FROM users WHERE id = ?";
 constexpr const char* kListFirst =
     "SELECT " USER_COLUMNS " FROM users ORDER BY created_at DESC, id DESC LIMIT ?";
@@ -161,13 +162,18 @@ boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::update
       // The change, the revocation and the events in one transaction (UserUpdate), the last two
       // only when the user exists.
       deadline.check();
-      auto body = [&params, &update, at = format_timestamp(update.updated_at),
+      auto body = [this, &params, &update, at = format_timestamp(update.updated_at),
                    id = std::string(id)](kit::db::sqlite::Connection& c) {
         Rows changed = c.query(kUpdate, params);
         if (!changed.empty()) {
           if (update.revoke_sessions_except) {
             const Value revoke[] = {id, at, *update.revoke_sessions_except};
-            c.execute(kRevokeOthers, revoke);
+            for (const Row& session : c.query(kRevokeOthers, revoke)) {
+              write_outbox(c,
+                           session_revoked(destinations_, session.text(0), id, "password_changed",
+                                           update.updated_at),
+                           update.updated_at);
+            }
           }
           write_outbox(c, update.outbox, update.updated_at);
         }

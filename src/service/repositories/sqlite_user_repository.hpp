@@ -2,6 +2,9 @@
 // UserRepository on the embedded SQLite executor. Timestamps are stored as RFC 3339 UTC text
 // with microseconds (timestamps.hpp), which sorts like time, so keyset pagination compares text.
 // Every call runs on the Database's workers; the caller's coroutine never blocks.
+#include <string>
+#include <vector>
+
 #include "kit/db/sqlite/database.hpp"
 #include "service/repositories/user_repository.hpp"
 
@@ -10,7 +13,11 @@ namespace user_service::repositories {
 class SqliteUserRepository final : public UserRepository {
  public:
   // Borrows `db`, which must outlive the repository and be migrated (migrations/sqlite).
-  explicit SqliteUserRepository(kit::db::sqlite::Database& db) : db_(db) {}
+  // A new password's revocations write session.revoked events for `destinations`
+  // (docs/events.md; none: kept).
+  explicit SqliteUserRepository(kit::db::sqlite::Database& db,
+                                std::vector<std::string> destinations = {})
+      : db_(db), destinations_(std::move(destinations)) {}
 
   boost::asio::awaitable<domain::User> create(const NewUser& user,
                                               kit::async::Deadline deadline = {}) override;
@@ -31,6 +38,7 @@ class SqliteUserRepository final : public UserRepository {
 
  private:
   kit::db::sqlite::Database& db_;
+  std::vector<std::string> destinations_;
 };
 
 }  // namespace user_service::repositories
