@@ -124,6 +124,7 @@ boost::asio::awaitable<std::size_t> Dispatcher::run_once(bool force_upkeep) {
 }
 
 boost::asio::awaitable<std::size_t> Dispatcher::run_lane(Lane& lane) {
+  if (stopping_.load()) co_return 0;
   if (!lane.breaker.allow(std::chrono::steady_clock::now())) co_return 0;
   // Half-open: one row is the trial.
   const bool trial = lane.breaker.state() == async::CircuitBreaker::State::half_open;
@@ -144,9 +145,10 @@ boost::asio::awaitable<std::size_t> Dispatcher::run_lane(Lane& lane) {
     const auto steady = std::chrono::steady_clock::now();
     // Past the first row, each call asks the breaker again: once it opened, the rest of the
     // batch waits (released now, claimed again when the breaker lets calls through), and so
-    // does a row whose lease could run out while it is being delivered.
+    // does a row whose lease could run out while it is being delivered, and the rest of the
+    // batch when the service is stopping (another replica takes it at once).
     const bool lease_left = now() + options_.attempt_timeout < row.lease_until;
-    if ((i > 0 && !lane.breaker.allow(steady)) || !lease_left) {
+    if ((i > 0 && !lane.breaker.allow(steady)) || !lease_left || stopping_.load()) {
       // No call is made: a trial allow() may just have granted goes back to the breaker.
       lane.breaker.cancel();
       for (std::size_t j = i; j < rows.size(); ++j) co_await store_.release(rows[j]);
@@ -234,11 +236,6 @@ void Dispatcher::start(boost::asio::any_io_executor executor) {
   boost::asio::co_spawn(executor, loop(), boost::asio::detached);
 }
 
-void Dispatcher::wake() {
-  if (!timer_) return;
-  boost::asio::post(timer_->get_executor(), [this] { timer_->cancel(); });
-}
-
 boost::asio::awaitable<void> Dispatcher::loop() {
   while (running_.load()) {
     std::size_t handled = 0;
@@ -257,6 +254,7 @@ boost::asio::awaitable<void> Dispatcher::loop() {
 }
 
 boost::asio::awaitable<void> Dispatcher::stop() {
+  stopping_.store(true);
   if (!timer_) co_return;
   running_.store(false);
   boost::asio::post(timer_->get_executor(), [this] { timer_->cancel(); });

@@ -78,10 +78,8 @@ class Dispatcher {
   // starts at once, otherwise after `poll`.
   void start(boost::asio::any_io_executor executor);
   // Ends the loop; a round under way finishes its current delivery (bounded by the
-  // destinations' own timeouts). Rows it had claimed and not delivered wait for their lease.
+  // destinations' own timeouts) and releases the rest of its batch for another replica.
   boost::asio::awaitable<void> stop();
-  // Starts the next round now (a change was just written).
-  void wake();
 
   // One round, for the loop and for tests: the upkeep when it is due (or `force_upkeep`), then
   // one claimed batch per destination whose breaker lets calls through. Returns the rows
@@ -109,6 +107,7 @@ class Dispatcher {
   metrics::Gauge* oldest_age_ = nullptr;
   std::unique_ptr<boost::asio::steady_timer> timer_;
   std::atomic<bool> running_{false};
+  std::atomic<bool> stopping_{false};
   std::atomic<bool> done_{true};
 };
 

@@ -341,6 +341,31 @@ TEST_F(DispatcherTest, DeliversDueRowsMarksThemAndCountsThem) {
   EXPECT_EQ(hooks.calls.size(), 3u);
 }
 
+TEST_F(DispatcherTest, StoppingReleasesTheRestOfTheBatchForAnotherReplica) {
+  FakeDestination& hooks = destination("hooks");
+  FakeDestination& other = destination("other");
+  start({});
+  const auto a = store_.add("hooks", "a", kT0);
+  const auto b = store_.add("hooks", "b", kT0);
+  const auto c = store_.add("other", "c", kT0);
+  // The service is told to stop while the first row is being delivered.
+  hooks.script = [this](const Claimed&) {
+    test_support::run_coroutine(dispatcher_->stop());
+    return Delivery{true, ""};
+  };
+
+  EXPECT_EQ(round(), 1u);
+  EXPECT_EQ(hooks.seqs(), (std::vector<std::int64_t>{a}));
+  EXPECT_EQ(store_.row(a).state, "delivered");
+  // The rest is pending, unleased and not counted as attempted; the next lane claims nothing.
+  EXPECT_EQ(store_.row(b).state, "pending");
+  EXPECT_FALSE(store_.row(b).claimed_until.has_value());
+  EXPECT_EQ(store_.row(b).attempts, 0);
+  EXPECT_TRUE(other.calls.empty());
+  EXPECT_EQ(store_.row(c).attempts, 0);
+  EXPECT_EQ(round(), 0u);
+}
+
 TEST_F(DispatcherTest, DeliversEachKeyInWriteOrderEvenWhenTheFirstFails) {
   FakeDestination& hooks = destination("hooks");
   start({});
