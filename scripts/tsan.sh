@@ -3,9 +3,9 @@
 # directory and runs the tests that exercise concurrency: the CPU worker pool and the password
 # hasher on it, the in-process rate limiter, health checks run concurrently, the random id
 # generators, the SQLite executor and migrators, the PostgreSQL pool and driver, the Redis
-# client and limiter, the repositories' concurrent-create races, and end to end the real
-# binary (2 I/O threads) under concurrent registrations, rate limiting, outages and the
-# graceful drain. Any data race, in the test process or in a service the e2e tests start,
+# client and limiter, the repositories' concurrent-create races, the outbox's concurrent
+# claims, and end to end the real binary (2 I/O threads) under concurrent registrations, rate
+# limiting, outages, the graceful drain and its events delivered to a webhook receiver. Any data race, in the test process or in a service the e2e tests start,
 # fails the run: reports are written to files (TSAN_OPTIONS log_path) and checked at the end.
 # Usage: scripts/tsan.sh [extra ctest arguments]
 # The tests are those labelled `tsan` (tests/CMakeLists.txt, TSAN_FILTER_<executable>); extra ctest

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <ctime>
 #include <memory>
@@ -70,7 +71,8 @@ std::string rfc5322_date() {
   return out.data();
 }
 
-std::string message_id(const std::string& from) {
+std::string message_id(const std::string& from, const std::string& key) {
+  if (!key.empty()) return "<" + key + from.substr(from.find('@')) + ">";
   std::array<unsigned char, 16> random{};
   randombytes_buf(random.data(), random.size());
   std::array<char, 33> hex{};
@@ -96,6 +98,12 @@ void send_mail(const SmtpOptions& options, const MailMessage& message) {
   check_address(message.from);
   check_address(message.to);
   if (has_line_break(message.subject)) throw std::invalid_argument("a line break in the subject");
+  const bool key_ok =
+      std::all_of(message.message_key.begin(), message.message_key.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-';
+      });
+  if (!key_ok) throw std::invalid_argument("a message key with characters other than [A-Za-z0-9-]");
   if (sodium_init() < 0) throw OutboundError("libsodium could not be initialised");
 
   const CurlHandle easy;
@@ -105,7 +113,7 @@ void send_mail(const SmtpOptions& options, const MailMessage& message) {
   headers.add("To: " + message.to);
   headers.add("Subject: " + encode_subject(message.subject));
   headers.add("Date: " + rfc5322_date());
-  headers.add("Message-ID: " + message_id(message.from));
+  headers.add("Message-ID: " + message_id(message.from, message.message_key));
   headers.add("MIME-Version: 1.0");
   SList recipients;
   recipients.add("<" + message.to + ">");

@@ -26,6 +26,10 @@ struct MailMessage {
   std::string subject = {};  // UTF-8
   std::string text = {};     // UTF-8
   std::string html = {};     // UTF-8
+  // The local part of the Message-ID (before '@' and the sender's domain), so that sending one
+  // message again gives it the same id and mail systems can recognise the repeat; letters,
+  // digits and '-' only. Empty: a random one.
+  std::string message_key = {};
 };
 
 // Throws std::invalid_argument for an address or subject with a line break (header

@@ -158,6 +158,7 @@ TEST_F(Smtp, LineBreaksInHeadersAndOddAddressesAreRefusedBeforeAnyConnection) {
            MailMessage{.from = "no-at-sign", .to = "b@example.com"},
            MailMessage{.from = "a@example.com", .to = "<b@example.com>"},
            MailMessage{.from = "a@example.com", .to = "b@example.com, c@example.com"},
+           MailMessage{.from = "a@example.com", .to = "b@example.com", .message_key = "a>\r\nX: y"},
        }) {
     EXPECT_THROW(send_mail({.url = "smtp://127.0.0.1:1"}, bad), std::invalid_argument);
   }

@@ -1,0 +1,106 @@
+#include "kit/outbox/email_destinations.hpp"
+
+#include <rapidjson/document.h>
+
+#include <exception>
+#include <stdexcept>
+#include <utility>
+
+#include "kit/http/trace_context.hpp"
+#include "kit/json/writer.hpp"
+
+namespace kit::outbox {
+namespace {
+
+std::optional<std::string> member(const rapidjson::Document& doc, const char* key) {
+  const auto it = doc.FindMember(key);
+  if (it == doc.MemberEnd() || !it->value.IsString()) return std::nullopt;
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+// What a failed call becomes: the error in the library's words (never the URL or the
+// message), or the status.
+template <class F>
+boost::asio::awaitable<Delivery> run_call(async::WorkerPool& pool, F call) {
+  Delivery result;
+  try {
+    result = co_await pool.run(std::move(call));
+  } catch (const std::exception& e) {
+    result.error = e.what();
+  }
+  co_return result;
+}
+
+}  // namespace
+
+std::string email_payload(const Email& email) {
+  json::Writer w;
+  w.begin_object()
+      .field("to", email.to)
+      .field("subject", email.subject)
+      .field("text", email.text)
+      .field("html", email.html)
+      .end_object();
+  return std::move(w).str();
+}
+
+std::optional<Email> parse_email_payload(std::string_view payload) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(payload.data(), payload.size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  auto to = member(doc, "to");
+  auto subject = member(doc, "subject");
+  auto text = member(doc, "text");
+  auto html = member(doc, "html");
+  if (!to || !subject || !text || !html) return std::nullopt;
+  return Email{std::move(*to), std::move(*subject), std::move(*text), std::move(*html)};
+}
+
+EmailServiceDestination::EmailServiceDestination(std::string name, std::string url,
+                                                 outbound::HttpOptions http,
+                                                 async::WorkerPool& pool)
+    : name_(std::move(name)), url_(std::move(url)), http_(std::move(http)), pool_(pool) {}
+
+boost::asio::awaitable<Delivery> EmailServiceDestination::deliver(const Claimed& row) {
+  const auto email = parse_email_payload(row.payload);
+  if (!email) co_return Delivery{false, "the outbox row is not an email"};
+  json::Writer body;
+  body.begin_object()
+      .field("to", email->to)
+      .field("subject", email->subject)
+      .field("text", email->text)
+      .field("html", email->html)
+      .field("idempotency_key", row.id)
+      .end_object();
+  outbound::Headers headers{{"Content-Type", "application/json"},
+                            {"Idempotency-Key", row.id},
+                            {"traceparent", http::make_trace_context("").traceparent()}};
+  auto call = [this, headers = std::move(headers), body = std::move(body).str()] {
+    const auto response = outbound::post(http_, url_, headers, body);
+    return response.success() ? Delivery{true, ""}
+                              : Delivery{false, "HTTP " + std::to_string(response.status)};
+  };
+  co_return co_await run_call(pool_, std::move(call));
+}
+
+SmtpDestination::SmtpDestination(std::string name, outbound::SmtpOptions smtp, std::string from,
+                                 async::WorkerPool& pool)
+    : name_(std::move(name)), smtp_(std::move(smtp)), from_(std::move(from)), pool_(pool) {}
+
+boost::asio::awaitable<Delivery> SmtpDestination::deliver(const Claimed& row) {
+  auto email = parse_email_payload(row.payload);
+  if (!email) co_return Delivery{false, "the outbox row is not an email"};
+  outbound::MailMessage message{.from = from_,
+                                .to = std::move(email->to),
+                                .subject = std::move(email->subject),
+                                .text = std::move(email->text),
+                                .html = std::move(email->html),
+                                .message_key = row.id};
+  auto call = [this, message = std::move(message)] {
+    outbound::send_mail(smtp_, message);
+    return Delivery{true, ""};
+  };
+  co_return co_await run_call(pool_, std::move(call));
+}
+
+}  // namespace kit::outbox
