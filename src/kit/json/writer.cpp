@@ -10,7 +10,8 @@ namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-// Length of the well-formed UTF-8 sequence starting at s[i], or 0 when it is malformed.
+}  // namespace
+
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char c = byte(i);
@@ -34,8 +35,6 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
   }
   return 0;
 }
-
-}  // namespace
 
 bool is_valid_utf8(std::string_view s) noexcept {
   for (std::size_t i = 0; i < s.size();) {

@@ -14,6 +14,10 @@ void append_string(std::string& out, std::string_view s);
 // Returns `s` with invalid UTF-8 sequences replaced by U+FFFD (no quoting or escaping).
 std::string sanitize_utf8(std::string_view s);
 
+// Length of the well-formed UTF-8 sequence starting at s[i] (1-4), or 0 when it is malformed
+// (overlong forms, surrogates and code points past U+10FFFF included). `i` < s.size().
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept;
+
 // True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 bool is_valid_utf8(std::string_view s) noexcept;
 

@@ -2,12 +2,12 @@
 
 #include <rapidjson/document.h>
 
-#include <exception>
 #include <stdexcept>
 #include <utility>
 
 #include "kit/http/trace_context.hpp"
 #include "kit/json/writer.hpp"
+#include "kit/outbox/blocking_call.hpp"
 
 namespace kit::outbox {
 namespace {
@@ -16,19 +16,6 @@ std::optional<std::string> member(const rapidjson::Document& doc, const char* ke
   const auto it = doc.FindMember(key);
   if (it == doc.MemberEnd() || !it->value.IsString()) return std::nullopt;
   return std::string(it->value.GetString(), it->value.GetStringLength());
-}
-
-// What a failed call becomes: the error in the library's words (never the URL or the
-// message), or the status.
-template <class F>
-boost::asio::awaitable<Delivery> run_call(async::WorkerPool& pool, F call) {
-  Delivery result;
-  try {
-    result = co_await pool.run(std::move(call));
-  } catch (const std::exception& e) {
-    result.error = e.what();
-  }
-  co_return result;
 }
 
 }  // namespace
@@ -76,11 +63,9 @@ boost::asio::awaitable<Delivery> EmailServiceDestination::deliver(const Claimed&
                             {"Idempotency-Key", row.id},
                             {"traceparent", http::make_trace_context("").traceparent()}};
   auto call = [this, headers = std::move(headers), body = std::move(body).str()] {
-    const auto response = outbound::post(http_, url_, headers, body);
-    return response.success() ? Delivery{true, ""}
-                              : Delivery{false, "HTTP " + std::to_string(response.status)};
+    return http_delivery(outbound::post(http_, url_, headers, body));
   };
-  co_return co_await run_call(pool_, std::move(call));
+  co_return co_await deliver_on(pool_, std::move(call));
 }
 
 SmtpDestination::SmtpDestination(std::string name, outbound::SmtpOptions smtp, std::string from,
@@ -100,7 +85,7 @@ boost::asio::awaitable<Delivery> SmtpDestination::deliver(const Claimed& row) {
     outbound::send_mail(smtp_, message);
     return Delivery{true, ""};
   };
-  co_return co_await run_call(pool_, std::move(call));
+  co_return co_await deliver_on(pool_, std::move(call));
 }
 
 }  // namespace kit::outbox

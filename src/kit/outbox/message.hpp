@@ -4,7 +4,9 @@
 // delivered later by a Dispatcher on any replica, at least once, in order per ordering key.
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
+#include <vector>
 
 namespace kit::outbox {
 
@@ -22,6 +24,24 @@ struct Message {
   std::string type = {};          // "user.registered", "email"...
   std::string payload = {};       // the body delivered, as written
 };
+
+// What one event writes: `message` once per destination (its `destination` set), or once as
+// kKept when no destination is configured.
+inline std::vector<Message> for_destinations(std::span<const std::string> destinations,
+                                             Message message) {
+  std::vector<Message> out;
+  if (destinations.empty()) {
+    message.destination = std::string(kKept);
+    out.push_back(std::move(message));
+    return out;
+  }
+  out.reserve(destinations.size());
+  for (const auto& destination : destinations) {
+    out.push_back(message);
+    out.back().destination = destination;
+  }
+  return out;
+}
 
 // One row a dispatcher claimed: it alone delivers it until `lease_until`.
 struct Claimed {

@@ -1,9 +1,9 @@
 #include "kit/outbox/webhook_destination.hpp"
 
-#include <exception>
 #include <utility>
 
 #include "kit/http/trace_context.hpp"
+#include "kit/outbox/blocking_call.hpp"
 
 namespace kit::outbox {
 
@@ -30,17 +30,9 @@ boost::asio::awaitable<Delivery> WebhookDestination::deliver(const Claimed& row)
       {"traceparent", http::make_trace_context("").traceparent()},
   };
   auto call = [this, &row, headers = std::move(headers)] {
-    return outbound::post(http_, url_, headers, row.payload);
+    return http_delivery(outbound::post(http_, url_, headers, row.payload));
   };
-  Delivery result;
-  try {
-    const outbound::HttpResponse response = co_await pool_.run(std::move(call));
-    result.delivered = response.success();
-    if (!result.delivered) result.error = "HTTP " + std::to_string(response.status);
-  } catch (const std::exception& e) {
-    result.error = e.what();
-  }
-  co_return result;
+  co_return co_await deliver_on(pool_, std::move(call));
 }
 
 }  // namespace kit::outbox

@@ -22,17 +22,12 @@ OutboxMessages Events::make(std::string_view type, std::string_view user_id, dom
       .end_object();
   // One id per event, shared by its destinations: each receiver deduplicates by it.
   const std::string id = kit::util::uuid_v7(std::chrono::system_clock::time_point(at));
-  OutboxMessages out;
-  const auto add = [&](std::string_view destination) {
-    out.push_back(kit::outbox::Message{.id = id,
-                                       .destination = std::string(destination),
-                                       .ordering_key = std::string(user_id),
-                                       .type = std::string(type),
-                                       .payload = body.str()});
-  };
-  if (destinations_.empty()) add(kit::outbox::kKept);
-  for (const auto& destination : destinations_) add(destination);
-  return out;
+  return kit::outbox::for_destinations(destinations_,
+                                       kit::outbox::Message{.id = id,
+                                                            .destination = {},
+                                                            .ordering_key = std::string(user_id),
+                                                            .type = std::string(type),
+                                                            .payload = std::move(body).str()});
 }
 
 OutboxMessages Events::user_registered(const domain::User& user) const {
