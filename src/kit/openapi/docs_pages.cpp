@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "kit/json/writer.hpp"
+#include "kit/util/text.hpp"
 
 namespace kit::openapi {
 namespace {
@@ -42,44 +43,17 @@ std::string asset(const DocsPageOptions& o, std::string_view package, std::strin
   url += package;
   url += '/';
   url += file;
-  return html_escape(url);
+  return kit::util::html_escape(url);
 }
 
 std::string head(const DocsPageOptions& o, std::string_view suffix) {
   return "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
          "<title>" +
-         html_escape(o.title) + " - " + std::string(suffix) + "</title>\n";
+         kit::util::html_escape(o.title) + " - " + std::string(suffix) + "</title>\n";
 }
 
 }  // namespace
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string csp_source(std::string_view assets_base, std::string_view package) {
   if (!assets_base.starts_with("http://") && !assets_base.starts_with("https://")) {
@@ -135,7 +109,7 @@ DocsPage swagger_ui_page(const DocsPageOptions& o) {
 DocsPage redoc_page(const DocsPageOptions& o) {
   DocsPage page;
   page.html = head(o, "ReDoc") + "</head>\n<body>\n<redoc spec-url=\"" +
-              html_escape(o.openapi_url) + "\"></redoc>\n<script src=\"" +
+              kit::util::html_escape(o.openapi_url) + "\"></redoc>\n<script src=\"" +
               asset(o, kRedocPackage, "bundles/redoc.standalone.js") +
               "\"></script>\n</body>\n</html>\n";
   const std::string assets = csp_source(o.assets_base, kRedocPackage);

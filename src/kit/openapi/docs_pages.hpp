@@ -28,9 +28,6 @@ struct DocsPage {
 DocsPage swagger_ui_page(const DocsPageOptions& options);
 DocsPage redoc_page(const DocsPageOptions& options);
 
-// Text safe inside an HTML element or a double-quoted attribute.
-std::string html_escape(std::string_view text);
-
 // The CSP source that allows one package folder under the assets base and nothing beside it:
 // "https://cdn.example/npm/swagger-ui-dist@5/" for a URL ("," and ";" percent-encoded, as CSP
 // requires), 'self' for a path on this server.
