@@ -24,4 +24,9 @@ std::vector<std::string> event_destinations(const Settings& settings) {
   return names;
 }
 
+std::optional<std::string> email_destination(const Settings& settings) {
+  if (settings.email_service_url.empty() && settings.smtp_url.empty()) return std::nullopt;
+  return std::string(kEmailDestination);
+}
+
 }  // namespace user_service

@@ -4,6 +4,9 @@
 #include <stdexcept>
 
 #include "kit/log/log.hpp"
+#include "kit/outbound/http_post.hpp"
+#include "kit/outbound/smtp.hpp"
+#include "kit/outbox/email_destinations.hpp"
 #include "kit/outbox/webhook_destination.hpp"
 #include "kit/security/webhook_signature.hpp"
 #include "service/event_destinations.hpp"
@@ -13,6 +16,12 @@ namespace {
 
 // Blocking outbound calls at once: one per destination, at most this many.
 constexpr std::size_t kMaxOutboundThreads = 8;
+
+std::size_t outbound_threads(const Settings& settings) {
+  const std::size_t destinations =
+      settings.webhook_urls.size() + (user_service::email_destination(settings) ? 1 : 0);
+  return std::clamp<std::size_t>(destinations, 1, kMaxOutboundThreads);
+}
 
 }  // namespace
 
@@ -28,16 +37,31 @@ services::Events events_for(const Settings& settings) {
 
 OutboxModule::OutboxModule(const Settings& settings, kit::outbox::Store& store,
                            kit::metrics::Registry* metrics)
-    : pool_(std::clamp<std::size_t>(settings.webhook_urls.size(), 1, kMaxOutboundThreads), 64) {
+    : pool_(outbound_threads(settings), 64), email_(user_service::email_destination(settings)) {
   std::vector<std::unique_ptr<kit::outbox::Destination>> destinations;
   if (!settings.webhook_urls.empty()) {
     auto secret = kit::security::WebhookSecret::parse(settings.webhook_secret);
     if (!secret) throw std::invalid_argument("WEBHOOK_SECRET is not a Standard Webhooks secret");
     for (const auto& url : settings.webhook_urls) {
-      names_.push_back(webhook_destination_name(url));
+      webhooks_.push_back(webhook_destination_name(url));
       destinations.push_back(std::make_unique<kit::outbox::WebhookDestination>(
-          names_.back(), url, *secret, kit::outbound::HttpOptions{}, pool_));
+          webhooks_.back(), url, *secret, kit::outbound::HttpOptions{}, pool_));
     }
+  }
+  if (email_ && !settings.email_service_url.empty()) {
+    email_transport_ = "email_service";
+    destinations.push_back(std::make_unique<kit::outbox::EmailServiceDestination>(
+        *email_, settings.email_service_url, kit::outbound::HttpOptions{}, pool_));
+  } else if (email_) {
+    // Settings refuse SMTP_URL without it; a hand-made Settings gets the same answer at once
+    // rather than a failed attempt per email.
+    if (settings.email_from.empty()) throw std::invalid_argument("SMTP_URL needs EMAIL_FROM");
+    email_transport_ = "smtp";
+    kit::outbound::SmtpOptions smtp;
+    smtp.url = settings.smtp_url;
+    smtp.require_tls = settings.smtp_require_tls;
+    destinations.push_back(std::make_unique<kit::outbox::SmtpDestination>(
+        *email_, std::move(smtp), settings.email_from, pool_));
   }
   if (!destinations.empty()) {
     dispatcher_ = std::make_unique<kit::outbox::Dispatcher>(store, std::move(destinations),
@@ -51,13 +75,17 @@ OutboxModule::~OutboxModule() {
 }
 
 void OutboxModule::start(boost::asio::any_io_executor executor) {
-  if (!dispatcher_) {
+  // The user events have no receiver without a webhook, even when emails are dispatched.
+  if (webhooks_.empty()) {
     kit::log::info("outbox", "outbox_keeping_events",
-                   {{"reason", "no destination configured (WEBHOOK_URLS)"}});
-    return;
+                   {{"reason", "no webhook destination configured (WEBHOOK_URLS)"},
+                    {"email", email_ ? std::string_view(email_transport_) : "none"}});
   }
+  if (!dispatcher_) return;
   kit::log::info("outbox", "outbox_dispatching",
-                 {{"destinations", static_cast<std::int64_t>(names_.size())}});
+                 {{"destinations", static_cast<std::int64_t>(webhooks_.size() + (email_ ? 1 : 0))},
+                  {"webhooks", static_cast<std::int64_t>(webhooks_.size())},
+                  {"email", email_ ? std::string_view(email_transport_) : "none"}});
   dispatcher_->start(std::move(executor));
 }
 

@@ -1,10 +1,12 @@
 #pragma once
-// The delivery of the user events (docs/events.md) as one unit the application factory owns:
-// the destinations the settings name (each webhook URL), a bounded worker pool for their
-// blocking calls, and the dispatcher over the database's outbox. The services get events()
-// to write their changes' events with; with no destination configured those are kept in the
-// outbox and nothing is dispatched.
+// The delivery of the outbox (docs/events.md) as one unit the application factory owns: the
+// destinations the settings name (each webhook URL, and the email destination when
+// EMAIL_SERVICE_URL or SMTP_URL is set), a bounded worker pool for their blocking calls, and
+// the dispatcher over the database's outbox. The services get events() to write their changes'
+// events with, and email_destination() to write their emails for; with no webhook configured
+// events are kept in the outbox, and with no destination at all nothing is dispatched.
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,8 +36,13 @@ class OutboxModule {
   OutboxModule& operator=(const OutboxModule&) = delete;
   ~OutboxModule();
 
-  // What the services write events with: one message per destination configured here.
-  services::Events events() const { return services::Events(names_); }
+  // What the services write events with: one message per webhook configured here (the email
+  // destination receives no events).
+  services::Events events() const { return services::Events(webhooks_); }
+
+  // The destination to write email rows for (kEmailDestination), or nullopt when no email
+  // setting is set and emails are only logged.
+  std::optional<std::string> email_destination() const { return email_; }
 
   // The dispatcher's rounds on `executor`, when there is any destination.
   void start(boost::asio::any_io_executor executor);
@@ -43,7 +50,9 @@ class OutboxModule {
 
  private:
   kit::async::WorkerPool pool_;
-  std::vector<std::string> names_;
+  std::vector<std::string> webhooks_;
+  std::optional<std::string> email_;
+  std::string email_transport_;  // "smtp" or "email_service", for the start log
   std::unique_ptr<kit::outbox::Dispatcher> dispatcher_;
 };
 

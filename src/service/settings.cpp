@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -389,22 +390,25 @@ bool is_public_base_url(std::string_view u) {
   return clean && !rest.empty() && rest.front() != '/';
 }
 
-void load_public_url(Context& c) {
+// False when the value was refused (a problem of its own already).
+bool load_public_url(Context& c) {
   auto& [r, s] = c;
   auto url = trimmed(r, "PUBLIC_BASE_URL").value_or("");
   while (url.ends_with('/')) url.pop_back();
-  if (url.empty()) return;  // URLs are then built from each request's Host header
+  if (url.empty()) return true;  // URLs are then built from each request's Host header
   if (is_public_base_url(url)) {
     s.public_base_url = std::move(url);
-  } else {
-    r.problem("PUBLIC_BASE_URL",
-              "must be an http(s) URL such as https://users.example.com, without query or "
-              "fragment");
+    return true;
   }
+  r.problem("PUBLIC_BASE_URL",
+            "must be an http(s) URL such as https://users.example.com, without query or "
+            "fragment");
+  return false;
 }
 
-// A webhook receiver: an http(s) URL with a host and nothing that needs escaping.
-bool is_webhook_url(std::string_view u) {
+// A webhook receiver or an email service: an http(s) URL with a host and nothing that needs
+// escaping.
+bool is_http_url(std::string_view u) {
   const auto rest = u.starts_with("https://")  ? u.substr(8)
                     : u.starts_with("http://") ? u.substr(7)
                                                : std::string_view();
@@ -415,10 +419,146 @@ bool is_webhook_url(std::string_view u) {
   return clean && !rest.empty() && rest.front() != '/';
 }
 
+bool is_host_char(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+         ch == '-' || ch == '.' || ch == '_';
+}
+
+// SMTP_URL as libcurl takes it: smtp:// or smtps://, optional user:password@, a host (a name,
+// IPv4 or [IPv6]) and an optional port, nothing after them. Returns the problem, if any, in
+// words that never quote the URL (it holds the password).
+std::optional<std::string> smtp_url_problem(std::string_view u) {
+  constexpr std::string_view kForm = "must be smtp://[user:password@]host[:port] or smtps://…";
+  const auto sep = u.find("://");
+  if (sep == std::string_view::npos) return std::string(kForm);
+  const auto scheme = kit::util::ascii_lowercase(u.substr(0, sep));
+  if (scheme != "smtp" && scheme != "smtps")
+    return std::string(kForm) + " (the scheme is not smtp or smtps)";
+  auto rest = u.substr(sep + 3);
+  if (std::any_of(u.begin(), u.end(),
+                  [](char ch) { return static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f; }))
+    return "must not contain blanks or control characters";
+  // libcurl ends the user information at the first '/', '?' or '#' and splits it at an '@':
+  // such characters in a password must be percent-encoded or the password is cut.
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+    const auto userinfo = rest.substr(0, at);
+    if (userinfo.find_first_of("@/?#") != std::string_view::npos)
+      return "percent-encode '@', '/', '?' and '#' in the user and password (%40, %2F, %3F, %23)";
+    rest.remove_prefix(at + 1);
+  }
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+  if (rest.find_first_of("/?#") != std::string_view::npos)
+    return "takes no path, query or fragment after host[:port]";
+  std::string_view host = rest;
+  std::string_view port;
+  bool has_port = false;
+  if (rest.starts_with('[')) {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) return "an IPv6 host needs a closing ']'";
+    host = rest.substr(1, close - 1);
+    const auto after = rest.substr(close + 1);
+    if (!after.empty() && !after.starts_with(':'))
+      return "unexpected characters after the IPv6 host";
+    has_port = !after.empty();
+    if (has_port) port = after.substr(1);
+    const auto ipv6_char = [](char ch) {
+      return ch == ':' || ch == '.' || std::isxdigit(static_cast<unsigned char>(ch));
+    };
+    if (host.empty() || !std::all_of(host.begin(), host.end(), ipv6_char))
+      return "the IPv6 host is not valid";
+  } else {
+    const auto colon = rest.find(':');
+    host = rest.substr(0, colon);
+    has_port = colon != std::string_view::npos;
+    if (has_port) port = rest.substr(colon + 1);
+    if (host.empty()) return "a host is required";
+    if (!std::all_of(host.begin(), host.end(), is_host_char))
+      return "the host is not a valid name or address";
+  }
+  if (has_port) {
+    unsigned n = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (port.empty() || ec != std::errc() || end != port.data() + port.size() || n < 1 || n > 65535)
+      return "the port must be from 1 to 65535";
+  }
+  return std::nullopt;
+}
+
+// kit::outbound::send_mail writes the sender into the envelope and the From header as it is,
+// so it takes a plain address only: one '@' with something on both sides, ASCII, and nothing
+// that would end, split or quote a header (no blanks, line breaks, quotes, commas or brackets).
+bool is_mail_address(std::string_view a) {
+  const auto at = a.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 == a.size() ||
+      a.find('@', at + 1) != std::string_view::npos)
+    return false;
+  return std::none_of(a.begin(), a.end(), [](char ch) {
+    const auto u = static_cast<unsigned char>(ch);
+    return u <= 0x20 || u >= 0x7f ||
+           std::string_view("<>,;:\"()[]\\").find(ch) != std::string_view::npos;
+  });
+}
+
+void load_email(Context& c, bool public_base_url_accepted) {
+  auto& [r, s] = c;
+  const auto service = trimmed(r, "EMAIL_SERVICE_URL");
+  const auto smtp = trimmed(r, "SMTP_URL");
+  if (service) {
+    if (smtp)
+      r.problem("EMAIL_SERVICE_URL",
+                "cannot be set together with SMTP_URL: emails are sent through one of them");
+    else if (!is_http_url(*service))
+      r.problem("EMAIL_SERVICE_URL",
+                "must be an http(s) URL with a host, such as https://mail.internal/send");
+    else
+      s.email_service_url = *service;
+  }
+  if (smtp) {
+    if (const auto problem = smtp_url_problem(*smtp))
+      r.problem("SMTP_URL", *problem);
+    else if (!service)
+      s.smtp_url = *smtp;
+  }
+  s.smtp_require_tls = r.boolean("SMTP_REQUIRE_TLS", false);
+  if (const auto from = trimmed(r, "EMAIL_FROM")) {
+    if (from->find('<') != std::string::npos && from->ends_with('>'))
+      r.problem("EMAIL_FROM",
+                "must be a plain address such as no-reply@example.com: the form 'Name <address>' "
+                "is not supported");
+    else if (!is_mail_address(*from))
+      r.problem("EMAIL_FROM",
+                "must be a plain email address such as no-reply@example.com (one '@'; no blanks, "
+                "line breaks, quotes, commas or brackets)");
+    else
+      s.email_from = *from;
+    if (service && !smtp)
+      s.warnings.emplace_back(
+          "EMAIL_FROM is not used with EMAIL_SERVICE_URL (the email service sets the sender)");
+  } else if (smtp) {
+    r.problem("EMAIL_FROM", "is required when SMTP_URL is set: the sender of every email");
+  }
+  s.require_verified_email = r.boolean("REQUIRE_VERIFIED_EMAIL", false);
+
+  if (service || smtp) {
+    if (s.public_base_url.empty() && public_base_url_accepted)
+      r.problem("PUBLIC_BASE_URL",
+                "is required when emails are sent (EMAIL_SERVICE_URL or SMTP_URL): links in "
+                "emails are never built from a request's Host");
+    return;
+  }
+  s.warnings.emplace_back(
+      "EMAIL_SERVICE_URL and SMTP_URL are not set: emails (email verification, password reset) "
+      "are logged without their tokens and not sent");
+  if (s.require_verified_email)
+    s.warnings.emplace_back(
+        "REQUIRE_VERIFIED_EMAIL is true but no email is sent (EMAIL_SERVICE_URL, SMTP_URL): new "
+        "users cannot verify their address, so they cannot sign in");
+}
+
 void load_events(Context& c) {
   auto& [r, s] = c;
   for (const auto& url : r.list("WEBHOOK_URLS", {})) {
-    if (!is_webhook_url(url)) {
+    if (!is_http_url(url)) {
       // The URL may hold credentials: named by its position, not echoed.
       r.problem("WEBHOOK_URLS", "item " + std::to_string(s.webhook_urls.size() + 1) +
                                     " is not an http(s) URL with a host");
@@ -461,7 +601,10 @@ Settings load_settings(const kit::config::Source& source) {
       .sensitive("DATABASE_URL", Sensitivity::credentials_url)
       .sensitive("REDIS_URL", Sensitivity::credentials_url)
       .sensitive("WEBHOOK_SECRET", Sensitivity::secret)
-      .sensitive("WEBHOOK_URLS", Sensitivity::secret);
+      .sensitive("WEBHOOK_URLS", Sensitivity::secret)
+      // A query may carry an API key that mask_url_password does not know: length only.
+      .sensitive("EMAIL_SERVICE_URL", Sensitivity::secret)
+      .sensitive("SMTP_URL", Sensitivity::credentials_url);
 
   Settings s;
   s.environment = r.one_of("ENVIRONMENT", Environment::development, kEnvironmentNames);
@@ -476,7 +619,8 @@ Settings load_settings(const kit::config::Source& source) {
   load_rate_limits(c);
   load_http_limits(c);
   load_observability(c);
-  load_public_url(c);
+  const bool public_base_url_accepted = load_public_url(c);
+  load_email(c, public_base_url_accepted);
   load_events(c);
   r.throw_if_any();
   return s;
@@ -559,6 +703,11 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"DOCS_ENABLED", yes_no(s.docs_enabled)},
       {"DOCS_ASSETS_URL", s.docs_assets_url},
       {"PUBLIC_BASE_URL", s.public_base_url},
+      {"EMAIL_SERVICE_URL", mask_url_password(s.email_service_url)},
+      {"SMTP_URL", mask_url_password(s.smtp_url)},
+      {"SMTP_REQUIRE_TLS", yes_no(s.smtp_require_tls)},
+      {"EMAIL_FROM", s.email_from},
+      {"REQUIRE_VERIFIED_EMAIL", yes_no(s.require_verified_email)},
       {"WEBHOOK_URLS", join(s.webhook_urls, mask_url_password)},
       {"WEBHOOK_SECRET", s.webhook_secret.empty() ? "" : "***"},
       {"OUTBOX_MAX_AGE_HOURS",

@@ -90,8 +90,18 @@ struct Settings {
   bool metrics_enabled = true;
   bool docs_enabled = true;
   std::string docs_assets_url = "https://cdn.jsdelivr.net/npm";  // no trailing '/'
-  // scheme://host[:port][/path] without a trailing '/'; empty = from each request's Host
+  // scheme://host[:port][/path] without a trailing '/'; empty = from each request's Host.
+  // Never empty when emails are sent: their links are built on it.
   std::string public_base_url;
+
+  // Emails (docs/events.md "Emails"): sent through at most one of the two, else logged without
+  // their tokens. Both URLs may hold credentials: show them through
+  // kit::config::mask_url_password.
+  std::string email_service_url;        // http(s); empty = unset
+  std::string smtp_url;                 // smtp:// or smtps://; empty = unset
+  bool smtp_require_tls = false;        // refuse an smtp:// server without STARTTLS
+  std::string email_from;               // local@domain, the SMTP sender; required with smtp_url
+  bool require_verified_email = false;  // sign-in of an unverified user is refused
 
   // Events through the outbox (docs/events.md). Webhook URLs may hold credentials: show them
   // through kit::config::mask_url_password.

@@ -122,7 +122,8 @@ TEST(Settings, DevelopmentDefaults) {
   EXPECT_TRUE(s.metrics_enabled);
   EXPECT_TRUE(s.docs_enabled);
   EXPECT_EQ(s.docs_assets_url, "https://cdn.jsdelivr.net/npm");
-  EXPECT_THAT(s.warnings, ElementsAre(HasSubstr("JWT_SECRET is not set")));
+  EXPECT_THAT(s.warnings, ElementsAre(HasSubstr("JWT_SECRET is not set"),
+                                      HasSubstr("EMAIL_SERVICE_URL and SMTP_URL are not set")));
 }
 
 TEST(Settings, GeneratedJwtSecretIsRandomPerLoad) {
@@ -139,7 +140,7 @@ TEST(Settings, ProductionDefaults) {
   EXPECT_EQ(s.jwt_secret, kSecret);
   EXPECT_EQ(s.database_kind, DatabaseKind::postgres);
   EXPECT_EQ(s.sqlite_path, "");
-  EXPECT_THAT(s.warnings, IsEmpty());
+  EXPECT_THAT(s.warnings, ElementsAre(HasSubstr("EMAIL_SERVICE_URL and SMTP_URL are not set")));
 }
 
 TEST(Settings, StagingDefaults) {
@@ -333,7 +334,7 @@ TEST(Settings, JwtSecret) {
   const auto s = load({{"JWT_SECRET", kSecret}});
   EXPECT_EQ(s.jwt_secret, kSecret);
   EXPECT_FALSE(s.jwt_secret_generated);
-  EXPECT_THAT(s.warnings, IsEmpty());
+  EXPECT_THAT(s.warnings, Not(Contains(HasSubstr("JWT_SECRET"))));
   EXPECT_EQ(load({{"JWT_SECRET", std::string(32, 'k')}}).jwt_secret, std::string(32, 'k'));
 }
 
@@ -546,12 +547,13 @@ TEST(Settings, ProductionWarnsAboutSqliteAndMissingRedis) {
   env.erase("REDIS_URL");
   const auto s = load(env);
   EXPECT_THAT(s.warnings, UnorderedElementsAre(HasSubstr("DATABASE_URL is SQLite in production"),
-                                               HasSubstr("REDIS_URL is empty in production")));
+                                               HasSubstr("REDIS_URL is empty in production"),
+                                               HasSubstr("SMTP_URL are not set")));
 }
 
 TEST(Settings, NoSuchWarningsOutsideProduction) {
   const auto s = load({{"JWT_SECRET", kSecret}, {"DATABASE_URL", "sqlite://:memory:"}});
-  EXPECT_THAT(s.warnings, IsEmpty());
+  EXPECT_THAT(s.warnings, ElementsAre(HasSubstr("EMAIL_SERVICE_URL and SMTP_URL are not set")));
 }
 
 // ---- all problems at once, secrets never shown --------------------------------------------
@@ -628,7 +630,9 @@ TEST(Settings, DescribeListsEverySettingInOrder) {
                   "REQUEST_TIMEOUT_SECONDS", "KEEPALIVE_TIMEOUT_SECONDS", "MAX_CONNECTIONS",
                   "SHUTDOWN_DELAY_SECONDS", "SHUTDOWN_GRACE_SECONDS", "LOG_LEVEL", "LOG_FORMAT",
                   "METRICS_ENABLED", "DOCS_ENABLED", "DOCS_ASSETS_URL", "PUBLIC_BASE_URL",
-                  "WEBHOOK_URLS", "WEBHOOK_SECRET", "OUTBOX_MAX_AGE_HOURS"));
+                  "EMAIL_SERVICE_URL", "SMTP_URL", "SMTP_REQUIRE_TLS", "EMAIL_FROM",
+                  "REQUIRE_VERIFIED_EMAIL", "WEBHOOK_URLS", "WEBHOOK_SECRET",
+                  "OUTBOX_MAX_AGE_HOURS"));
 }
 
 TEST(Settings, DescribeShowsEffectiveValues) {
@@ -794,7 +798,8 @@ TEST(Settings, WarnsAboutTheKeyMaterialTheAlgorithmDoesNotUse) {
               Contains(HasSubstr("JWT_SECRET is not used with JWT_ALGORITHM=EdDSA")));
   EXPECT_THAT(load(with(production(), "JWT_SIGNING_KEYS", key)).warnings,
               Contains(HasSubstr("JWT_SIGNING_KEYS is not used with JWT_ALGORITHM=HS256")));
-  EXPECT_THAT(load(with(production(), "JWT_SIGNING_KEYS", "")).warnings, IsEmpty());
+  EXPECT_THAT(load(with(production(), "JWT_SIGNING_KEYS", "")).warnings,
+              Not(Contains(HasSubstr("JWT_SIGNING_KEYS"))));
 }
 
 TEST(Settings, PublicBaseUrl) {
@@ -857,6 +862,216 @@ TEST(Settings, WebhookUrlsNeedTheirSecretAndAreNeverEchoed) {
     EXPECT_THAT(problem_about({{"OUTBOX_MAX_AGE_HOURS", bad}}, "OUTBOX_MAX_AGE_HOURS"),
                 HasSubstr("must be a number of hours"))
         << bad;
+  }
+}
+
+// ---- emails (docs/events.md "Emails") --------------------------------------------------------
+
+const std::string kPublicBase = "https://users.example.com";
+const std::string kSmtp = "smtp://mailer:smtp-pw-123@smtp.example.com:587";
+const std::string kEmailService = "https://api:svc-pw-456@mail.example.com/send";
+
+// SMTP_URL and what it needs besides (EMAIL_FROM, PUBLIC_BASE_URL), on top of `env`; with a
+// JWT_SECRET, so that the only warnings are the emails'.
+Env with_smtp(Env env, const std::string& url = kSmtp) {
+  env.emplace("JWT_SECRET", kSecret);
+  env["SMTP_URL"] = url;
+  env["EMAIL_FROM"] = "no-reply@example.com";
+  env["PUBLIC_BASE_URL"] = kPublicBase;
+  return env;
+}
+
+const char* const kNoEmailWarning = "EMAIL_SERVICE_URL and SMTP_URL are not set";
+
+TEST(Settings, EmailDefaultsLogEmailsAndWarn) {
+  const auto s = load({});
+  EXPECT_EQ(s.email_service_url, "");
+  EXPECT_EQ(s.smtp_url, "");
+  EXPECT_FALSE(s.smtp_require_tls);
+  EXPECT_EQ(s.email_from, "");
+  EXPECT_FALSE(s.require_verified_email);
+  EXPECT_THAT(s.warnings, Contains(AllOf(HasSubstr(kNoEmailWarning),
+                                         HasSubstr("logged without their tokens and not sent"))));
+  for (const auto* name : {"EMAIL_SERVICE_URL", "SMTP_URL", "EMAIL_FROM"})
+    EXPECT_EQ(described(s, name), "") << name;
+  EXPECT_EQ(described(s, "SMTP_REQUIRE_TLS"), "false");
+  EXPECT_EQ(described(s, "REQUIRE_VERIFIED_EMAIL"), "false");
+  // Empty keys of a Kubernetes Secret are unset too.
+  const auto blank = load({{"EMAIL_SERVICE_URL", ""}, {"SMTP_URL", " "}, {"EMAIL_FROM", ""}});
+  EXPECT_EQ(blank.smtp_url, "");
+  EXPECT_THAT(blank.warnings, Contains(HasSubstr(kNoEmailWarning)));
+}
+
+TEST(Settings, SmtpUrlWithItsSenderAndPublicBaseUrl) {
+  const auto s = load(with(with_smtp({}), "SMTP_REQUIRE_TLS", "yes"));
+  EXPECT_EQ(s.smtp_url, kSmtp);
+  EXPECT_EQ(s.email_service_url, "");
+  EXPECT_TRUE(s.smtp_require_tls);
+  EXPECT_EQ(s.email_from, "no-reply@example.com");
+  EXPECT_EQ(s.public_base_url, kPublicBase);
+  EXPECT_THAT(s.warnings, Not(Contains(HasSubstr(kNoEmailWarning))));
+  EXPECT_EQ(described(s, "SMTP_URL"), "smtp://mailer:***@smtp.example.com:587");
+  EXPECT_EQ(described(s, "SMTP_REQUIRE_TLS"), "true");
+  EXPECT_EQ(described(s, "EMAIL_FROM"), "no-reply@example.com");
+  for (const auto* url :
+       {"smtp://smtp.example.com", "smtps://smtp.example.com:465", "smtps://u:p%40ss%2F@mx/",
+        "smtp://10.0.0.25:2525", "smtp://[::1]:25", "SMTP://Mail.Example.com", "smtp://:pw@mx"}) {
+    EXPECT_EQ(load(with_smtp({}, url)).smtp_url, url) << url;
+  }
+  EXPECT_EQ(load(with(with_smtp({}), "EMAIL_FROM", " a.b+c@sub.example.co ")).email_from,
+            "a.b+c@sub.example.co");
+  EXPECT_THAT(problem_about(with(with_smtp({}), "SMTP_REQUIRE_TLS", "maybe"), "SMTP_REQUIRE_TLS"),
+              HasSubstr("must be a boolean"));
+}
+
+TEST(Settings, SmtpUrlMistakesAreRefusedWithThePasswordMasked) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"http://u:secret-pw@mx", "the scheme is not smtp or smtps"},
+      {"smtp:/u:secret-pw@mx", "must be smtp://[user:password@]host[:port]"},
+      {"u:secret-pw@mx:25", "must be smtp://[user:password@]host[:port]"},
+      {"smtp://u:secret-pw@", "a host is required"},
+      {"smtp://u:secret@pw@mx", "percent-encode '@', '/', '?' and '#'"},
+      {"smtp://u:secret/pw@mx", "percent-encode '@', '/', '?' and '#'"},
+      {"smtp://u:secret-pw@mx/ehlo.example", "no path, query or fragment"},
+      {"smtp://u:secret-pw@mx?auth=plain", "no path, query or fragment"},
+      {"smtp://u:secret-pw@mx:0", "the port must be from 1 to 65535"},
+      {"smtp://u:secret-pw@mx:65536", "the port must be from 1 to 65535"},
+      {"smtp://u:secret-pw@mx:", "the port must be from 1 to 65535"},
+      {"smtp://u:secret-pw@mx:25x", "the port must be from 1 to 65535"},
+      {"smtp://u:secret-pw@m x", "must not contain blanks or control characters"},
+      {"smtp://u:secret-pw@mail!host", "the host is not a valid name or address"},
+      {"smtp://u:secret-pw@[::1", "an IPv6 host needs a closing ']'"},
+      {"smtp://u:secret-pw@[mx]", "the IPv6 host is not valid"},
+      {"smtp://u:secret-pw@[::1]x", "unexpected characters after the IPv6 host"},
+  };
+  for (const auto& [url, message] : cases) {
+    const auto problem = problem_about(with_smtp({}, url), "SMTP_URL");
+    EXPECT_THAT(problem, HasSubstr(message)) << url;
+    EXPECT_THAT(problem, Not(HasSubstr("secret"))) << url;
+  }
+  // A value without "://" is shown only by its length.
+  EXPECT_THAT(problem_about(with_smtp({}, "u:secret-pw@mx:25"), "SMTP_URL"),
+              HasSubstr("(got a 17-byte value)"));
+  EXPECT_THAT(problem_about(with_smtp({}, "http://u:secret-pw@mx"), "SMTP_URL"),
+              HasSubstr("(got 'http://u:***@mx')"));
+}
+
+TEST(Settings, EmailFromIsRequiredWithSmtpAndMustBeAPlainAddress) {
+  Env env = with_smtp({});
+  env.erase("EMAIL_FROM");
+  EXPECT_EQ(problem_about(env, "EMAIL_FROM"),
+            "EMAIL_FROM: is required when SMTP_URL is set: the sender of every email (not set)");
+  for (const auto* named : {"Users <no-reply@example.com>", "<no-reply@example.com>"}) {
+    EXPECT_THAT(problem_about(with(with_smtp({}), "EMAIL_FROM", named), "EMAIL_FROM"),
+                HasSubstr("the form 'Name <address>' is not supported"))
+        << named;
+  }
+  for (const auto* bad :
+       {"no-reply", "no-reply@", "@example.com", "a@b@example.com", "no reply@example.com",
+        "no-reply@example.com\r\nBcc: all@example.com", "a,b@example.com", "a@example.com>",
+        "\"a\"@example.com", "a@[10.0.0.1]", "a;b@example.com", "josé@example.com"}) {
+    EXPECT_THAT(problem_about(with(with_smtp({}), "EMAIL_FROM", bad), "EMAIL_FROM"),
+                HasSubstr("must be a plain email address"))
+        << bad;
+  }
+  // Without SMTP nothing requires it, but a bad value is still refused.
+  EXPECT_EQ(load({{"EMAIL_FROM", "no-reply@example.com"}}).email_from, "no-reply@example.com");
+  EXPECT_THAT(problem_about({{"EMAIL_FROM", "nobody"}}, "EMAIL_FROM"),
+              HasSubstr("must be a plain email address"));
+}
+
+TEST(Settings, EmailServiceUrlIsAnHttpUrlMaskedLikeWebhooks) {
+  const auto s = load({{"EMAIL_SERVICE_URL", kEmailService},
+                       {"PUBLIC_BASE_URL", kPublicBase},
+                       {"JWT_SECRET", kSecret}});
+  EXPECT_EQ(s.email_service_url, kEmailService);
+  EXPECT_EQ(s.smtp_url, "");
+  EXPECT_THAT(s.warnings, IsEmpty());
+  EXPECT_EQ(described(s, "EMAIL_SERVICE_URL"), "https://api:***@mail.example.com/send");
+  EXPECT_EQ(
+      load({{"EMAIL_SERVICE_URL", "http://mailer:8080/v1/send"}, {"PUBLIC_BASE_URL", kPublicBase}})
+          .email_service_url,
+      "http://mailer:8080/v1/send");
+  for (const auto* bad : {"ftp://api:svc-pw-456@mail.example.com/send", "mail.example.com/send",
+                          "https://", "https:///send", "https://api:svc-pw-456@mail example.com"}) {
+    const auto problem = problem_about(
+        {{"EMAIL_SERVICE_URL", bad}, {"PUBLIC_BASE_URL", kPublicBase}}, "EMAIL_SERVICE_URL");
+    EXPECT_THAT(problem, HasSubstr("must be an http(s) URL with a host")) << bad;
+    EXPECT_THAT(problem, Not(HasSubstr("svc-pw"))) << bad;
+  }
+  // The email service chooses the sender: EMAIL_FROM is accepted but said to be unused.
+  EXPECT_THAT(load({{"EMAIL_SERVICE_URL", kEmailService},
+                    {"PUBLIC_BASE_URL", kPublicBase},
+                    {"JWT_SECRET", kSecret},
+                    {"EMAIL_FROM", "no-reply@example.com"}})
+                  .warnings,
+              ElementsAre(HasSubstr("EMAIL_FROM is not used with EMAIL_SERVICE_URL")));
+}
+
+TEST(Settings, EmailsAreSentOneWayOnly) {
+  const auto problems = problems_of(with(with_smtp({}), "EMAIL_SERVICE_URL", kEmailService));
+  ASSERT_EQ(problems.size(), 1u) << ::testing::PrintToString(problems);
+  EXPECT_THAT(problems[0], HasSubstr("EMAIL_SERVICE_URL: cannot be set together with SMTP_URL"));
+  EXPECT_THAT(problems[0], Not(HasSubstr("svc-pw")));
+  EXPECT_THAT(problems[0], Not(HasSubstr("smtp-pw")));
+}
+
+TEST(Settings, EmailLinksNeedThePublicBaseUrl) {
+  const std::string expected =
+      "PUBLIC_BASE_URL: is required when emails are sent (EMAIL_SERVICE_URL or SMTP_URL): links "
+      "in emails are never built from a request's Host (not set)";
+  Env smtp = with_smtp({});
+  smtp.erase("PUBLIC_BASE_URL");
+  EXPECT_EQ(problem_about(smtp, "PUBLIC_BASE_URL"), expected);
+  EXPECT_EQ(problem_about({{"EMAIL_SERVICE_URL", kEmailService}}, "PUBLIC_BASE_URL"), expected);
+  // An invalid SMTP_URL still means emails are meant to be sent.
+  EXPECT_THAT(problems_of(with(smtp, "SMTP_URL", "ftp://mx")),
+              UnorderedElementsAre(HasSubstr("SMTP_URL: "), expected));
+  // A refused PUBLIC_BASE_URL is reported once, as refused.
+  EXPECT_THAT(problem_about(with(smtp, "PUBLIC_BASE_URL", "users.example.com"), "PUBLIC_BASE_URL"),
+              HasSubstr("must be an http(s) URL"));
+  EXPECT_THAT(problem_about(with(smtp, "PUBLIC_BASE_URL", "/"), "PUBLIC_BASE_URL"),
+              HasSubstr("is required when emails are sent"));
+}
+
+TEST(Settings, RequireVerifiedEmail) {
+  EXPECT_TRUE(load(with_smtp({{"REQUIRE_VERIFIED_EMAIL", "true"}})).require_verified_email);
+  EXPECT_THAT(load(with_smtp({{"REQUIRE_VERIFIED_EMAIL", "true"}})).warnings, IsEmpty());
+  EXPECT_EQ(
+      described(load(with_smtp({{"REQUIRE_VERIFIED_EMAIL", "on"}})), "REQUIRE_VERIFIED_EMAIL"),
+      "true");
+  EXPECT_THAT(problem_about({{"REQUIRE_VERIFIED_EMAIL", "always"}}, "REQUIRE_VERIFIED_EMAIL"),
+              HasSubstr("must be a boolean"));
+  // Nobody could verify an address: accepted, with a warning.
+  const auto unsent = load({{"REQUIRE_VERIFIED_EMAIL", "1"}});
+  EXPECT_TRUE(unsent.require_verified_email);
+  EXPECT_THAT(unsent.warnings,
+              Contains(HasSubstr("REQUIRE_VERIFIED_EMAIL is true but no email is sent")));
+}
+
+TEST(Settings, EmailProblemsComeWithEveryOtherProblemAndNoSecret) {
+  const auto problems = problems_of({{"ENVIRONMENT", "production"},
+                                     {"PORT", "abc"},
+                                     {"JWT_SECRET", kSecret},
+                                     {"DATABASE_URL", kPostgres},
+                                     {"SMTP_URL", "smtp://u:smtp-pw-789@mx:99999"},
+                                     {"EMAIL_FROM", "Users <no-reply@example.com>"}});
+  EXPECT_THAT(problems,
+              UnorderedElementsAre(HasSubstr("PORT: "),
+                                   "SMTP_URL: the port must be from 1 to 65535 (got "
+                                   "'smtp://u:***@mx:99999')",
+                                   HasSubstr("EMAIL_FROM: must be a plain address"),
+                                   HasSubstr("PUBLIC_BASE_URL: is required when emails are sent")));
+  for (const auto& p : problems) EXPECT_THAT(p, Not(HasSubstr("smtp-pw-789")));
+}
+
+TEST(Settings, DescribeMasksEveryEmailSecret) {
+  for (const auto& env : {with_smtp({}), Env{{"EMAIL_SERVICE_URL", kEmailService},
+                                             {"PUBLIC_BASE_URL", kPublicBase}}}) {
+    for (const auto& [name, value] : describe(load(env))) {
+      EXPECT_THAT(value, Not(HasSubstr("smtp-pw-123"))) << name;
+      EXPECT_THAT(value, Not(HasSubstr("svc-pw-456"))) << name;
+    }
   }
 }
 
