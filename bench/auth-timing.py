@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Auth measurements (issue: users and authentication), at the default argon2id cost:
+"""Auth measurements at the default argon2id cost (rate limiting off: these are timings):
 1. login timing: median response time for an unknown email vs a wrong password (goal: < 20% apart);
-2. /health/live latency while 32 registrations are being hashed at once (hashing is off the I/O threads).
+2. password reset request timing: the 202 for a registered vs an unregistered address, interleaved
+   (the lookup and the email happen after the answer; docs/account-emails.md);
+3. /health/live latency while 32 registrations are being hashed at once (hashing is off the I/O threads).
 Bounded loops; traffic only to 127.0.0.1. Usage: bench/auth-timing.py [path/to/user-service]
 """
 import http.client, json, os, re, statistics, subprocess, sys, tempfile, threading, time
@@ -10,7 +12,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "user-service")
 work = tempfile.mkdtemp(prefix="us-bench-auth.")
 env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "HOST": "127.0.0.1", "PORT": "0",
-       "DATABASE_URL": f"sqlite:///{work}/users.db", "JWT_SECRET": "bench-secret-bench-secret-bench-secret-0000"}
+       "DATABASE_URL": f"sqlite:///{work}/users.db", "JWT_SECRET": "bench-secret-bench-secret-bench-secret-0000",
+       "RATE_LIMIT_ENABLED": "false"}
 svc = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.PIPE, text=True)
 try:
     port, deadline = None, time.time() + 30
@@ -37,6 +40,15 @@ try:
         unknown.append(t1); wrong.append(t2)
     mu, mw = statistics.median(unknown), statistics.median(wrong)
     print(f"login 401 median: unknown email {mu:.1f} ms, wrong password {mw:.1f} ms, difference {abs(mu - mw) / max(mu, mw) * 100:.1f}% (n=40 each)")
+
+    registered, unregistered = [], []
+    for i in range(200):
+        s1, t1 = call("POST", "/api/v1/auth/password-reset/request", json.dumps({"email": "known@example.com"}), jh)
+        s2, t2 = call("POST", "/api/v1/auth/password-reset/request", json.dumps({"email": f"nobody{i}@example.com"}), jh)
+        assert s1 == 202 and s2 == 202, (s1, s2)
+        registered.append(t1); unregistered.append(t2)
+    mr, mu2 = statistics.median(registered), statistics.median(unregistered)
+    print(f"password reset request 202 median: registered {mr:.3f} ms, unregistered {mu2:.3f} ms, difference {abs(mr - mu2) / max(mr, mu2) * 100:.1f}% (n=200 each)")
 
     done = threading.Event()
     def register(i):

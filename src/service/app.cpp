@@ -71,8 +71,9 @@ App::App(Settings settings) : settings_(std::move(settings)) {
   build_rate_limiting();
   database_ = Database::create(settings_, io_threads(), metrics_.get());
   outbox_ = std::make_unique<OutboxModule>(settings_, database_->outbox(), metrics_.get());
-  users_ = std::make_unique<UsersModule>(settings_, database_->users(), database_->sessions(),
-                                         outbox_->events(), metrics_.get());
+  users_ =
+      std::make_unique<UsersModule>(settings_, database_->users(), database_->sessions(),
+                                    database_->account_tokens(), outbox_->events(), metrics_.get());
   build_pipeline();
   build_routes();
   server_->on_shutdown([this] {

@@ -9,9 +9,11 @@
 #include "kit/db/sqlite/migrations.hpp"
 #include "service/event_destinations.hpp"
 #include "service/repositories/embedded_migrations.hpp"
+#include "service/repositories/pg_account_token_repository.hpp"
 #include "service/repositories/pg_outbox_store.hpp"
 #include "service/repositories/pg_session_repository.hpp"
 #include "service/repositories/pg_user_repository.hpp"
+#include "service/repositories/sqlite_account_token_repository.hpp"
 #include "service/repositories/sqlite_outbox_store.hpp"
 #include "service/repositories/sqlite_session_repository.hpp"
 #include "service/repositories/sqlite_user_repository.hpp"
@@ -36,6 +38,7 @@ class PostgresDatabase final : public Database {
       : pool_(std::move(pool)),
         users_(*pool_, destinations),
         sessions_(*pool_, destinations),
+        account_tokens_(*pool_, destinations),
         outbox_(*pool_) {}
 
   awaitable<void> start() override { co_await pool_->start(); }
@@ -55,6 +58,7 @@ class PostgresDatabase final : public Database {
   awaitable<void> ping() override { co_await pool_->ping(); }
   repositories::UserRepository& users() override { return users_; }
   repositories::SessionRepository& sessions() override { return sessions_; }
+  repositories::AccountTokenRepository& account_tokens() override { return account_tokens_; }
   kit::outbox::Store& outbox() override { return outbox_; }
   awaitable<void> close() override { co_await pool_->close(); }
 
@@ -66,6 +70,7 @@ class PostgresDatabase final : public Database {
   std::unique_ptr<kit::db::pg::Pool> pool_;
   repositories::PgUserRepository users_;
   repositories::PgSessionRepository sessions_;
+  repositories::PgAccountTokenRepository account_tokens_;
   repositories::PgOutboxStore outbox_;
 };
 
@@ -77,6 +82,7 @@ class SqliteDatabase final : public Database {
       : db_(std::move(db)),
         users_(*db_, destinations),
         sessions_(*db_, destinations),
+        account_tokens_(*db_, destinations),
         outbox_(*db_) {}
 
   awaitable<void> start() override { co_await db_->start(); }
@@ -98,6 +104,7 @@ class SqliteDatabase final : public Database {
   awaitable<void> ping() override { co_await db_->ping(); }
   repositories::UserRepository& users() override { return users_; }
   repositories::SessionRepository& sessions() override { return sessions_; }
+  repositories::AccountTokenRepository& account_tokens() override { return account_tokens_; }
   kit::outbox::Store& outbox() override { return outbox_; }
   awaitable<void> close() override { co_await db_->close(); }
 
@@ -105,6 +112,7 @@ class SqliteDatabase final : public Database {
   std::unique_ptr<kit::db::sqlite::Database> db_;
   repositories::SqliteUserRepository users_;
   repositories::SqliteSessionRepository sessions_;
+  repositories::SqliteAccountTokenRepository account_tokens_;
   repositories::SqliteOutboxStore outbox_;
 };
 

@@ -12,6 +12,7 @@
 
 #include "kit/metrics/registry.hpp"
 #include "kit/outbox/store.hpp"
+#include "service/repositories/account_token_repository.hpp"
 #include "service/repositories/session_repository.hpp"
 #include "service/repositories/user_repository.hpp"
 #include "service/settings.hpp"
@@ -48,6 +49,7 @@ class Database {
   virtual boost::asio::awaitable<void> ping() = 0;
   virtual repositories::UserRepository& users() = 0;
   virtual repositories::SessionRepository& sessions() = 0;
+  virtual repositories::AccountTokenRepository& account_tokens() = 0;
   // The events' outbox, for the dispatcher (docs/events.md).
   virtual kit::outbox::Store& outbox() = 0;
   // Graceful shutdown, after the last request.

@@ -11,9 +11,11 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "kit/log/log.hpp"
+#include "service/api/routes/account.hpp"
 #include "service/api/routes/auth.hpp"
 #include "service/api/routes/sessions.hpp"
 #include "service/api/routes/users.hpp"
+#include "service/event_destinations.hpp"
 
 namespace user_service {
 namespace {
@@ -61,6 +63,13 @@ services::SessionPolicy session_policy(const Settings& settings) {
       .reuse_grace = std::chrono::seconds(settings.refresh_reuse_grace_seconds)};
 }
 
+services::AccountMail account_mail(const Settings& settings) {
+  const std::optional<std::string> destination = email_destination(settings);
+  if (!destination) return services::AccountMail();
+  return services::AccountMail(emails::AccountEmails(settings.app_name, settings.public_base_url),
+                               *destination);
+}
+
 kit::security::PasswordHashCost password_hash_cost(const Settings& settings) {
   return kit::security::PasswordHashCost{settings.password_hash_memory_kib,
                                          settings.password_hash_iterations};
@@ -69,14 +78,18 @@ kit::security::PasswordHashCost password_hash_cost(const Settings& settings) {
 // The queue bound: a burst of logins waits its turn; beyond it clients get 503 + Retry-After
 // rather than unbounded memory (each queued argon2 job holds a password until it runs).
 UsersModule::UsersModule(const Settings& settings, repositories::UserRepository& users,
-                         repositories::SessionRepository& sessions, services::Events events,
-                         kit::metrics::Registry* metrics)
+                         repositories::SessionRepository& sessions,
+                         repositories::AccountTokenRepository& account_tokens,
+                         services::Events events, kit::metrics::Registry* metrics)
     : pool_(cpu_threads(), std::max<std::size_t>(256, cpu_threads() * 64)),
       hasher_(pool_, password_hash_cost(settings), hash_observer(metrics)),
       jwt_(jwt_config(settings)),
-      users_(users, hasher_, std::move(events)),
+      users_(users, hasher_, events, account_mail(settings)),
       sessions_(sessions, jwt_, session_policy(settings)),
-      auth_(users, hasher_, jwt_, sessions_),
+      auth_(
+          users, hasher_, jwt_, sessions_, [] { return std::chrono::system_clock::now(); },
+          settings.require_verified_email),
+      accounts_(account_tokens, users, hasher_, account_mail(settings), std::move(events)),
       current_user_(auth_),
       metrics_(metrics) {
   if (metrics == nullptr) return;
@@ -119,6 +132,7 @@ void UsersModule::register_routes(kit::http::Router& router,
   }
   api::register_auth_routes(router, auth_, auth_guard, std::move(counter));
   api::register_session_routes(router, sessions_, users_, current_user_);
+  api::register_account_routes(router, accounts_, current_user_, auth_guard, background_);
 }
 
 void UsersModule::start_upkeep(boost::asio::any_io_executor executor) {
@@ -143,6 +157,8 @@ boost::asio::awaitable<void> UsersModule::upkeep() {
           if (n == 0) break;
         }
         if (purged > 0) kit::log::info("sessions", "sessions_purged", {{"rows", purged}});
+        const std::int64_t tokens = co_await accounts_.purge(kPurgeBatch);
+        if (tokens > 0) kit::log::info("users", "account_tokens_purged", {{"rows", tokens}});
         const std::int64_t active = co_await sessions_.count_active();
         if (sessions_active_ != nullptr) sessions_active_->set(static_cast<double>(active));
       } catch (const std::exception& e) {
@@ -168,6 +184,10 @@ boost::asio::awaitable<void> UsersModule::stop_upkeep() {
   if (!upkeep_timer_) co_return;
   upkeep_running_.store(false);
   boost::asio::post(upkeep_timer_->get_executor(), [this] { upkeep_timer_->cancel(); });
+  if (!co_await background_.drain(std::chrono::seconds(5))) {
+    kit::log::warning("users", "background_work_abandoned",
+                      {{"tasks", static_cast<std::int64_t>(background_.running())}});
+  }
   // A round under way finishes its statement; bounded at 5 s.
   boost::asio::steady_timer wait(co_await boost::asio::this_coro::executor);
   for (int i = 0; i < 500 && !upkeep_done_.load(); ++i) {

@@ -9,6 +9,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "kit/async/background.hpp"
 #include "kit/async/worker_pool.hpp"
 #include "kit/http/router.hpp"
 #include "kit/metrics/registry.hpp"
@@ -16,6 +17,7 @@
 #include "kit/security/jwt.hpp"
 #include "kit/security/password_hasher.hpp"
 #include "service/api/dependencies.hpp"
+#include "service/services/account_service.hpp"
 #include "service/services/auth_service.hpp"
 #include "service/services/session_service.hpp"
 #include "service/services/user_service.hpp"
@@ -26,6 +28,9 @@ namespace user_service {
 kit::security::JwtConfig jwt_config(const Settings& settings);
 kit::security::PasswordHashCost password_hash_cost(const Settings& settings);
 services::SessionPolicy session_policy(const Settings& settings);
+// The account emails as the settings send them (docs/account-emails.md): to the "email"
+// destination, or only logged when no email setting is set.
+services::AccountMail account_mail(const Settings& settings);
 
 class UsersModule {
  public:
@@ -33,6 +38,7 @@ class UsersModule {
   // `events`: what the services write their changes' events with (docs/events.md).
   UsersModule(const Settings& settings, repositories::UserRepository& users,
               repositories::SessionRepository& sessions,
+              repositories::AccountTokenRepository& account_tokens,
               services::Events events = services::Events(),
               kit::metrics::Registry* metrics = nullptr);
   UsersModule(const UsersModule&) = delete;
@@ -43,9 +49,10 @@ class UsersModule {
   void register_routes(kit::http::Router& router, const kit::ratelimit::Guard& auth_guard);
 
   // The sessions' upkeep on `executor` (docs/sessions.md "Upkeep"): recorded last uses are
-  // written every minute; every five minutes ended sessions and old spent refresh tokens are
-  // purged in bounded batches (any number of replicas may do it at once) and sessions_active
-  // is counted. stop_upkeep() ends it and writes the last uses.
+  // written every minute; every five minutes ended sessions, old spent refresh tokens and
+  // expired email tokens are purged in bounded batches (any number of replicas may do it at
+  // once) and sessions_active is counted. stop_upkeep() ends it, waits (bounded) for the work
+  // requests left running after their answers, and writes the last uses.
   void start_upkeep(boost::asio::any_io_executor executor);
   boost::asio::awaitable<void> stop_upkeep();
 
@@ -60,7 +67,10 @@ class UsersModule {
   services::UserService users_;
   services::SessionService sessions_;
   services::AuthService auth_;
+  services::AccountService accounts_;
   api::CurrentUser current_user_;
+  // What reset requests do after their 202 (at most this many at once).
+  kit::async::Background background_{256};
   boost::asio::awaitable<void> upkeep();
 
   kit::metrics::Registry* metrics_;

@@ -17,6 +17,7 @@
 #include "kit/openapi/builder.hpp"
 #include "service/api/openapi.hpp"
 #include "service/app.hpp"
+#include "support/smtp_receiver.hpp"
 #include "support/users_client.hpp"
 
 namespace e2e {
@@ -297,6 +298,46 @@ TEST_P(OpenApi, EveryDocumentedStatusIsOneTheRouteReallyReturns) {
        }},
       {"delete /api/v1/users/{user_id}/sessions 401",
        [&] { return c().call("DELETE", "/api/v1/users/" + other_id + "/sessions"); }},
+      {"post /api/v1/auth/verify-email 400",
+       [&] { return c().post_json("/api/v1/auth/verify-email", R"({"token":"unknown"})"); }},
+      {"post /api/v1/auth/verify-email 413",
+       [&] { return c().post_json("/api/v1/auth/verify-email", R"({"x":")" + big + "\"}"); }},
+      {"post /api/v1/auth/verify-email 415",
+       [&] { return c().post_json("/api/v1/auth/verify-email", "{}", "", "text/plain"); }},
+      {"post /api/v1/auth/verify-email 422",
+       [&] { return c().post_json("/api/v1/auth/verify-email", "{}"); }},
+      {"post /api/v1/auth/verify-email/resend 202",
+       [&] { return c().call("POST", "/api/v1/auth/verify-email/resend", token); }},
+      {"post /api/v1/auth/verify-email/resend 401",
+       [&] { return c().call("POST", "/api/v1/auth/verify-email/resend"); }},
+      {"post /api/v1/auth/password-reset/request 202",
+       [&] {
+         return c().post_json("/api/v1/auth/password-reset/request",
+                              R"({"email":")" + email + "\"}");
+       }},
+      {"post /api/v1/auth/password-reset/request 400",
+       [&] { return c().post_json("/api/v1/auth/password-reset/request", "{"); }},
+      {"post /api/v1/auth/password-reset/request 413",
+       [&] {
+         return c().post_json("/api/v1/auth/password-reset/request", R"({"x":")" + big + "\"}");
+       }},
+      {"post /api/v1/auth/password-reset/request 415",
+       [&] {
+         return c().post_json("/api/v1/auth/password-reset/request", "{}", "", "text/plain");
+       }},
+      {"post /api/v1/auth/password-reset/request 422",
+       [&] { return c().post_json("/api/v1/auth/password-reset/request", "{}"); }},
+      {"post /api/v1/auth/password-reset 400",
+       [&] {
+         return c().post_json("/api/v1/auth/password-reset",
+                              R"({"token":"unknown","new_password":"long enough"})");
+       }},
+      {"post /api/v1/auth/password-reset 413",
+       [&] { return c().post_json("/api/v1/auth/password-reset", R"({"x":")" + big + "\"}"); }},
+      {"post /api/v1/auth/password-reset 415",
+       [&] { return c().post_json("/api/v1/auth/password-reset", "{}", "", "text/plain"); }},
+      {"post /api/v1/auth/password-reset 422",
+       [&] { return c().post_json("/api/v1/auth/password-reset", "{}"); }},
       {"delete /api/v1/users/{user_id}/sessions 403",
        [&] { return c().call("DELETE", "/api/v1/users/" + other_id + "/sessions", token); }},
       {"delete /api/v1/users/{user_id}/sessions 404",
@@ -305,9 +346,12 @@ TEST_P(OpenApi, EveryDocumentedStatusIsOneTheRouteReallyReturns) {
                          admin);
        }},
   };
-  // Statuses that need another instance of the service; driven by the tests below.
+  // Statuses that need another instance of the service (or a token from an email); driven by
+  // the tests below.
   const auto elsewhere = [](const std::string& key) {
-    return key.ends_with(" 429") || key == "get /health/ready 503";
+    return key.ends_with(" 429") || key == "get /health/ready 503" ||
+           key == "post /api/v1/auth/verify-email 200" ||
+           key == "post /api/v1/auth/password-reset 204";
   };
 
   std::set<std::string> documented;
@@ -365,6 +409,48 @@ TEST_P(OpenApi, RateLimitedRoutesDocument429AndReturnIt) {
     }
   }
   EXPECT_GE(limited_routes, 7U);
+}
+
+// The token of the <path> link in the text part of the newest email to `to`.
+std::string token_from_mail(SmtpReceiver& smtp, const std::string& to, const std::string& path) {
+  const auto mails = smtp.wait_for([&](const Mail& m) {
+    return m.sent_to(to) && m.text.find("/" + path + "?token=") != std::string::npos;
+  });
+  if (mails.empty()) return "";
+  const std::string& text = mails.back().text;
+  const std::size_t at = text.find("/" + path + "?token=") + path.size() + 8;
+  return text.substr(at, 43);  // 256 bits as base64url
+}
+
+// The documented successes of the email token routes, with tokens from real emails.
+TEST_P(OpenApi, AccountTokenRoutesDocumentTheirSuccessAndReturnIt) {
+  SmtpReceiver smtp;
+  ServiceProcess mailing(test_env({{"SMTP_URL", smtp.url()},
+                                   {"EMAIL_FROM", "no-reply@example.test"},
+                                   {"PUBLIC_BASE_URL", "http://app.example.test"}}));
+  const rapidjson::Document doc = document(mailing.port());
+  UsersClient client(mailing.port());
+  const std::string email = unique_email("doc-tokens");
+  ASSERT_EQ(client.register_user(email, "Docs", unique_password()).result_int(), 201);
+  const std::string verification = token_from_mail(smtp, email, "verify-email");
+  ASSERT_EQ(verification.size(), 43U) << "no verification email";
+  const HttpResponse verified =
+      client.post_json("/api/v1/auth/verify-email", R"({"token":")" + verification + "\"}");
+  ASSERT_EQ(verified.result_int(), 200) << verified.body();
+  expect_documented(doc, doc["paths"]["/api/v1/auth/verify-email"]["post"]["responses"]["200"],
+                    verified, "post /api/v1/auth/verify-email 200");
+
+  ASSERT_EQ(client.post_json("/api/v1/auth/password-reset/request", R"({"email":")" + email + "\"}")
+                .result_int(),
+            202);
+  const std::string reset = token_from_mail(smtp, email, "reset-password");
+  ASSERT_EQ(reset.size(), 43U) << "no reset email";
+  const HttpResponse done =
+      client.post_json("/api/v1/auth/password-reset",
+                       R"({"token":")" + reset + R"(","new_password":"long enough"})");
+  ASSERT_EQ(done.result_int(), 204) << done.body();
+  expect_documented(doc, doc["paths"]["/api/v1/auth/password-reset"]["post"]["responses"]["204"],
+                    done, "post /api/v1/auth/password-reset 204");
 }
 
 // The readiness probe's documented 503: Redis configured but unreachable.

@@ -58,7 +58,9 @@ void expect_user_response(const HttpResponse& res, const std::string& email,
   ASSERT_TRUE(j.doc.IsObject());
   std::set<std::string> keys;
   for (const auto& m : j.doc.GetObject()) keys.insert(m.name.GetString());
-  EXPECT_EQ(keys, (std::set<std::string>{"id", "email", "name", "created_at"})) << res.body();
+  EXPECT_EQ(keys, (std::set<std::string>{"id", "email", "name", "created_at", "email_verified"}))
+      << res.body();
+  ASSERT_TRUE(j.doc["email_verified"].IsBool()) << res.body();
   EXPECT_TRUE(std::regex_match(j["id"], kLowerUuid)) << j["id"];
   EXPECT_TRUE(std::regex_match(j["created_at"], kRfc3339Utc)) << j["created_at"];
   EXPECT_EQ(j["email"], email);
@@ -299,7 +301,7 @@ TEST_P(Users, AdminSeesAnyUserAndTheList) {
   EXPECT_LE(j.doc["items"].Size(), 50u);
   EXPECT_TRUE(j.doc.HasMember("next_cursor"));
   for (const auto& item : j.doc["items"].GetArray()) {
-    EXPECT_EQ(item.MemberCount(), 4u);
+    EXPECT_EQ(item.MemberCount(), 5u);
     EXPECT_FALSE(item.HasMember("password_hash"));
     EXPECT_FALSE(item.HasMember("role"));
   }

@@ -1,5 +1,6 @@
 #include "service/api/openapi.hpp"
 
+#include "service/schemas/account.hpp"
 #include "service/schemas/auth.hpp"
 #include "service/schemas/health.hpp"
 #include "service/schemas/json_schema.hpp"
@@ -36,7 +37,9 @@ std::string openapi_document(const Settings& settings, const kit::http::Router& 
         &schemas::SessionResponse::schema(), &schemas::SessionListResponse::schema(),
         &schemas::LivenessResponse::schema(), &schemas::ReadinessResponse::schema(),
         &schemas::HealthCheckResult::schema(), &schemas::Jwk::schema(), &schemas::JwkSet::schema(),
-        &schemas::AuthorizationServerMetadata::schema()}) {
+        &schemas::AuthorizationServerMetadata::schema(), &schemas::VerifyEmailRequest::schema(),
+        &schemas::PasswordResetRequest::schema(), &schemas::PasswordReset::schema(),
+        &schemas::AcceptedResponse::schema()}) {
     builder.schema(std::string(spec->name), schemas::json_schema(*spec));
   }
   return builder.build(router);

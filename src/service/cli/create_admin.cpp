@@ -44,7 +44,8 @@ boost::asio::awaitable<services::AdminResult> run_create_admin(const Settings& s
   services::AdminResult result;
   try {
     if (settings.migrate_on_start) co_await db->migrate();
-    UsersModule module(settings, db->users(), db->sessions(), events_for(settings));
+    UsersModule module(settings, db->users(), db->sessions(), db->account_tokens(),
+                       events_for(settings));
     result = co_await module.users().create_or_promote_admin(std::move(request));
   } catch (...) {
     failure = std::current_exception();

@@ -27,6 +27,8 @@ struct User {
   std::string name;
   std::string password_hash;  // argon2id PHC string
   Role role = Role::user;
+  // The user proved the current email address (docs/account-emails.md).
+  bool email_verified = false;
   Timestamp created_at{};
   Timestamp updated_at{};
 };

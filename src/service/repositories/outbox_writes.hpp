@@ -13,6 +13,11 @@
 
 namespace user_service::repositories {
 
+// The SET clause every statement that finishes a row (delivered, dead, expired) carries, in both
+// dialects: an email's body holds its link's token, so it is erased once the email is sent or
+// given up (docs/account-emails.md "Tokens"); other bodies are kept until the purge.
+#define OUTBOX_ERASE_EMAIL_BODY "payload = CASE WHEN type LIKE 'email.%' THEN '' ELSE payload END"
+
 // PostgreSQL: the messages as the JSON array PG_WRITE_OUTBOX reads with json_to_recordset.
 std::string pg_outbox_rows(std::span<const kit::outbox::Message> messages);
 

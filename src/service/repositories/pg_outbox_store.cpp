@@ -40,23 +40,27 @@ const Statement kClaim{
 // The lease is the claim's token: a dispatcher whose lease ran out, and whose row another
 // claimed since, matches nothing.
 #define LEASED "WHERE seq = $1 AND claimed_until = $2 AND state = 'pending'"
-const Statement kDelivered{
-    "outbox_delivered",
-    "UPDATE outbox SET state = 'delivered', finished_at = $3, claimed_until = NULL " LEASED};
+const Statement kDelivered{"outbox_delivered",
+                           "UPDATE outbox SET state = 'delivered', finished_at = $3, claimed_until "
+                           "= NULL, " OUTBOX_ERASE_EMAIL_BODY " " LEASED};
 const Statement kReschedule{
     "outbox_reschedule",
     "UPDATE outbox SET next_attempt_at = $3, last_error = $4, claimed_until = NULL " LEASED};
 const Statement kRelease{"outbox_release",
                          "UPDATE outbox SET claimed_until = NULL, attempts = attempts - 1 " LEASED};
-const Statement kDead{"outbox_dead",
-                      "UPDATE outbox SET state = 'dead', finished_at = $3, last_error = $4, "
-                      "claimed_until = NULL " LEASED};
+const Statement kDead{
+    "outbox_dead",
+    "UPDATE outbox SET state = 'dead', finished_at = $3, last_error = $4, " OUTBOX_ERASE_EMAIL_BODY
+    ", "
+    "claimed_until = NULL " LEASED};
 #undef LEASED
 // A leased row is left to its dispatcher, which marks it itself; once the lease has run out
 // the next expiry takes it.
 const Statement kExpire{
     "outbox_expire",
-    "WITH dead AS (UPDATE outbox SET state = 'dead', finished_at = $2, last_error = 'expired', "
+    "WITH dead AS (UPDATE outbox SET state = 'dead', finished_at = $2, last_error = "
+    "'expired', " OUTBOX_ERASE_EMAIL_BODY
+    ", "
     "claimed_until = NULL WHERE state = 'pending' AND created_at < $1 "
     "AND (claimed_until IS NULL OR claimed_until <= $2) RETURNING destination) "
     "SELECT destination, count(*) FROM dead GROUP BY destination ORDER BY destination"};

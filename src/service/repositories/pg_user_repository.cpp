@@ -10,8 +10,8 @@
 #include "kit/db/pg/timestamp.hpp"
 #include "kit/util/uuid.hpp"
 #include "service/repositories/outbox_writes.hpp"
-#include "service/repositories/pg_cells.hpp"
 #include "service/repositories/timestamps.hpp"
+#include "service/repositories/user_rows.hpp"
 #include "service/schemas/validation.hpp"
 
 namespace user_service::repositories {
@@ -23,14 +23,21 @@ using kit::db::pg::Result;
 using kit::db::pg::Retry;
 using kit::db::pg::Statement;
 
-#define USER_COLUMNS "id, email, name, password_hash, role, created_at, updated_at"
+// A verification token (docs/account-emails.md) for the user the CTE `u` returned, when the
+// text parameter `hash` is not NULL.
+#define PG_WRITE_VERIFICATION(hash, at, expires)                                        \
+  "t AS (INSERT INTO account_tokens (token_hash, purpose, user_id, email, created_at, " \
+  "expires_at) SELECT " hash ", 'verify_email', u.id, u.email, " at ", " expires        \
+  " FROM u WHERE " hash "::text IS NOT NULL)"
 
-// The user and its events (docs/events.md) in one statement: one round trip, one transaction.
+// The user, its verification token and its events (docs/events.md) in one statement: one round
+// trip, one transaction.
 const Statement kInsert{
     "users_insert",
-    "WITH u AS (INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING " USER_COLUMNS
-    "), " PG_WRITE_OUTBOX("$7", "$6::timestamptz", "u") " SELECT " USER_COLUMNS " FROM u"};
+    "WITH u AS (INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at, "
+    "email_verified) VALUES ($1, $2, $3, $4, $5, $6, $6, $8) RETURNING " USER_COLUMNS
+    "), " PG_WRITE_OUTBOX("$7", "$6::timestamptz", "u") ", " PG_WRITE_VERIFICATION(
+        "$9", "$6::timestamptz", "$10::timestamptz") " SELECT " USER_COLUMNS " FROM u"};
 const Statement kFindById{"users_find_by_id", "SELECT " USER_COLUMNS " FROM users WHERE id = $1",
                           true};
 // The caller of an authenticated request (find_caller): the user only while the session its
@@ -55,25 +62,31 @@ const Statement kFindByEmail{"users_find_by_email",
                              "SELECT " USER_COLUMNS " FROM users WHERE email = $1", true};
 // Absent fields are NULL parameters and keep their value: one statement, one round trip.
 // With the change's events, written only when the user exists.
+// A new email is unverified (docs/account-emails.md); its verification token rides along.
+#define SET_FIELDS                                                                            \
+  "email = COALESCE($2, email), name = COALESCE($3, name), "                                  \
+  "password_hash = COALESCE($4, password_hash), role = COALESCE($5, role), updated_at = $6, " \
+  "email_verified = CASE WHEN $2::text IS NOT NULL AND $2::text <> email THEN false ELSE "    \
+  "email_verified END"
 const Statement kUpdate{
     "users_update",
-    "WITH u AS (UPDATE users SET email = COALESCE($2, email), "
-    "name = COALESCE($3, name), password_hash = COALESCE($4, password_hash), "
-    "role = COALESCE($5, role), updated_at = $6 WHERE id = $1 RETURNING " USER_COLUMNS
-    "), " PG_WRITE_OUTBOX("$7", "$6::timestamptz", "u") " SELECT " USER_COLUMNS " FROM u"};
+    "WITH u AS (UPDATE users SET " SET_FIELDS " WHERE id = $1 RETURNING " USER_COLUMNS
+    "), " PG_WRITE_OUTBOX("$7", "$6::timestamptz", "u") ", " PG_WRITE_VERIFICATION(
+        "$8", "$6::timestamptz", "$9::timestamptz") " SELECT " USER_COLUMNS " FROM u"};
 // The same, and the user's other sessions revoked, in one statement (UserUpdate).
 const Statement kUpdateRevoking{
     "users_update_revoking",
-    "WITH u AS (UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), "
-    "password_hash = COALESCE($4, password_hash), role = COALESCE($5, role), updated_at = $6 "
-    "WHERE id = $1 RETURNING " USER_COLUMNS
-    "), "
+    "WITH u AS (UPDATE users SET " SET_FIELDS " WHERE id = $1 RETURNING " USER_COLUMNS "), "
     "r AS (UPDATE sessions SET revoked_at = $6, revoke_reason = 'password_changed' "
     "WHERE user_id = $1 AND id <> $8::uuid AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM u) "
     "RETURNING id, user_id), " PG_WRITE_OUTBOX(
         "$7", "$6::timestamptz",
         "u") ", " PG_WRITE_SESSION_REVOKED("r", "$6::timestamptz", "$9", "'password_changed'",
-                                           "$10") " SELECT " USER_COLUMNS " FROM u"};
+                                           "$10") ", " PG_WRITE_VERIFICATION("$11", "$6::timestamptz",
+                                                                             "$12::timestamptz")
+    " SELECT " USER_COLUMNS " FROM u"};
+#undef SET_FIELDS
+#undef PG_WRITE_VERIFICATION
 // Counts the deleted row; its events are written only when there was one.
 const Statement kDelete{
     "users_delete", "WITH d AS (DELETE FROM users WHERE id = $1 RETURNING id), " PG_WRITE_OUTBOX(
@@ -91,23 +104,19 @@ const Statement kListAfter{"users_list_after",
                            "ORDER BY created_at DESC, id DESC LIMIT $3",
                            true};
 
-#undef USER_COLUMNS
-
-using pg_cells::text;
-using pg_cells::timestamp;
-
 domain::User to_user(const Result& r, int row) {
-  domain::User u;
-  u.id = text(r, row, 0);
-  u.email = text(r, row, 1);
-  u.name = text(r, row, 2);
-  u.password_hash = text(r, row, 3);
-  auto role = domain::parse_role(r.get(row, 4).value_or(""));
-  if (!role) throw kit::db::QueryError("", "unexpected role in users row");
-  u.role = *role;
-  u.created_at = timestamp(r, row, 5);
-  u.updated_at = timestamp(r, row, 6);
-  return u;
+  return pg_user_row(r, row);
+}
+
+// The verification token's two parameters (NULL: none).
+void add_verification(Params& params, const std::optional<NewAccountToken>& token) {
+  if (token) {
+    params.emplace_back(token->hash);
+    params.emplace_back(kit::db::pg::format_timestamp(token->expires_at));
+  } else {
+    params.emplace_back(std::nullopt);
+    params.emplace_back(std::nullopt);
+  }
 }
 
 std::optional<domain::User> first_user(const Result& r) {
@@ -132,7 +141,9 @@ awaitable<domain::User> PgUserRepository::create(const NewUser& user,
                 user.password_hash,
                 std::string(domain::to_string(user.role)),
                 kit::db::pg::format_timestamp(user.created_at),
-                pg_outbox_rows(user.outbox)};
+                pg_outbox_rows(user.outbox),
+                std::string(user.email_verified ? "true" : "false")};
+  add_verification(params, user.verification);
   std::optional<kit::db::UniqueViolation> violation;
   try {
     Result r = co_await pool_.query(kInsert, std::move(params), Retry::safe, deadline);
@@ -202,6 +213,7 @@ awaitable<std::optional<domain::User>> PgUserRepository::update(std::string_view
     params.emplace_back(format_timestamp(update.updated_at));
     params.emplace_back(destinations_);
   }
+  add_verification(params, update.verification);
   bool taken = false;
   try {
     Result r = co_await pool_.query(revoking ? kUpdateRevoking : kUpdate, std::move(params),

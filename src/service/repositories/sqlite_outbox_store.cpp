@@ -38,19 +38,23 @@ constexpr const char* kClaim =
 // claimed since, matches nothing.
 #define LEASED " WHERE seq = ?1 AND claimed_until = ?2 AND state = 'pending'"
 constexpr const char* kDelivered =
-    "UPDATE outbox SET state = 'delivered', finished_at = ?3, claimed_until = NULL" LEASED;
+    "UPDATE outbox SET state = 'delivered', finished_at = ?3, claimed_until = "
+    "NULL, " OUTBOX_ERASE_EMAIL_BODY LEASED;
 constexpr const char* kReschedule =
     "UPDATE outbox SET next_attempt_at = ?3, last_error = ?4, claimed_until = NULL" LEASED;
 constexpr const char* kRelease =
     "UPDATE outbox SET claimed_until = NULL, attempts = attempts - 1" LEASED;
 constexpr const char* kDead =
-    "UPDATE outbox SET state = 'dead', finished_at = ?3, last_error = ?4, "
+    "UPDATE outbox SET state = 'dead', finished_at = ?3, last_error = ?4, " OUTBOX_ERASE_EMAIL_BODY
+    ", "
     "claimed_until = NULL" LEASED;
 #undef LEASED
 // A leased row is left to its dispatcher, which marks it itself; once the lease has run out
 // the next expiry takes it.
 constexpr const char* kExpire =
-    "UPDATE outbox SET state = 'dead', finished_at = ?2, last_error = 'expired', "
+    "UPDATE outbox SET state = 'dead', finished_at = ?2, last_error = "
+    "'expired', " OUTBOX_ERASE_EMAIL_BODY
+    ", "
     "claimed_until = NULL WHERE state = 'pending' AND created_at < ?1 "
     "AND (claimed_until IS NULL OR claimed_until <= ?2) RETURNING destination";
 constexpr const char* kStats =

@@ -6,6 +6,7 @@
 #include "service/repositories/outbox_writes.hpp"
 #include "service/repositories/sqlite_outbox_store.hpp"
 #include "service/repositories/timestamps.hpp"
+#include "service/repositories/user_rows.hpp"
 #include "service/schemas/validation.hpp"
 
 namespace user_service::repositories {
@@ -20,9 +21,8 @@ using kit::db::sqlite::Value;
 // failure and must not be reported as a taken email.
 constexpr std::string_view kEmailIndex = "users.email";
 
-#define USER_COLUMNS "id, email, name, password_hash, role, created_at, updated_at"
-
-constexpr const char* kInsert = "INSERT INTO users (" USER_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kInsert =
+    "INSERT INTO users (" USER_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* kSelectById = "SELECT " USER_COLUMNS " FROM users WHERE id = ?";
 // The caller only while its session is active (find_caller; docs/sessions.md).
 #define ACTIVE_SESSION                                                           \
@@ -36,10 +36,15 @@ constexpr const char* kSelectCallerAnd =
 // Emails are stored and looked up in their normalized form (schemas::normalize_email) and
 // compared exactly, so the unique index serves the lookup and no lower() folds them.
 constexpr const char* kSelectByEmail = "SELECT " USER_COLUMNS " FROM users WHERE email = ?";
+// A new email is unverified (docs/account-emails.md).
 constexpr const char* kUpdate =
-    "UPDATE users SET email = coalesce(?, email), name = coalesce(?, name),"
-    " password_hash = coalesce(?, password_hash), role = coalesce(?, role), updated_at = ?"
-    " WHERE id = ? RETURNING " USER_COLUMNS;
+    "UPDATE users SET email = coalesce(?1, email), name = coalesce(?2, name),"
+    " password_hash = coalesce(?3, password_hash), role = coalesce(?4, role), updated_at = ?5,"
+    " email_verified = CASE WHEN ?1 IS NOT NULL AND ?1 <> email THEN 0 ELSE email_verified END"
+    " WHERE id = ?6 RETURNING " USER_COLUMNS;
+constexpr const char* kInsertVerification =
+    "INSERT INTO account_tokens (token_hash, purpose, user_id, email, created_at, expires_at)"
+    " VALUES (?, 'verify_email', ?, ?, ?, ?)";
 constexpr const char* kRevokeOthers =
     "UPDATE sessions SET revoked_at = ?2, revoke_reason = 'password_changed' "
     "WHERE user_id = ?1 AND id <> ?3 AND revoked_at IS NULL RETURNING id";
@@ -50,26 +55,8 @@ constexpr const char* kListAfter = "SELECT " USER_COLUMNS
                                    " FROM users WHERE (created_at, id) < (?, ?)"
                                    " ORDER BY created_at DESC, id DESC LIMIT ?";
 
-#undef USER_COLUMNS
-
-domain::Timestamp timestamp_cell(const Row& row, std::size_t i) {
-  auto ts = parse_timestamp(row.text(i));
-  if (!ts) throw kit::db::QueryError("sqlite:data", "users row has a malformed timestamp");
-  return *ts;
-}
-
 domain::User to_user(const Row& row) {
-  domain::User u;
-  u.id = row.text(0);
-  u.email = row.text(1);
-  u.name = row.text(2);
-  u.password_hash = row.text(3);
-  const auto role = domain::parse_role(row.text(4));
-  if (!role) throw kit::db::QueryError("sqlite:data", "users row has an unknown role");
-  u.role = *role;
-  u.created_at = timestamp_cell(row, 5);
-  u.updated_at = timestamp_cell(row, 6);
-  return u;
+  return sqlite_user_row(row);
 }
 
 std::optional<domain::User> first_user(const Rows& rows) {
@@ -87,6 +74,14 @@ Value optional_text(const std::optional<T>& v) {
   }
 }
 
+// The verification token of a new user or a new email, in the change's transaction.
+void write_verification(kit::db::sqlite::Connection& c, const NewAccountToken& token,
+                        std::string_view user_id, std::string_view email) {
+  const Value params[] = {token.hash, std::string(user_id), std::string(email),
+                          format_timestamp(token.created_at), format_timestamp(token.expires_at)};
+  c.execute(kInsertVerification, params);
+}
+
 [[noreturn]] void rethrow_unique(const kit::db::UniqueViolation& e) {
   if (e.constraint() == kEmailIndex) throw EmailTaken();
   throw e;
@@ -99,17 +94,23 @@ boost::asio::awaitable<domain::User> SqliteUserRepository::create(const NewUser&
   const std::string created = format_timestamp(user.created_at);
   // Parameters are built outside the co_await: GCC 12 miscompiles braced lists inside one.
   const std::string email = schemas::normalize_email(user.email);
-  std::vector<Value> params{
-      user.id, email,  user.name, user.password_hash, std::string(domain::to_string(user.role)),
-      created, created};
+  std::vector<Value> params{user.id,
+                            email,
+                            user.name,
+                            user.password_hash,
+                            std::string(domain::to_string(user.role)),
+                            created,
+                            created,
+                            std::int64_t{user.email_verified ? 1 : 0}};
   try {
-    if (user.outbox.empty()) {
+    if (user.outbox.empty() && !user.verification) {
       co_await db_.execute(kInsert, std::move(params), deadline);
     } else {
-      // The user and its events in one transaction (docs/events.md).
+      // The user, its verification token and its events in one transaction (docs/events.md).
       deadline.check();
-      auto body = [&params, &user](kit::db::sqlite::Connection& c) {
+      auto body = [&params, &user, &email](kit::db::sqlite::Connection& c) {
         c.execute(kInsert, params);
+        if (user.verification) write_verification(c, *user.verification, user.id, email);
         write_outbox(c, user.outbox, user.created_at);
       };
       co_await db_.transaction(std::move(body));
@@ -117,8 +118,14 @@ boost::asio::awaitable<domain::User> SqliteUserRepository::create(const NewUser&
   } catch (const kit::db::UniqueViolation& e) {
     rethrow_unique(e);
   }
-  co_return domain::User{user.id,   email,           user.name,      user.password_hash,
-                         user.role, user.created_at, user.created_at};
+  co_return domain::User{.id = user.id,
+                         .email = email,
+                         .name = user.name,
+                         .password_hash = user.password_hash,
+                         .role = user.role,
+                         .email_verified = user.email_verified,
+                         .created_at = user.created_at,
+                         .updated_at = user.created_at};
 }
 
 boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::find_by_id(
@@ -158,7 +165,7 @@ boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::update
                             std::string(id)};
   Rows rows;
   try {
-    if (update.revoke_sessions_except || !update.outbox.empty()) {
+    if (update.revoke_sessions_except || !update.outbox.empty() || update.verification) {
       // The change, the revocation and the events in one transaction (UserUpdate), the last two
       // only when the user exists.
       deadline.check();
@@ -174,6 +181,9 @@ boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::update
                                            update.updated_at),
                            update.updated_at);
             }
+          }
+          if (update.verification) {
+            write_verification(c, *update.verification, id, changed[0].text(1));
           }
           write_outbox(c, update.outbox, update.updated_at);
         }

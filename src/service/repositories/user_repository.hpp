@@ -15,6 +15,7 @@
 #include "kit/outbox/message.hpp"
 #include "service/domain/session.hpp"
 #include "service/domain/user.hpp"
+#include "service/repositories/account_token_repository.hpp"
 
 namespace user_service::repositories {
 
@@ -30,7 +31,11 @@ struct NewUser {
   std::string password_hash;
   domain::Role role = domain::Role::user;
   domain::Timestamp created_at{};  // also the initial updated_at
-  // Events of the registration, written with the user (docs/events.md).
+  bool email_verified = false;
+  // The email verification token, stored with the user (docs/account-emails.md).
+  std::optional<NewAccountToken> verification = std::nullopt;
+  // Events of the registration (and its verification email), written with the user
+  // (docs/events.md).
   std::vector<kit::outbox::Message> outbox = {};
 };
 
@@ -45,6 +50,9 @@ struct UserUpdate {
   // `password_changed`, at updated_at) in the same transaction as the change, so no old session
   // outlives it and a failed change ends none.
   std::optional<std::string> revoke_sessions_except = std::nullopt;
+  // Set with a new email: the address is unverified again, and this token (for the new
+  // address) is stored with the change (docs/account-emails.md).
+  std::optional<NewAccountToken> verification = std::nullopt;
   // Events of the change, written with it when the user exists (docs/events.md).
   std::vector<kit::outbox::Message> outbox = {};
 };

@@ -61,27 +61,28 @@ const SchemaSpec& UserResponse::schema() {
 }
 
 UserResponse UserResponse::from(const domain::User& user) {
-  return UserResponse{user.id, user.email, user.name, user.created_at};
+  return UserResponse{user.id, user.email, user.name, user.created_at, user.email_verified};
 }
 
 namespace {
 
 // The one place that decides the UserResponse JSON; created_at is formatted without a string.
 void write_user_response(kit::json::Writer& w, std::string_view id, std::string_view email,
-                         std::string_view name, domain::Timestamp created_at) {
+                         std::string_view name, domain::Timestamp created_at, bool email_verified) {
   const repositories::TimestampText created = repositories::timestamp_text(created_at);
   w.begin_object();
   w.field("id", id);
   w.field("email", email);
   w.field("name", name);
   w.field("created_at", std::string_view(created.data(), created.size()));
+  w.field("email_verified", email_verified);
   w.end_object();
 }
 
 }  // namespace
 
 void UserResponse::write(kit::json::Writer& w) const {
-  write_user_response(w, id, email, name, created_at);
+  write_user_response(w, id, email, name, created_at, email_verified);
 }
 
 std::string UserResponse::to_json() const {
@@ -92,7 +93,7 @@ std::string UserResponse::to_json() const {
 
 std::string UserResponse::to_json(const domain::User& user) {
   kit::json::Writer w(256);
-  write_user_response(w, user.id, user.email, user.name, user.created_at);
+  write_user_response(w, user.id, user.email, user.name, user.created_at, user.email_verified);
   return std::move(w).str();
 }
 

@@ -108,14 +108,15 @@ struct ListUsersQuery {
 };
 
 // What clients see of a user. It is built from domain::User and has no place for the password
-// hash or the role: only the four fields below can ever be serialized.
+// hash or the role: only the fields below can ever be serialized.
 struct UserResponse {
   std::string id;
   std::string email;
   std::string name;
   domain::Timestamp created_at{};
+  bool email_verified = false;
 
-  static constexpr std::array<FieldSpec, 4> kFields{
+  static constexpr std::array<FieldSpec, 5> kFields{
       FieldSpec{.name = "id",
                 .format = FieldFormat::uuid,
                 .read_only = true,
@@ -128,7 +129,12 @@ struct UserResponse {
       FieldSpec{.name = "created_at",
                 .format = FieldFormat::date_time,
                 .read_only = true,
-                .description = "RFC 3339 UTC timestamp"}};
+                .description = "RFC 3339 UTC timestamp"},
+      FieldSpec{.name = "email_verified",
+                .type = FieldType::boolean,
+                .read_only = true,
+                .description = "The user proved the address by a verification (or password "
+                               "reset) link; false again after an email change"}};
   static const SchemaSpec& schema();
 
   static UserResponse from(const domain::User& user);

@@ -2,12 +2,19 @@
 
 #include "kit/errors/app_error.hpp"
 #include "service/schemas/validation.hpp"
+#include "service/services/account_errors.hpp"
 
 namespace user_service::services {
 
 AuthService::AuthService(repositories::UserRepository& users, kit::security::PasswordHasher& hasher,
-                         const kit::security::JwtCodec& jwt, SessionService& sessions, Clock clock)
-    : users_(users), hasher_(hasher), jwt_(jwt), sessions_(sessions), clock_(std::move(clock)) {}
+                         const kit::security::JwtCodec& jwt, SessionService& sessions, Clock clock,
+                         bool require_verified_email)
+    : users_(users),
+      hasher_(hasher),
+      jwt_(jwt),
+      sessions_(sessions),
+      require_verified_email_(require_verified_email),
+      clock_(std::move(clock)) {}
 
 boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std::string password,
                                                        SessionOrigin origin,
@@ -26,6 +33,8 @@ boost::asio::awaitable<LoginResult> AuthService::login(std::string username, std
   const kit::security::VerifyResult result =
       co_await hasher_.verify(user->password_hash, std::move(copy), deadline);
   if (!result.ok) throw kit::errors::InvalidCredentials();
+  // Only someone who knows the password learns that the address is unverified.
+  if (require_verified_email_ && !user->email_verified) throw EmailNotVerified();
   Rehash outcome = Rehash::not_needed;
   if (result.needs_rehash) {
     // The stored hash has an older cost: upgrade it while the plain password is at hand. A

@@ -37,13 +37,15 @@ class AuthService {
   AuthService(
       repositories::UserRepository& users, kit::security::PasswordHasher& hasher,
       const kit::security::JwtCodec& jwt, SessionService& sessions,
-      Clock clock = [] { return std::chrono::system_clock::now(); });
+      Clock clock = [] { return std::chrono::system_clock::now(); },
+      bool require_verified_email = false);
 
-  // Checks the credentials, starts a session (from `origin`) and issues its tokens. Unknown email
-  // and wrong password both throw InvalidCredentials after the same argon2 work (a dummy hash for
-  // unknown emails). A stored hash of an older cost is replaced by a new one (a failure there does
-  // not fail the login; it is reported in the result). Argon2 work still queued when `deadline`
-  // passes is dropped (kit::async::Deadline).
+  // Checks the credentials (with REQUIRE_VERIFIED_EMAIL, the right password of an unverified
+  // address throws EmailNotVerified, 403), starts a session (from `origin`) and issues its tokens.
+  // Unknown email and wrong password both throw InvalidCredentials after the same argon2 work (a
+  // dummy hash for unknown emails). A stored hash of an older cost is replaced by a new one (a
+  // failure there does not fail the login; it is reported in the result). Argon2 work still queued
+  // when `deadline` passes is dropped (kit::async::Deadline).
   boost::asio::awaitable<LoginResult> login(std::string username, std::string password,
                                             SessionOrigin origin,
                                             kit::async::Deadline deadline = {});
@@ -74,6 +76,7 @@ class AuthService {
   kit::security::PasswordHasher& hasher_;
   const kit::security::JwtCodec& jwt_;
   SessionService& sessions_;
+  bool require_verified_email_;
   Clock clock_;
 };
 

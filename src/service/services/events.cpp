@@ -48,6 +48,13 @@ OutboxMessages Events::user_email_changed(std::string_view user_id, std::string_
   return make("user.email_changed", user_id, at, data.str());
 }
 
+OutboxMessages Events::user_email_verified(std::string_view user_id, std::string_view email,
+                                           domain::Timestamp at) const {
+  kit::json::Writer data;
+  data.begin_object().field("id", user_id).field("email", email).end_object();
+  return make("user.email_verified", user_id, at, data.str());
+}
+
 OutboxMessages Events::user_password_changed(std::string_view user_id, domain::Timestamp at) const {
   kit::json::Writer data;
   data.begin_object().field("id", user_id).end_object();

@@ -7,6 +7,7 @@
 // Each message's payload is the webhook body Standard Webhooks recommends:
 //   {"type":"user.registered","timestamp":"<RFC 3339>","data":{...}}
 // and its ordering key the user's id: one user's events arrive in the order they happened.
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,11 @@
 namespace user_service::services {
 
 using OutboxMessages = std::vector<kit::outbox::Message>;
+
+// Adds `more` to the messages of one change.
+inline void append(OutboxMessages& to, OutboxMessages more) {
+  to.insert(to.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+}
 
 class Events {
  public:
@@ -30,6 +36,9 @@ class Events {
   // data: id, email (the new address).
   OutboxMessages user_email_changed(std::string_view user_id, std::string_view email,
                                     domain::Timestamp at) const;
+  // data: id, email (the address verified).
+  OutboxMessages user_email_verified(std::string_view user_id, std::string_view email,
+                                     domain::Timestamp at) const;
   // data: id.
   OutboxMessages user_password_changed(std::string_view user_id, domain::Timestamp at) const;
   // data: id.

@@ -65,6 +65,7 @@ inline constexpr std::string_view logout_all = "logout_all";
 inline constexpr std::string_view user_request = "user_request";
 inline constexpr std::string_view admin = "admin";
 inline constexpr std::string_view password_changed = "password_changed";
+inline constexpr std::string_view password_reset = "password_reset";
 inline constexpr std::string_view refresh_reuse = "refresh_reuse";
 }  // namespace revoke_reason
 

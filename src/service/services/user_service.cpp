@@ -40,8 +40,12 @@ std::optional<repositories::PageCursor> decode_cursor(std::string_view text) {
 }
 
 UserService::UserService(repositories::UserRepository& users, kit::security::PasswordHasher& hasher,
-                         Events events, Clock clock)
-    : users_(users), hasher_(hasher), events_(std::move(events)), clock_(std::move(clock)) {}
+                         Events events, AccountMail mail, Clock clock)
+    : users_(users),
+      hasher_(hasher),
+      events_(std::move(events)),
+      mail_(std::move(mail)),
+      clock_(std::move(clock)) {}
 
 // GCC 12 reports a false -Wmismatched-new-delete in these coroutines' ramps: Asio's frame
 // operator new (recycling allocator) is inlined, its matching operator delete is not recognized.
@@ -63,19 +67,26 @@ boost::asio::awaitable<domain::User> UserService::register_user(schemas::UserCre
   user.email = std::move(request.email);
   user.name = std::move(request.name);
   user.role = role;
-  user.outbox = events_.user_registered(domain::User{.id = user.id,
-                                                     .email = schemas::normalize_email(user.email),
-                                                     .name = user.name,
-                                                     .password_hash = {},
-                                                     .role = role,
-                                                     .created_at = user.created_at,
-                                                     .updated_at = user.created_at});
+  const domain::User registered{.id = user.id,
+                                .email = schemas::normalize_email(user.email),
+                                .name = user.name,
+                                .password_hash = {},
+                                .role = role,
+                                .email_verified = false,
+                                .created_at = user.created_at,
+                                .updated_at = user.created_at};
+  user.outbox = events_.user_registered(registered);
+  // The address is proven by the link of this email (docs/account-emails.md).
+  IssuedEmail verification = mail_.issue(AccountEmail::verification, registered, user.created_at);
+  user.verification = std::move(verification.token);
+  append(user.outbox, std::move(verification.outbox));
   std::optional<domain::User> created;
   try {
     created = co_await users_.create(user, deadline);
   } catch (const repositories::EmailTaken&) {
   }
   if (!created) throw kit::errors::Conflict(std::string(kEmailTaken));
+  mail_.log(AccountEmail::verification, *created);
   co_return std::move(*created);
 }
 
@@ -151,10 +162,17 @@ boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& 
     update.outbox = events_.user_email_changed(me.id, schemas::normalize_email(*update.email),
                                                update.updated_at);
   }
+  if (update.email) {
+    // The new address is unverified until the link sent to it is followed.
+    domain::User to = me;
+    to.email = schemas::normalize_email(*update.email);
+    if (update.name) to.name = *update.name;
+    IssuedEmail verification = mail_.issue(AccountEmail::verification, to, update.updated_at);
+    update.verification = std::move(verification.token);
+    append(update.outbox, std::move(verification.outbox));
+  }
   if (update.password_hash) {
-    auto changed = events_.user_password_changed(me.id, update.updated_at);
-    update.outbox.insert(update.outbox.end(), std::make_move_iterator(changed.begin()),
-                         std::make_move_iterator(changed.end()));
+    append(update.outbox, events_.user_password_changed(me.id, update.updated_at));
   }
   std::optional<domain::User> updated;
   bool taken = false;
@@ -165,6 +183,7 @@ boost::asio::awaitable<domain::User> UserService::update_me(const domain::User& 
   }
   if (taken) throw kit::errors::Conflict(std::string(kEmailTaken));
   if (!updated) throw kit::errors::Unauthorized("User no longer exists", true);
+  if (update.email) mail_.log(AccountEmail::verification, *updated);
   co_return std::move(*updated);
 }
 

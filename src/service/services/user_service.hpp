@@ -17,6 +17,7 @@
 #include "service/domain/user.hpp"
 #include "service/repositories/user_repository.hpp"
 #include "service/schemas/users.hpp"
+#include "service/services/account_mail.hpp"
 #include "service/services/events.hpp"
 
 namespace user_service::services {
@@ -55,10 +56,12 @@ struct AdminResult {
 
 class UserService {
  public:
-  // Every change is written with its events (`events`; docs/events.md).
+  // Every change is written with its events (`events`; docs/events.md) and a new address with
+  // its verification email (`mail`; docs/account-emails.md).
   UserService(
       repositories::UserRepository& users, kit::security::PasswordHasher& hasher,
-      Events events = Events(), Clock clock = [] { return std::chrono::system_clock::now(); });
+      Events events = Events(), AccountMail mail = AccountMail(),
+      Clock clock = [] { return std::chrono::system_clock::now(); });
 
   // Every method that takes a deadline (its request's, kit::async::Deadline) begins no step
   // after it: argon2 work and database calls still waiting are dropped, and no write begins,
@@ -100,6 +103,7 @@ class UserService {
   repositories::UserRepository& users_;
   kit::security::PasswordHasher& hasher_;
   Events events_;
+  AccountMail mail_;
   Clock clock_;
 };
 

@@ -27,6 +27,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "contract_backends.hpp"
 #include "kit/db/migrations/migration.hpp"
 #include "kit/db/pg/migrate.hpp"
 #include "kit/db/pg/pool.hpp"
@@ -81,19 +82,8 @@ class Handle {
   virtual asio::awaitable<void> close() = 0;
 };
 
-struct Backend {
-  std::string name;  // becomes part of the test name
-  std::function<asio::awaitable<std::unique_ptr<Handle>>()> open;
-};
-
-// gtest prints a test's parameter when it fails.
-void PrintTo(const Backend& backend, std::ostream* os) {
-  *os << backend.name;
-}
-
-std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
-  return info.param.name;
-}
+using Backend = test_databases::Backend<Handle>;
+using test_databases::backend_name;
 
 // ---- SQLite ----
 
@@ -147,10 +137,7 @@ class SqliteHandle final : public Handle {
 
 asio::awaitable<std::unique_ptr<Handle>> open_sqlite(bool in_memory) {
   auto dir = in_memory ? nullptr : std::make_unique<sqlite_test::TempDir>();
-  sqlite::Options options;
-  options.path = in_memory ? ":memory:" : dir->file("outbox.db");
-  auto db = co_await sqlite::Database::open(std::move(options));
-  co_await sqlite::migrate(*db, embedded_migrations());
+  auto db = co_await test_databases::open_sqlite(dir.get(), "outbox.db");
   co_return std::make_unique<SqliteHandle>(std::move(dir), std::move(db));
 }
 
@@ -218,17 +205,7 @@ class PgHandle final : public Handle {
 
 asio::awaitable<std::unique_ptr<Handle>> open_postgres() {
   auto db = std::make_unique<pg_test::TempDatabase>("usoutbox_");
-  pg::PoolOptions options;
-  options.conninfo = db->url();
-  options.size = 4;
-  options.max_overflow = 4;
-  // Every statement on a connection of its own: concurrent claims are concurrent transactions.
-  options.pipelining = false;
-  auto executor = co_await asio::this_coro::executor;
-  auto pool = std::make_unique<pg::Pool>(executor, std::move(options));
-  co_await pool->start();
-  const auto migrations = kit::db::migrations::load(embedded_migrations(), "postgres");
-  co_await pg::migrate(*pool, migrations);
+  auto pool = co_await test_databases::open_pool(*db);
   co_return std::make_unique<PgHandle>(std::move(db), std::move(pool));
 }
 
@@ -785,10 +762,10 @@ TEST_P(OutboxStoreContract, ConcurrentDispatchersDeliverEachKeyInOrder) {
 INSTANTIATE_TEST_SUITE_P(Sqlite, OutboxStoreContract,
                          ::testing::Values(Backend{"file", [] { return open_sqlite(false); }},
                                            Backend{"memory", [] { return open_sqlite(true); }}),
-                         backend_name);
+                         backend_name<Handle>);
 INSTANTIATE_TEST_SUITE_P(Postgres, OutboxStoreContract,
                          ::testing::Values(Backend{"postgres", [] { return open_postgres(); }}),
-                         backend_name);
+                         backend_name<Handle>);
 
 }  // namespace
 }  // namespace user_service::repositories::outbox_contract

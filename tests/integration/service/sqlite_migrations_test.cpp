@@ -71,10 +71,10 @@ class SqliteMigrations : public ::testing::Test {
 };
 
 TEST_F(SqliteMigrations, TheBuiltInMigrationsApplyOnceAndAgainIsANoOp) {
-  EXPECT_EQ(migrate(user_service::embedded_migrations()), (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_EQ(migrate(user_service::embedded_migrations()), (std::vector<int>{1, 2, 3, 4, 5}));
   EXPECT_TRUE(table_exists("users"));
   EXPECT_EQ(migrate(user_service::embedded_migrations()), std::vector<int>{});
-  EXPECT_EQ(count("SELECT count(*) FROM schema_migrations"), 4);
+  EXPECT_EQ(count("SELECT count(*) FROM schema_migrations"), 5);
 }
 
 TEST_F(SqliteMigrations, StatusListsAppliedAndPendingWithoutChangingAnything) {

@@ -34,8 +34,8 @@ class ServiceDocument : public ::testing::Test {
   void SetUp() override {
     user_service::api::register_health_routes(router_, health_, shutting_down_);
     // The document needs the routes, not a connection: the database is created, never started.
-    users_ = std::make_unique<user_service::UsersModule>(settings_, database_->users(),
-                                                         database_->sessions());
+    users_ = std::make_unique<user_service::UsersModule>(
+        settings_, database_->users(), database_->sessions(), database_->account_tokens());
     users_->register_routes(router_, auth_guard_);
   }
 

@@ -149,12 +149,22 @@ TEST(UserResponse, SerializesExactlyFourFields) {
   user.created_at = user_service::domain::Timestamp(std::chrono::seconds(1'700'000'000));
   const std::string out = UserResponse::from(user).to_json();
   EXPECT_EQ(out, R"({"id":"0190a0a0-0000-7000-8000-000000000000","email":"a@example.com",)"
-                 R"("name":"A \"quoted\"","created_at":"2023-11-14T22:13:20.000000Z"})");
+                 R"("name":"A \"quoted\"","created_at":"2023-11-14T22:13:20.000000Z",)"
+                 R"("email_verified":false})");
   EXPECT_EQ(out.find("argon2"), std::string::npos);
   EXPECT_EQ(out.find("admin"), std::string::npos);
-  static_assert(
-      sizeof(UserResponse) == 3 * sizeof(std::string) + sizeof(user_service::domain::Timestamp),
-      "UserResponse must stay four fields: never the hash");
+  user.email_verified = true;
+  EXPECT_EQ(UserResponse::to_json(user), R"({"id":"0190a0a0-0000-7000-8000-000000000000",)"
+                                         R"("email":"a@example.com","name":"A \"quoted\"",)"
+                                         R"("created_at":"2023-11-14T22:13:20.000000Z",)"
+                                         R"("email_verified":true})");
+  struct FiveFields {
+    std::string id, email, name;
+    user_service::domain::Timestamp created_at;
+    bool email_verified;
+  };
+  static_assert(sizeof(UserResponse) == sizeof(FiveFields),
+                "UserResponse must stay five fields: never the hash");
 }
 
 TEST(UserListResponse, NullCursorOnLastPage) {
