@@ -32,6 +32,7 @@ std::vector<kit::outbox::Message> AccountMail::message(AccountEmail kind, const 
 
 IssuedEmail AccountMail::issue(AccountEmail kind, const domain::User& to,
                                domain::Timestamp at) const {
+  if (!sends()) return {};
   kit::security::OpaqueToken token = kit::security::new_opaque_token();
   const bool verification = kind == AccountEmail::verification;
   IssuedEmail issued{

@@ -26,10 +26,11 @@ inline std::string_view to_string(AccountEmail kind) noexcept {
 inline constexpr std::chrono::hours kVerificationLifetime{24};
 inline constexpr std::chrono::minutes kResetLifetime{30};
 
-// A new single-use token, as stored (hash only), and the email that carries it.
+// A new single-use token, as stored (hash only), and the email that carries it. Both are empty
+// when emails are not sent: a token nobody can receive is not made or stored.
 struct IssuedEmail {
-  repositories::NewAccountToken token;
-  std::vector<kit::outbox::Message> outbox;  // empty when emails are not sent
+  std::optional<repositories::NewAccountToken> token;
+  std::vector<kit::outbox::Message> outbox;
 };
 
 class AccountMail {
@@ -47,7 +48,8 @@ class AccountMail {
   std::vector<kit::outbox::Message> message(AccountEmail kind, const domain::User& to,
                                             std::string_view token, domain::Timestamp at) const;
 
-  // A new token for `to` (its id and current address) and its email, made at `at`.
+  // A new token for `to` (its id and current address) and its email, made at `at` (nothing
+  // when emails are not sent).
   IssuedEmail issue(AccountEmail kind, const domain::User& to, domain::Timestamp at) const;
 
   // After the change committed: the email is on its way, or (not sent) logged at info with its
