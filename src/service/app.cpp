@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "kit/config/database_url.hpp"
+#include "kit/config/mask.hpp"
 #include "kit/config/redis_url.hpp"
 #include "kit/log/log.hpp"
 #include "kit/metrics/process.hpp"
@@ -14,6 +15,7 @@
 #include "kit/middleware/rate_limit.hpp"
 #include "kit/middleware/request_id.hpp"
 #include "kit/middleware/security_headers.hpp"
+#include "kit/middleware/tracing.hpp"
 #include "kit/ratelimit/memory_limiter.hpp"
 #include "kit/ratelimit/redis_limiter.hpp"
 #include "service/api/routes/docs.hpp"
@@ -69,6 +71,7 @@ App::App(Settings settings) : settings_(std::move(settings)) {
   // The server only keeps references to the pipeline and the router, filled in below.
   server_ = std::make_unique<kit::http::Server>(server_options(settings_), pipeline_, router_);
   build_rate_limiting();
+  build_tracing();
   database_ = Database::create(settings_, io_threads(), metrics_.get());
   outbox_ = std::make_unique<OutboxModule>(settings_, database_->outbox(), metrics_.get());
   users_ =
@@ -128,18 +131,60 @@ void App::build_rate_limiting() {
   auth_guard_ = std::make_unique<kit::ratelimit::Guard>(limiter_, auth_policy, metrics_.get());
 }
 
+// ---- tracing ----
+void App::build_tracing() {
+  if (settings_.otel_traces_endpoint.empty()) return;
+  std::vector<kit::trace::Attribute> resource{
+      {"service.name", settings_.otel_service_name},
+      {"service.version", settings_.app_version},
+      {"deployment.environment.name", std::string(to_string(settings_.environment))},
+      {"telemetry.sdk.language", std::string("cpp")}};
+  for (const auto& a : settings_.otel_resource_attributes) {
+    if (a.key != "service.name") resource.push_back(a);
+  }
+  tracer_ = std::make_unique<kit::trace::BatchExporter>(
+      kit::trace::ExporterOptions{.url = settings_.otel_traces_endpoint,
+                                  .headers = settings_.otel_headers,
+                                  .resource = std::move(resource),
+                                  .scope = {"user-service", settings_.app_version},
+                                  .schedule_delay = settings_.otel_bsp_schedule_delay});
+  kit::log::info("tracing", "tracing_exporting",
+                 {{"endpoint", kit::config::mask_url_password(settings_.otel_traces_endpoint)},
+                  {"sampler", settings_.otel_sampler.name()},
+                  {"ratio", settings_.otel_sampler.ratio()}});
+  if (!metrics_) return;
+  kit::trace::BatchExporter* exporter = tracer_.get();
+  tracer_metrics_.push_back(metrics_->callback(
+      "otel_spans_dropped_total",
+      "Spans not exported, by reason: queue_full (the exporter's queue of 2048 was full: the "
+      "collector is slower than the traffic) or export_failed (the collector refused or did not "
+      "answer a batch three times).",
+      kit::metrics::Type::counter, {"reason"}, [exporter](kit::metrics::Sink& sink) {
+        const kit::trace::ExporterStats stats = exporter->stats();
+        sink.add(static_cast<double>(stats.dropped_full), {"queue_full"});
+        sink.add(static_cast<double>(stats.dropped_failed), {"export_failed"});
+      }));
+  tracer_metrics_.push_back(
+      metrics_->callback("otel_spans_exported_total", "Spans the collector accepted.",
+                         kit::metrics::Type::counter, {}, [exporter](kit::metrics::Sink& sink) {
+                           sink.add(static_cast<double>(exporter->stats().exported));
+                         }));
+}
+
 void App::build_pipeline() {
   // Order matters (docs/life-of-a-request.md "The middleware chain"):
-  //   RequestId → ClientIp → AccessLog → Metrics → SecurityHeaders → Cors → ErrorMapping →
-  //   RateLimit → router
+  //   RequestId → ClientIp → Tracing → AccessLog → Metrics → SecurityHeaders → Cors →
+  //   ErrorMapping → RateLimit → router
   // correlation first so every later link logs with the request id; the client address before
   // the access log and the limiter read it; CORS outside error mapping so error envelopes get
   // its headers too, and preflights are answered before the router (no 405); rate limiting
   // inside error mapping so its 429 (and a fail-closed 503) is rendered as an envelope.
   namespace mw = kit::middleware;
   pipeline_.use(std::make_shared<mw::RequestId>())
-      .use(std::make_shared<mw::ClientIp>(settings_.trusted_proxies))
-      .use(std::make_shared<mw::AccessLog>());
+      .use(std::make_shared<mw::ClientIp>(settings_.trusted_proxies));
+  // The SERVER span sees the client address and everything after it, and the final status.
+  if (tracer_) pipeline_.use(std::make_shared<mw::Tracing>(settings_.otel_sampler, *tracer_));
+  pipeline_.use(std::make_shared<mw::AccessLog>());
   // Metrics next to the access log: outside ErrorMapping, so error envelopes are counted with
   // their final status like the access log reports it.
   if (metrics_) pipeline_.use(std::make_shared<mw::Metrics>(*metrics_));

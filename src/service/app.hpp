@@ -15,6 +15,7 @@
 #include "kit/ratelimit/guard.hpp"
 #include "kit/ratelimit/limiter.hpp"
 #include "kit/redis/client.hpp"
+#include "kit/trace/exporter.hpp"
 #include "service/database.hpp"
 #include "service/outbox_module.hpp"
 #include "service/settings.hpp"
@@ -39,6 +40,7 @@ class App {
  private:
   void build_metrics();
   void build_rate_limiting();
+  void build_tracing();
   void build_pipeline();
   void build_routes();
   std::vector<boost::asio::any_io_executor> io_threads() const;
@@ -50,6 +52,10 @@ class App {
   // outlives everything that reports into it.
   std::unique_ptr<kit::metrics::Registry> metrics_;
   std::vector<kit::metrics::Registration> metric_callbacks_;  // process and rate-limit backend
+  // Tracing (docs/tracing.md): the span exporter when an OTLP endpoint is set (its thread sends
+  // what the Tracing link queues), and its metrics. Before the pipeline, which refers to it.
+  std::unique_ptr<kit::trace::BatchExporter> tracer_;
+  std::vector<kit::metrics::Registration> tracer_metrics_;
   kit::health::Registry health_;
   std::atomic<bool> shutting_down_{false};  // readiness turns 503 once set
   kit::http::Router router_;

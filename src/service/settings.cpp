@@ -17,6 +17,7 @@
 #include "kit/config/redis_url.hpp"
 #include "kit/security/key_file.hpp"
 #include "kit/security/webhook_signature.hpp"
+#include "kit/trace/otlp_json.hpp"
 #include "kit/util/text.hpp"
 
 #ifndef USER_SERVICE_VERSION
@@ -593,6 +594,74 @@ void load_events(Context& c) {
   }
 }
 
+// OpenTelemetry's variables (docs/tracing.md): OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, or
+// OTEL_EXPORTER_OTLP_ENDPOINT with /v1/traces added, turns tracing on.
+void load_tracing(Context& c) {
+  auto& [r, s] = c;
+  const auto traces = trimmed(r, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  const auto base = trimmed(r, "OTEL_EXPORTER_OTLP_ENDPOINT");
+  if (traces && !traces->empty()) {
+    if (is_http_url(*traces))
+      s.otel_traces_endpoint = *traces;
+    else
+      r.problem("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "must be an http(s) URL with a host, such as http://collector:4318/v1/traces");
+  } else if (base && !base->empty()) {
+    std::string url = *base;
+    while (url.ends_with('/')) url.pop_back();
+    if (is_http_url(url)) {
+      s.otel_endpoint = url;
+      s.otel_traces_endpoint = url + "/v1/traces";
+    } else
+      r.problem("OTEL_EXPORTER_OTLP_ENDPOINT",
+                "must be an http(s) URL with a host, such as http://collector:4318");
+  }
+  if (const auto protocol = trimmed(r, "OTEL_EXPORTER_OTLP_PROTOCOL");
+      protocol && !protocol->empty() && *protocol != "http/json") {
+    r.problem("OTEL_EXPORTER_OTLP_PROTOCOL",
+              "must be http/json, the encoding this build exports (http/protobuf and grpc are "
+              "not built)");
+  }
+  if (const auto headers = r.value("OTEL_EXPORTER_OTLP_HEADERS"); headers && !headers->empty()) {
+    std::string error;
+    if (const auto parsed = kit::trace::parse_resource_attributes(*headers, error)) {
+      for (const auto& h : *parsed) {
+        s.otel_headers.emplace_back(h.key, std::get<std::string>(h.value));
+      }
+    } else {
+      r.problem("OTEL_EXPORTER_OTLP_HEADERS",
+                "must be key=value pairs separated by commas, values percent-encoded");
+    }
+  }
+  s.otel_service_name = label(r, "OTEL_SERVICE_NAME", s.app_name);
+  if (const auto attrs = r.value("OTEL_RESOURCE_ATTRIBUTES"); attrs && !attrs->empty()) {
+    std::string error;
+    if (auto parsed = kit::trace::parse_resource_attributes(*attrs, error))
+      s.otel_resource_attributes = std::move(*parsed);
+    else
+      r.problem("OTEL_RESOURCE_ATTRIBUTES", error.substr(error.find(' ') + 1));
+  }
+  if (const auto v = trimmed(r, "OTEL_BSP_SCHEDULE_DELAY"); v && !v->empty()) {
+    unsigned ms = 0;
+    const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), ms);
+    if (ec != std::errc() || end != v->data() + v->size() || ms < 1 || ms > 60'000)
+      r.problem("OTEL_BSP_SCHEDULE_DELAY", "must be milliseconds from 1 to 60000");
+    else
+      s.otel_bsp_schedule_delay = std::chrono::milliseconds(ms);
+  }
+  const std::string sampler = kit::util::ascii_lowercase(
+      trimmed(r, "OTEL_TRACES_SAMPLER").value_or("parentbased_always_on"));
+  const std::string arg = trimmed(r, "OTEL_TRACES_SAMPLER_ARG").value_or("");
+  std::string error;
+  if (auto parsed = kit::trace::Sampler::parse(sampler, arg, error)) {
+    s.otel_sampler = *parsed;
+  } else {
+    const bool arg_problem = error.starts_with("OTEL_TRACES_SAMPLER_ARG");
+    r.problem(arg_problem ? "OTEL_TRACES_SAMPLER_ARG" : "OTEL_TRACES_SAMPLER",
+              error.substr(error.find(' ') + 1));
+  }
+}
+
 }  // namespace
 
 Settings load_settings(const kit::config::Source& source) {
@@ -604,7 +673,10 @@ Settings load_settings(const kit::config::Source& source) {
       .sensitive("WEBHOOK_URLS", Sensitivity::secret)
       // A query may carry an API key that mask_url_password does not know: length only.
       .sensitive("EMAIL_SERVICE_URL", Sensitivity::secret)
-      .sensitive("SMTP_URL", Sensitivity::credentials_url);
+      .sensitive("SMTP_URL", Sensitivity::credentials_url)
+      .sensitive("OTEL_EXPORTER_OTLP_HEADERS", Sensitivity::secret)
+      .sensitive("OTEL_EXPORTER_OTLP_ENDPOINT", Sensitivity::credentials_url)
+      .sensitive("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", Sensitivity::credentials_url);
 
   Settings s;
   s.environment = r.one_of("ENVIRONMENT", Environment::development, kEnvironmentNames);
@@ -622,6 +694,7 @@ Settings load_settings(const kit::config::Source& source) {
   const bool public_base_url_accepted = load_public_url(c);
   load_email(c, public_base_url_accepted);
   load_events(c);
+  load_tracing(c);
   r.throw_if_any();
   return s;
 }
@@ -642,6 +715,16 @@ std::string signing_keys(const Settings& s) {
 }
 
 }  // namespace
+
+// OTEL_RESOURCE_ATTRIBUTES as it was read, for check-config.
+std::string resource_attributes(const std::vector<kit::trace::Attribute>& attributes) {
+  std::string out;
+  for (const auto& a : attributes) {
+    if (!out.empty()) out += ',';
+    out += a.key + '=' + std::get<std::string>(a.value);
+  }
+  return out;
+}
 
 std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
   using kit::config::format_seconds;
@@ -712,6 +795,15 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"WEBHOOK_SECRET", s.webhook_secret.empty() ? "" : "***"},
       {"OUTBOX_MAX_AGE_HOURS",
        fmt::format("{}", static_cast<double>(s.outbox_max_age.count()) / 3'600'000.0)},
+      {"OTEL_EXPORTER_OTLP_ENDPOINT", mask_url_password(s.otel_endpoint)},
+      {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", mask_url_password(s.otel_traces_endpoint)},
+      {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"},
+      {"OTEL_EXPORTER_OTLP_HEADERS", s.otel_headers.empty() ? "" : "***"},
+      {"OTEL_SERVICE_NAME", s.otel_service_name},
+      {"OTEL_RESOURCE_ATTRIBUTES", resource_attributes(s.otel_resource_attributes)},
+      {"OTEL_TRACES_SAMPLER", s.otel_sampler.name()},
+      {"OTEL_TRACES_SAMPLER_ARG", fmt::format("{}", s.otel_sampler.ratio())},
+      {"OTEL_BSP_SCHEDULE_DELAY", std::to_string(s.otel_bsp_schedule_delay.count())},
   };
 }
 

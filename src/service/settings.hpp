@@ -15,6 +15,8 @@
 #include "kit/log/log.hpp"
 #include "kit/net/cidr.hpp"
 #include "kit/security/jwt.hpp"
+#include "kit/trace/sampler.hpp"
+#include "kit/trace/span.hpp"
 #include "kit/util/enum_names.hpp"
 
 namespace user_service {
@@ -109,6 +111,16 @@ struct Settings {
   std::string webhook_secret;  // "whsec_<base64>", required with webhook_urls; a secret
   // OUTBOX_MAX_AGE_HOURS (a decimal number of hours, so tests can use seconds).
   std::chrono::milliseconds outbox_max_age{72LL * 3'600'000};
+
+  // Tracing (docs/tracing.md), named as the OpenTelemetry SDK's environment variables.
+  std::string otel_endpoint;         // OTEL_EXPORTER_OTLP_ENDPOINT as given (a base URL)
+  std::string otel_traces_endpoint;  // the full traces URL; empty = tracing off
+  // OTEL_EXPORTER_OTLP_HEADERS (may hold credentials: never shown).
+  std::vector<std::pair<std::string, std::string>> otel_headers;
+  std::string otel_service_name;  // default: app_name
+  std::vector<kit::trace::Attribute> otel_resource_attributes;
+  kit::trace::Sampler otel_sampler;
+  std::chrono::milliseconds otel_bsp_schedule_delay{5000};  // the longest a span waits in queue
 
   std::vector<std::string> warnings;  // non-fatal notices to log at start-up
 };

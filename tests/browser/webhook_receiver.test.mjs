@@ -5,41 +5,22 @@
 // so the receiver is checked against the specification and not only against itself.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
+
+import { startReceiver as startSupportReceiver } from './support/receiver.mjs';
 
 const script = fileURLToPath(new URL('../support/webhook_receiver.mjs', import.meta.url));
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
 const wh = new Webhook(secret);
 
-// Starts the receiver as a test would: from another working directory, reading the port from
-// the first line of its stdout within a bounded time.
-function startReceiver(args, { cwd = '/' } = {}) {
+// The receiver, started as a test would (support/receiver.mjs), without a WEBHOOK_SECRET in its
+// environment: the secret comes from the arguments only.
+function startReceiver(args, options = {}) {
   const env = { ...process.env };
-  delete env.WEBHOOK_SECRET;  // the secret comes from the arguments only
-  const child = spawn(process.execPath, [script, ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  const port = new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no port within 10 s; stderr: ${stderr}`)), 10_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(Number(out.slice(0, nl)));
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before listening; stderr: ${stderr}`));
-    });
-  });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, port, exited, stderr: () => stderr };
+  delete env.WEBHOOK_SECRET;
+  return startSupportReceiver(script, args, { env, ...options });
 }
 
 let receiver;

@@ -123,6 +123,117 @@ inline HttpAnswer http_call(int port, std::string_view method, std::string_view 
   return HttpAnswer{std::stoi(answer.substr(9, 3)), answer.substr(head_end + 4)};
 }
 
+// A node script of tests/support (a receiver) run as a child: its port read from the first line of
+// its stdout, stopped by PID (SIGTERM, then SIGKILL after `stop_timeout`). It also exits when our
+// end of its stdin closes (--exit-on-stdin-close), so a crashed test leaves no receiver behind.
+class NodeProcess {
+ public:
+  // `name` names it in errors; `args` follow the script's path.
+  NodeProcess(std::string name, const std::string& script, std::vector<std::string> args,
+              std::chrono::milliseconds start_timeout, std::chrono::milliseconds stop_timeout)
+      : name_(std::move(name)), stop_timeout_(stop_timeout) {
+    start(script, std::move(args), start_timeout);
+  }
+  NodeProcess(const NodeProcess&) = delete;
+  NodeProcess& operator=(const NodeProcess&) = delete;
+  ~NodeProcess() { stop(); }
+
+  int port() const noexcept { return port_; }
+  pid_t pid() const noexcept { return pid_; }
+
+  void stop() noexcept {
+    stdin_.reset();
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    const auto deadline = Clock::now() + stop_timeout_;
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+      if (Clock::now() >= deadline) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);  // SIGKILL cannot be ignored: this returns at once
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    pid_ = -1;
+  }
+
+ private:
+  void start(const std::string& script_name, std::vector<std::string> extra,
+             std::chrono::milliseconds start_timeout) {
+    const std::string script =
+#ifdef USER_SERVICE_SOURCE_DIR
+        std::string(USER_SERVICE_SOURCE_DIR) + "/tests/support/" + script_name;
+#else
+        "tests/support/" + script_name;
+#endif
+    std::vector<std::string> args{"node", script};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.insert(args.end(), {"--port", "0", "--exit-on-stdin-close"});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    // Close-on-exec, so children other threads start meanwhile do not inherit our ends (an
+    // inherited stdin end would keep the receiver alive after this process dies).
+    int in[2];
+    int out[2];
+    if (pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    if (pipe2(out, O_CLOEXEC) != 0) {
+      close(in[0]);
+      close(in[1]);
+      throw std::runtime_error("pipe2 failed");
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    const int rc = posix_spawnp(&pid_, "node", &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(in[0]);
+    close(out[1]);
+    stdin_.reset(in[1]);
+    Fd stdout_pipe(out[0]);
+    if (rc != 0) {
+      pid_ = -1;
+      throw std::runtime_error(name_ + ": cannot run node: " + strerror(rc));
+    }
+    std::string line;
+    const auto deadline = Clock::now() + start_timeout;
+    while (line.find('\n') == std::string::npos) {
+      if (!wait_fd(stdout_pipe.get(), POLLIN, deadline)) {
+        stop();
+        throw std::runtime_error(name_ + ": no port within the start timeout");
+      }
+      char buf[64];
+      const ssize_t n = read(stdout_pipe.get(), buf, sizeof buf);
+      if (n == 0) {
+        stop();
+        throw std::runtime_error(
+            name_ +
+            " did not start (its error is on stderr; is "
+            "tests/browser/node_modules installed? `npm ci` in tests/browser)");
+      }
+      if (n > 0) line.append(buf, static_cast<std::size_t>(n));
+      if (n < 0 && errno != EINTR && errno != EAGAIN) {
+        stop();
+        throw std::runtime_error(name_ + ": reading its port failed");
+      }
+    }
+    try {
+      port_ = std::stoi(line);
+    } catch (const std::exception&) {
+      stop();
+      throw std::runtime_error(name_ + " printed no port: " + line);
+    }
+  }
+
+  std::string name_;
+  std::chrono::milliseconds stop_timeout_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  Fd stdin_;
+};
+
 }  // namespace webhook_detail
 
 // `whsec_` and the base64 of 32 random bytes, the form docs/events.md asks for.
@@ -154,20 +265,21 @@ class WebhookReceiver {
 
   explicit WebhookReceiver(std::string secret) : WebhookReceiver(std::move(secret), Options{}) {}
   WebhookReceiver(std::string secret, Options options)
-      : secret_(std::move(secret)), options_(options) {
-    start();
-  }
+      : secret_(std::move(secret)),
+        options_(options),
+        process_("webhook receiver", "webhook_receiver.mjs", {"--secret", secret_},
+                 options.start_timeout, options.stop_timeout) {}
   WebhookReceiver(const WebhookReceiver&) = delete;
   WebhookReceiver& operator=(const WebhookReceiver&) = delete;
-  ~WebhookReceiver() { stop(); }
+  ~WebhookReceiver() = default;
 
-  int port() const noexcept { return port_; }
-  pid_t pid() const noexcept { return pid_; }
+  int port() const noexcept { return process_.port(); }
+  pid_t pid() const noexcept { return process_.pid(); }
   const std::string& secret() const noexcept { return secret_; }
   // http://127.0.0.1:PORT/hooks, or another path under /hooks (one receiver, several
   // destinations: each call's record names its path).
   std::string url(std::string_view path = "/hooks") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+    return "http://127.0.0.1:" + std::to_string(port()) + std::string(path);
   }
 
   // GET /_control/state: the raw JSON (accepted records, attempts, failed_answers, invalid,
@@ -207,7 +319,7 @@ class WebhookReceiver {
  private:
   webhook_detail::HttpAnswer call(std::string_view method, const std::string& target,
                                   std::string_view body, std::chrono::milliseconds timeout) const {
-    return webhook_detail::http_call(port_, method, target, body, timeout);
+    return webhook_detail::http_call(port(), method, target, body, timeout);
   }
   webhook_detail::HttpAnswer expect(int status, std::string_view method, const std::string& target,
                                     std::string_view body) const {
@@ -219,93 +331,9 @@ class WebhookReceiver {
     return answer;
   }
 
-  void start() {
-    const std::string script =
-#ifdef USER_SERVICE_SOURCE_DIR
-        std::string(USER_SERVICE_SOURCE_DIR) + "/tests/support/webhook_receiver.mjs";
-#else
-        "tests/support/webhook_receiver.mjs";
-#endif
-    std::vector<std::string> args{
-        "node", script, "--secret", secret_, "--port", "0", "--exit-on-stdin-close"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    // Close-on-exec, so children other threads start meanwhile do not inherit our ends (an
-    // inherited stdin end would keep the receiver alive after this process dies).
-    int in[2];
-    int out[2];
-    if (pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    if (pipe2(out, O_CLOEXEC) != 0) {
-      close(in[0]);
-      close(in[1]);
-      throw std::runtime_error("pipe2 failed");
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    const int rc = posix_spawnp(&pid_, "node", &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(in[0]);
-    close(out[1]);
-    stdin_.reset(in[1]);
-    webhook_detail::Fd stdout_pipe(out[0]);
-    if (rc != 0) {
-      pid_ = -1;
-      throw std::runtime_error(std::string("webhook receiver: cannot run node: ") + strerror(rc));
-    }
-    std::string line;
-    const auto deadline = webhook_detail::Clock::now() + options_.start_timeout;
-    while (line.find('\n') == std::string::npos) {
-      if (!webhook_detail::wait_fd(stdout_pipe.get(), POLLIN, deadline)) {
-        stop();
-        throw std::runtime_error("webhook receiver: no port within the start timeout");
-      }
-      char buf[64];
-      const ssize_t n = read(stdout_pipe.get(), buf, sizeof buf);
-      if (n == 0) {
-        stop();
-        throw std::runtime_error(
-            "webhook receiver did not start (its error is on stderr; is tests/browser/node_modules "
-            "installed? `npm ci` in tests/browser)");
-      }
-      if (n > 0) line.append(buf, static_cast<std::size_t>(n));
-      if (n < 0 && errno != EINTR && errno != EAGAIN) {
-        stop();
-        throw std::runtime_error("webhook receiver: reading its port failed");
-      }
-    }
-    try {
-      port_ = std::stoi(line);
-    } catch (const std::exception&) {
-      stop();
-      throw std::runtime_error("webhook receiver printed no port: " + line);
-    }
-  }
-
-  void stop() noexcept {
-    stdin_.reset();
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    const auto deadline = webhook_detail::Clock::now() + options_.stop_timeout;
-    while (waitpid(pid_, &status, WNOHANG) == 0) {
-      if (webhook_detail::Clock::now() >= deadline) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);  // SIGKILL cannot be ignored: this returns at once
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    pid_ = -1;
-  }
-
   std::string secret_;
   Options options_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-  webhook_detail::Fd stdin_;
+  webhook_detail::NodeProcess process_;
 };
 
 }  // namespace test_support

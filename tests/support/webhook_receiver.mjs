@@ -39,9 +39,11 @@
 // POST /_control/mode      JSON {"mode":"ok"|"fail"|"fail_n"|"slow", "n":K, "ms":M, "status":S}
 //   or the same as a query string (?mode=fail_n&n=2) → 204; 400 when invalid.
 // POST /_control/reset     forgets everything and returns to mode ok → 204.
-import { createServer, STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+
+import { readBody, runReceiver } from './receiver_process.mjs';
 
 // The package is installed by `npm ci` in tests/browser; resolving from there (not from the
 // working directory) lets the receiver start from any cwd.
@@ -167,22 +169,6 @@ function send(res, status, body, type = 'text/plain') {
   res.end(payload);
 }
 
-// The whole body, or null when it is over MAX_BODY (then the rest is read and dropped, so the
-// client gets the 413 instead of a reset while still sending).
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    let over = Number(req.headers['content-length'] ?? 0) > MAX_BODY;
-    req.on('data', (chunk) => {
-      size += chunk.length;
-      if (size > MAX_BODY) over = true;
-      if (!over) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
@@ -219,7 +205,7 @@ async function handleHook(req, res, path) {
 // The status for one call under /hooks, recording what it did (the answer is sent by the caller
 // after the call stops counting as being handled).
 async function answerHook(req, path, headers, concurrent, generation) {
-  const body = await readBody(req);
+  const body = await readBody(req, MAX_BODY);
   if (generation !== state) return 200;
   if (body === null) {
     state.tooLarge++;
@@ -276,7 +262,7 @@ async function answerHook(req, path, headers, concurrent, generation) {
 }
 
 async function handleMode(req, res, url) {
-  const body = await readBody(req);
+  const body = await readBody(req, MAX_BODY);
   let input = Object.fromEntries(url.searchParams);
   if (body !== null && body.length > 0) {
     try {
@@ -333,7 +319,7 @@ async function route(req, res) {
   if (path === '/_control/wait' && req.method === 'GET') return handleWait(req, res, url);
   if (path === '/_control/mode' && req.method === 'POST') return handleMode(req, res, url);
   if (path === '/_control/reset' && req.method === 'POST') {
-    await readBody(req);
+    await readBody(req, MAX_BODY);
     for (const w of waiters) w.finish(408);
     waiters = [];
     reset();
@@ -343,32 +329,4 @@ async function route(req, res) {
   return send(res, 404, 'not found');
 }
 
-const server = createServer((req, res) => {
-  route(req, res).catch((e) => {
-    process.stderr.write(`webhook_receiver: ${e.stack ?? e}\n`);
-    send(res, 500, 'receiver error');
-  });
-});
-
-function stop() {
-  server.close();
-  server.closeAllConnections();
-  process.exit(0);
-}
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-if (args['exit-on-stdin-close']) {
-  process.stdin.on('end', stop);
-  process.stdin.on('error', stop);
-  process.stdin.resume();
-}
-// The reader may close its end after the port line; a later write must not crash us.
-process.stdout.on('error', () => {});
-
-server.on('error', (e) => {
-  process.stderr.write(`webhook_receiver: ${e.message}\n`);
-  process.exit(1);
-});
-server.listen(port, '127.0.0.1', () => {
-  process.stdout.write(`${server.address().port}\n`);
-});
+runReceiver({ name: 'webhook_receiver', port, exitOnStdinClose: args['exit-on-stdin-close'], route });

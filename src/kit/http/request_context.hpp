@@ -69,6 +69,7 @@ struct RequestContext {
     request_id.clear();
     trace.trace_id.clear();
     trace.span_id.clear();
+    trace.parent_id.clear();
     trace.flags.assign("00");
     client_ip.clear();
     route = {};
@@ -80,14 +81,17 @@ struct RequestContext {
     deadline = {};
     rate_limit.reset();
     fixed_headers = {};
-    log_fields_ = {kit::log::Field{"", nullptr}, kit::log::Field{"", nullptr}};
+    log_fields_ = {kit::log::Field{"", nullptr}, kit::log::Field{"", nullptr},
+                   kit::log::Field{"", nullptr}};
     bound_ = false;
   }
 
-  // Binds request_id and trace_id into every log line written through log().
+  // Binds request_id, trace_id and span_id (this server's span) into every log line written
+  // through log().
   void bind_log_context() {
     log_fields_[0] = {"request_id", std::string_view{request_id}};
     log_fields_[1] = {"trace_id", std::string_view{trace.trace_id}};
+    log_fields_[2] = {"span_id", std::string_view{trace.span_id}};
     bound_ = true;
   }
   kit::log::Bound log(std::string_view logger) const {
@@ -96,8 +100,8 @@ struct RequestContext {
   }
 
  private:
-  std::array<kit::log::Field, 2> log_fields_{kit::log::Field{"", nullptr},
-                                             kit::log::Field{"", nullptr}};
+  std::array<kit::log::Field, 3> log_fields_{
+      kit::log::Field{"", nullptr}, kit::log::Field{"", nullptr}, kit::log::Field{"", nullptr}};
   bool bound_ = false;
 };
 

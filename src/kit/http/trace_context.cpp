@@ -69,8 +69,10 @@ void assign_trace_context(std::string_view incoming, TraceContext& out) {
     // Validated above: trim as parse_traceparent() does, then copy the fields in place.
     const std::string_view v = trim(incoming);
     out.trace_id.assign(v.substr(3, 32));
+    out.parent_id.assign(v.substr(36, 16));
     out.flags.assign(v.substr(53, 2));
   } else {
+    out.parent_id.clear();
     out.flags.assign("00");
     do {
       util::random_hex_into(16, out.trace_id);

@@ -24,7 +24,10 @@ std::optional<TraceParent> parse_traceparent(std::string_view value) noexcept;
 struct TraceContext {
   std::string trace_id;
   std::string span_id;
+  std::string parent_id;  // the caller's span (from a valid traceparent); empty for a new trace
   std::string flags = "00";
+  // The caller asked for this trace to be recorded (the sampled bit of its flags).
+  bool sampled() const noexcept { return !flags.empty() && (flags.back() - '0') % 2 == 1; }
   std::string traceparent() const { return "00-" + trace_id + "-" + span_id + "-" + flags; }
 };
 

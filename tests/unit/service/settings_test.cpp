@@ -24,6 +24,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
+using ::testing::StartsWith;
 using ::testing::UnorderedElementsAre;
 
 using Env = std::map<std::string, std::string>;
@@ -632,7 +633,10 @@ TEST(Settings, DescribeListsEverySettingInOrder) {
                   "METRICS_ENABLED", "DOCS_ENABLED", "DOCS_ASSETS_URL", "PUBLIC_BASE_URL",
                   "EMAIL_SERVICE_URL", "SMTP_URL", "SMTP_REQUIRE_TLS", "EMAIL_FROM",
                   "REQUIRE_VERIFIED_EMAIL", "WEBHOOK_URLS", "WEBHOOK_SECRET",
-                  "OUTBOX_MAX_AGE_HOURS"));
+                  "OUTBOX_MAX_AGE_HOURS", "OTEL_EXPORTER_OTLP_ENDPOINT",
+                  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
+                  "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES",
+                  "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_BSP_SCHEDULE_DELAY"));
 }
 
 TEST(Settings, DescribeShowsEffectiveValues) {
@@ -1071,6 +1075,60 @@ TEST(Settings, DescribeMasksEveryEmailSecret) {
     for (const auto& [name, value] : describe(load(env))) {
       EXPECT_THAT(value, Not(HasSubstr("smtp-pw-123"))) << name;
       EXPECT_THAT(value, Not(HasSubstr("svc-pw-456"))) << name;
+    }
+  }
+}
+
+// ---- tracing (docs/tracing.md) ------------------------------------------------------------------
+
+TEST(Settings, TracingIsOffUntilAnEndpointIsSet) {
+  const Settings off = load({});
+  EXPECT_TRUE(off.otel_traces_endpoint.empty());
+  EXPECT_EQ(off.otel_service_name, "User Service");
+  EXPECT_EQ(off.otel_sampler.name(), "parentbased_always_on");
+
+  const Settings base =
+      load({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/"}, {"APP_NAME", "Accounts"}});
+  EXPECT_EQ(base.otel_traces_endpoint, "http://collector:4318/v1/traces");
+  EXPECT_EQ(base.otel_service_name, "Accounts");
+
+  const Settings full = load({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"},
+                              {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://traces.example/in"},
+                              {"OTEL_SERVICE_NAME", "users"},
+                              {"OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod,a=b%2Cc"},
+                              {"OTEL_TRACES_SAMPLER", "parentbased_traceidratio"},
+                              {"OTEL_TRACES_SAMPLER_ARG", "0.01"},
+                              {"OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20k"}});
+  EXPECT_EQ(full.otel_traces_endpoint, "https://traces.example/in");
+  EXPECT_EQ(full.otel_service_name, "users");
+  ASSERT_EQ(full.otel_resource_attributes.size(), 2U);
+  EXPECT_EQ(std::get<std::string>(full.otel_resource_attributes[1].value), "b,c");
+  EXPECT_EQ(full.otel_sampler.name(), "parentbased_traceidratio");
+  EXPECT_DOUBLE_EQ(full.otel_sampler.ratio(), 0.01);
+  ASSERT_EQ(full.otel_headers.size(), 1U);
+  EXPECT_EQ(full.otel_headers[0].second, "Bearer k");
+}
+
+TEST(Settings, TracingProblemsAreNamedAndHeadersNeverShown) {
+  const auto problems = problems_of({{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"},
+                                     {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"},
+                                     {"OTEL_TRACES_SAMPLER", "sometimes"},
+                                     {"OTEL_RESOURCE_ATTRIBUTES", "novalue"},
+                                     {"OTEL_EXPORTER_OTLP_HEADERS", "x-key=%zz-secret-value"}});
+  ASSERT_EQ(problems.size(), 5U);
+  for (const char* name :
+       {"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_TRACES_SAMPLER",
+        "OTEL_RESOURCE_ATTRIBUTES", "OTEL_EXPORTER_OTLP_HEADERS"}) {
+    EXPECT_THAT(problems, Contains(StartsWith(std::string(name) + ":"))) << name;
+  }
+  for (const auto& p : problems) EXPECT_THAT(p, Not(HasSubstr("secret-value")));
+  EXPECT_THAT(
+      problems_of({{"OTEL_TRACES_SAMPLER", "traceidratio"}, {"OTEL_TRACES_SAMPLER_ARG", "2"}}),
+      ElementsAre(StartsWith("OTEL_TRACES_SAMPLER_ARG:")));
+  const auto d = describe(load({{"OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20k"}}));
+  for (const auto& [name, value] : d) {
+    if (name == "OTEL_EXPORTER_OTLP_HEADERS") {
+      EXPECT_EQ(value, "***");
     }
   }
 }

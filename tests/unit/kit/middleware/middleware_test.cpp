@@ -429,10 +429,14 @@ TEST_F(MiddlewareTest, FullChainErrorHasIdHeadersAndAccessLogLine) {
   EXPECT_NE(res.body().find(R"("request_id":"chain-1")"), std::string::npos);
 
   EXPECT_NE(logged.find(R"("event":"request_completed","request_id":"chain-1",)"
-                        R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","method":"POST",)"
-                        R"("path":"/api/v1/things","route":"","status_code":409,"duration_ms":)"),
+                        R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":")" +
+                        ctx.trace.span_id +
+                        R"(","method":"POST","path":"/api/v1/things","route":"",)"
+                        R"("status_code":409,"duration_ms":)"),
             std::string::npos)
       << logged;
+  EXPECT_EQ(ctx.trace.span_id.size(), 16U);
+  EXPECT_EQ(ctx.trace.parent_id, "00f067aa0ba902b7");  // the traceparent's parent-id
   EXPECT_NE(logged.find(R"("client_ip":"192.0.2.7","user_agent":"unit-test/1.0"})"),
             std::string::npos)
       << logged;

@@ -1,0 +1,75 @@
+#pragma once
+// The batch span exporter (OTLP/HTTP with the JSON encoding): finished spans go into a bounded
+// queue, and one thread of its own sends them in batches, so no request ever waits for the
+// collector. A full queue drops the span and counts it; a batch the collector refuses with
+// 429, 502, 503 or 504, or does not answer, is tried again with backoff (a bounded number of
+// times), then dropped and counted. Stopping sends what is queued, within a time limit.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kit/outbound/http_post.hpp"
+#include "kit/trace/otlp_json.hpp"
+#include "kit/trace/span.hpp"
+
+namespace kit::trace {
+
+struct ExporterOptions {
+  std::string url = {};            // the traces endpoint, e.g. http://collector:4318/v1/traces
+  outbound::Headers headers = {};  // OTEL_EXPORTER_OTLP_HEADERS (credentials: never logged)
+  std::vector<Attribute> resource = {};
+  Scope scope = {};
+  std::size_t max_queue = 2048;                    // the SDK's OTEL_BSP_MAX_QUEUE_SIZE default
+  std::size_t max_batch = 512;                     // OTEL_BSP_MAX_EXPORT_BATCH_SIZE
+  std::chrono::milliseconds schedule_delay{5000};  // OTEL_BSP_SCHEDULE_DELAY
+  int max_attempts = 3;                            // per batch
+  std::chrono::milliseconds retry_base{500};       // doubles per attempt
+  outbound::HttpOptions http = {};                 // connect 2 s, total 10 s
+};
+
+struct ExporterStats {
+  std::uint64_t exported = 0;        // spans the collector accepted
+  std::uint64_t dropped_full = 0;    // spans refused because the queue was full
+  std::uint64_t dropped_failed = 0;  // spans of batches given up on
+};
+
+class BatchExporter {
+ public:
+  explicit BatchExporter(ExporterOptions options);
+  BatchExporter(const BatchExporter&) = delete;
+  BatchExporter& operator=(const BatchExporter&) = delete;
+  ~BatchExporter();  // stop() with a 5 s limit, unless called before
+
+  // Queues a finished span; never waits for the collector. Returns false when it was dropped
+  // (the queue is full, or the exporter is stopping).
+  bool add(SpanData span);
+  // Sends what is queued (one attempt per batch) for at most `limit`, then ends the thread.
+  void stop(std::chrono::milliseconds limit);
+
+  ExporterStats stats() const noexcept;
+
+ private:
+  void run();
+  // One batch: true when the collector accepted it.
+  bool send(const std::vector<SpanData>& batch, bool stopping);
+
+  ExporterOptions options_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<SpanData> queue_;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point stop_by_{};
+  std::atomic<std::uint64_t> exported_{0};
+  std::atomic<std::uint64_t> dropped_full_{0};
+  std::atomic<std::uint64_t> dropped_failed_{0};
+  std::thread thread_;  // last: starts once everything above exists
+};
+
+}  // namespace kit::trace

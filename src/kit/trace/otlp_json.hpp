@@ -1,0 +1,29 @@
+#pragma once
+// The OTLP/HTTP JSON encoding of a batch of spans: an ExportTraceServiceRequest as the
+// OpenTelemetry protocol's JSON mapping writes it (trace and span ids as hex strings, enums as
+// numbers, 64-bit integers as decimal strings, lowerCamelCase field names), with one resource
+// and one instrumentation scope.
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kit/trace/span.hpp"
+
+namespace kit::trace {
+
+struct Scope {
+  std::string name = {};
+  std::string version = {};
+};
+
+std::string otlp_json(std::span<const Attribute> resource, const Scope& scope,
+                      std::span<const SpanData> spans);
+
+// OTEL_RESOURCE_ATTRIBUTES: "key=value,key=value", values percent-encoded. nullopt with `error`
+// set when an entry has no '=' or an empty key, or a bad percent sequence.
+std::optional<std::vector<Attribute>> parse_resource_attributes(std::string_view text,
+                                                                std::string& error);
+
+}  // namespace kit::trace
