@@ -4,22 +4,17 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kit/util/text.hpp"
+
 namespace kit::trace {
 namespace {
-
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // The trace id's last 56 bits, the part W3C Trace Context level 2 asks to be random.
 std::optional<std::uint64_t> random_part(std::string_view trace_id) noexcept {
   if (trace_id.size() != 32) return std::nullopt;
   std::uint64_t value = 0;
   for (const char c : trace_id.substr(18)) {
-    const int d = hex_digit(c);
+    const int d = util::hex_value(c);
     if (d < 0) return std::nullopt;
     value = (value << 4U) | static_cast<std::uint64_t>(d);
   }

@@ -14,6 +14,9 @@ std::string ascii_lowercase(std::string_view s);
 std::string ascii_uppercase(std::string_view s);
 bool iequals_ascii(std::string_view a, std::string_view b) noexcept;
 
+// The value of a hex digit (either case), -1 for any other character.
+int hex_value(char c) noexcept;
+
 // %XX sequences decoded (hex digits in either case); nullopt for a '%' not followed by two hex
 // digits. '+' stays '+' (a form body turns it into a space before calling this).
 std::optional<std::string> percent_decode(std::string_view s);

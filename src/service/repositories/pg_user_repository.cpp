@@ -104,10 +104,6 @@ const Statement kListAfter{"users_list_after",
                            "ORDER BY created_at DESC, id DESC LIMIT $3",
                            true};
 
-domain::User to_user(const Result& r, int row) {
-  return pg_user_row(r, row);
-}
-
 // The verification token's two parameters (NULL: none).
 void add_verification(Params& params, const std::optional<NewAccountToken>& token) {
   if (token) {
@@ -121,7 +117,7 @@ void add_verification(Params& params, const std::optional<NewAccountToken>& toke
 
 std::optional<domain::User> first_user(const Result& r) {
   if (r.rows() == 0) return std::nullopt;
-  return to_user(r, 0);
+  return pg_user_row(r, 0);
 }
 
 }  // namespace
@@ -147,7 +143,7 @@ awaitable<domain::User> PgUserRepository::create(const NewUser& user,
   std::optional<kit::db::UniqueViolation> violation;
   try {
     Result r = co_await pool_.query(kInsert, std::move(params), Retry::safe, deadline);
-    co_return to_user(r, 0);
+    co_return pg_user_row(r, 0);
   } catch (const kit::db::UniqueViolation& e) {
     violation = e;
   }
@@ -181,7 +177,7 @@ awaitable<CallerRead> PgUserRepository::find_caller(const domain::SessionKey& ke
   Result r = co_await pool_.query(other ? kFindCallerAnd : kFindCaller, std::move(params),
                                   Retry::safe, deadline);
   std::vector<domain::User> users;
-  for (int i = 0; i < r.rows(); ++i) users.push_back(to_user(r, i));
+  for (int i = 0; i < r.rows(); ++i) users.push_back(pg_user_row(r, i));
   co_return caller_read(std::move(users), key.user_id, other);
 }
 
@@ -255,7 +251,8 @@ awaitable<Page> PgUserRepository::list(std::size_t limit, std::optional<PageCurs
   }
   Page page;
   const int rows = r.rows();
-  for (int i = 0; i < rows && page.items.size() < limit; ++i) page.items.push_back(to_user(r, i));
+  for (int i = 0; i < rows && page.items.size() < limit; ++i)
+    page.items.push_back(pg_user_row(r, i));
   if (static_cast<std::size_t>(rows) > limit && !page.items.empty()) {
     page.next = PageCursor{page.items.back().created_at, page.items.back().id};
   }

@@ -55,13 +55,9 @@ constexpr const char* kListAfter = "SELECT " USER_COLUMNS
                                    " FROM users WHERE (created_at, id) < (?, ?)"
                                    " ORDER BY created_at DESC, id DESC LIMIT ?";
 
-domain::User to_user(const Row& row) {
-  return sqlite_user_row(row);
-}
-
 std::optional<domain::User> first_user(const Rows& rows) {
   if (rows.empty()) return std::nullopt;
-  return to_user(rows[0]);
+  return sqlite_user_row(rows[0]);
 }
 
 template <class T>
@@ -142,7 +138,7 @@ boost::asio::awaitable<CallerRead> SqliteUserRepository::find_caller(
   const Rows rows =
       co_await db_.query(other ? kSelectCallerAnd : kSelectCaller, std::move(params), deadline);
   std::vector<domain::User> users;
-  for (const Row& row : rows) users.push_back(to_user(row));
+  for (const Row& row : rows) users.push_back(sqlite_user_row(row));
   co_return caller_read(std::move(users), key.user_id, other);
 }
 
@@ -239,7 +235,7 @@ boost::asio::awaitable<Page> SqliteUserRepository::list(std::size_t limit,
       page.next = PageCursor{last.created_at, last.id};
       break;
     }
-    page.items.push_back(to_user(row));
+    page.items.push_back(sqlite_user_row(row));
   }
   co_return page;
 }

@@ -43,16 +43,19 @@ OutboxMessages Events::user_registered(const domain::User& user) const {
 
 OutboxMessages Events::user_email_changed(std::string_view user_id, std::string_view email,
                                           domain::Timestamp at) const {
-  kit::json::Writer data;
-  data.begin_object().field("id", user_id).field("email", email).end_object();
-  return make("user.email_changed", user_id, at, data.str());
+  return with_address("user.email_changed", user_id, email, at);
 }
 
 OutboxMessages Events::user_email_verified(std::string_view user_id, std::string_view email,
                                            domain::Timestamp at) const {
+  return with_address("user.email_verified", user_id, email, at);
+}
+
+OutboxMessages Events::with_address(std::string_view type, std::string_view user_id,
+                                    std::string_view email, domain::Timestamp at) const {
   kit::json::Writer data;
   data.begin_object().field("id", user_id).field("email", email).end_object();
-  return make("user.email_verified", user_id, at, data.str());
+  return make(type, user_id, at, data.str());
 }
 
 OutboxMessages Events::user_password_changed(std::string_view user_id, domain::Timestamp at) const {

@@ -47,6 +47,9 @@ class Events {
  private:
   OutboxMessages make(std::string_view type, std::string_view user_id, domain::Timestamp at,
                       std::string_view data) const;
+  // data: id, email.
+  OutboxMessages with_address(std::string_view type, std::string_view user_id,
+                              std::string_view email, domain::Timestamp at) const;
   std::vector<std::string> destinations_;
 };
 
