@@ -73,7 +73,9 @@ App::App(Settings settings) : settings_(std::move(settings)) {
   build_rate_limiting();
   build_tracing();
   database_ = Database::create(settings_, io_threads(), metrics_.get());
-  outbox_ = std::make_unique<OutboxModule>(settings_, database_->outbox(), metrics_.get());
+  // After build_tracing(): the outbox's outbound calls are spans of the exporter.
+  outbox_ =
+      std::make_unique<OutboxModule>(settings_, database_->outbox(), metrics_.get(), tracer_.get());
   users_ =
       std::make_unique<UsersModule>(settings_, database_->users(), database_->sessions(),
                                     database_->account_tokens(), outbox_->events(), metrics_.get());
@@ -142,25 +144,27 @@ void App::build_tracing() {
   for (const auto& a : settings_.otel_resource_attributes) {
     if (a.key != "service.name") resource.push_back(a);
   }
-  tracer_ = std::make_unique<kit::trace::BatchExporter>(
-      kit::trace::ExporterOptions{.url = settings_.otel_traces_endpoint,
-                                  .headers = settings_.otel_headers,
-                                  .resource = std::move(resource),
-                                  .scope = {"user-service", settings_.app_version},
-                                  .schedule_delay = settings_.otel_bsp_schedule_delay});
+  tracer_ = std::make_unique<kit::otlp::BatchExporter>(
+      kit::otlp::ExporterOptions{.url = settings_.otel_traces_endpoint,
+                                 .headers = settings_.otel_headers,
+                                 .encoding = settings_.otel_encoding,
+                                 .resource = std::move(resource),
+                                 .scope = {"user-service", settings_.app_version},
+                                 .schedule_delay = settings_.otel_bsp_schedule_delay});
   kit::log::info("tracing", "tracing_exporting",
                  {{"endpoint", kit::config::mask_url_password(settings_.otel_traces_endpoint)},
+                  {"protocol", kit::otlp::protocol_name(settings_.otel_encoding)},
                   {"sampler", settings_.otel_sampler.name()},
                   {"ratio", settings_.otel_sampler.ratio()}});
   if (!metrics_) return;
-  kit::trace::BatchExporter* exporter = tracer_.get();
+  kit::otlp::BatchExporter* exporter = tracer_.get();
   tracer_metrics_.push_back(metrics_->callback(
       "otel_spans_dropped_total",
       "Spans not exported, by reason: queue_full (the exporter's queue of 2048 was full: the "
       "collector is slower than the traffic) or export_failed (the collector refused or did not "
       "answer a batch three times).",
       kit::metrics::Type::counter, {"reason"}, [exporter](kit::metrics::Sink& sink) {
-        const kit::trace::ExporterStats stats = exporter->stats();
+        const kit::otlp::ExporterStats stats = exporter->stats();
         sink.add(static_cast<double>(stats.dropped_full), {"queue_full"});
         sink.add(static_cast<double>(stats.dropped_failed), {"export_failed"});
       }));

@@ -12,10 +12,10 @@
 #include "kit/http/router.hpp"
 #include "kit/http/server.hpp"
 #include "kit/metrics/registry.hpp"
+#include "kit/otlp/exporter.hpp"
 #include "kit/ratelimit/guard.hpp"
 #include "kit/ratelimit/limiter.hpp"
 #include "kit/redis/client.hpp"
-#include "kit/trace/exporter.hpp"
 #include "service/database.hpp"
 #include "service/outbox_module.hpp"
 #include "service/settings.hpp"
@@ -54,7 +54,7 @@ class App {
   std::vector<kit::metrics::Registration> metric_callbacks_;  // process and rate-limit backend
   // Tracing (docs/tracing.md): the span exporter when an OTLP endpoint is set (its thread sends
   // what the Tracing link queues), and its metrics. Before the pipeline, which refers to it.
-  std::unique_ptr<kit::trace::BatchExporter> tracer_;
+  std::unique_ptr<kit::otlp::BatchExporter> tracer_;
   std::vector<kit::metrics::Registration> tracer_metrics_;
   kit::health::Registry health_;
   std::atomic<bool> shutting_down_{false};  // readiness turns 503 once set

@@ -9,6 +9,7 @@
 #include "kit/outbox/email_destinations.hpp"
 #include "kit/outbox/webhook_destination.hpp"
 #include "kit/security/webhook_signature.hpp"
+#include "kit/trace/tracer.hpp"
 #include "service/event_destinations.hpp"
 
 namespace user_service {
@@ -36,8 +37,9 @@ services::Events events_for(const Settings& settings) {
 }
 
 OutboxModule::OutboxModule(const Settings& settings, kit::outbox::Store& store,
-                           kit::metrics::Registry* metrics)
+                           kit::metrics::Registry* metrics, kit::trace::SpanSink* spans)
     : pool_(outbound_threads(settings), 64), email_(user_service::email_destination(settings)) {
+  const kit::trace::Tracer tracer(settings.otel_sampler, spans);
   std::vector<std::unique_ptr<kit::outbox::Destination>> destinations;
   if (!settings.webhook_urls.empty()) {
     auto secret = kit::security::WebhookSecret::parse(settings.webhook_secret);
@@ -45,13 +47,13 @@ OutboxModule::OutboxModule(const Settings& settings, kit::outbox::Store& store,
     for (const auto& url : settings.webhook_urls) {
       webhooks_.push_back(webhook_destination_name(url));
       destinations.push_back(std::make_unique<kit::outbox::WebhookDestination>(
-          webhooks_.back(), url, *secret, kit::outbound::HttpOptions{}, pool_));
+          webhooks_.back(), url, *secret, kit::outbound::HttpOptions{}, pool_, tracer));
     }
   }
   if (email_ && !settings.email_service_url.empty()) {
     email_transport_ = "email_service";
     destinations.push_back(std::make_unique<kit::outbox::EmailServiceDestination>(
-        *email_, settings.email_service_url, kit::outbound::HttpOptions{}, pool_));
+        *email_, settings.email_service_url, kit::outbound::HttpOptions{}, pool_, tracer));
   } else if (email_) {
     // Settings refuse SMTP_URL without it; a hand-made Settings gets the same answer at once
     // rather than a failed attempt per email.
@@ -61,7 +63,7 @@ OutboxModule::OutboxModule(const Settings& settings, kit::outbox::Store& store,
     smtp.url = settings.smtp_url;
     smtp.require_tls = settings.smtp_require_tls;
     destinations.push_back(std::make_unique<kit::outbox::SmtpDestination>(
-        *email_, std::move(smtp), settings.email_from, pool_));
+        *email_, std::move(smtp), settings.email_from, pool_, tracer));
   }
   if (!destinations.empty()) {
     dispatcher_ = std::make_unique<kit::outbox::Dispatcher>(store, std::move(destinations),

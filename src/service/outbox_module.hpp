@@ -4,7 +4,9 @@
 // EMAIL_SERVICE_URL or SMTP_URL is set), a bounded worker pool for their blocking calls, and
 // the dispatcher over the database's outbox. The services get events() to write their changes'
 // events with, and email_destination() to write their emails for; with no webhook configured
-// events are kept in the outbox, and with no destination at all nothing is dispatched.
+// events are kept in the outbox, and with no destination at all nothing is dispatched. Every
+// call a destination makes is a CLIENT span (docs/tracing.md "Outbound calls"), recorded into
+// `spans` (the OTLP exporter) as OTEL_TRACES_SAMPLER decides for a new trace.
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +20,7 @@
 #include "kit/metrics/registry.hpp"
 #include "kit/outbox/dispatcher.hpp"
 #include "kit/outbox/store.hpp"
+#include "kit/trace/sink.hpp"
 #include "service/services/events.hpp"
 #include "service/settings.hpp"
 
@@ -30,8 +33,10 @@ services::Events events_for(const Settings& settings);
 
 class OutboxModule {
  public:
+  // `spans` null (tracing off): no span is recorded, the receivers still get a traceparent. It
+  // outlives this module.
   OutboxModule(const Settings& settings, kit::outbox::Store& store,
-               kit::metrics::Registry* metrics = nullptr);
+               kit::metrics::Registry* metrics = nullptr, kit::trace::SpanSink* spans = nullptr);
   OutboxModule(const OutboxModule&) = delete;
   OutboxModule& operator=(const OutboxModule&) = delete;
   ~OutboxModule();

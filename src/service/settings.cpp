@@ -15,9 +15,10 @@
 #include "kit/config/parse.hpp"
 #include "kit/config/reader.hpp"
 #include "kit/config/redis_url.hpp"
+#include "kit/otlp/encoding.hpp"
+#include "kit/otlp/otlp_json.hpp"
 #include "kit/security/key_file.hpp"
 #include "kit/security/webhook_signature.hpp"
-#include "kit/trace/otlp_json.hpp"
 #include "kit/util/text.hpp"
 
 #ifndef USER_SERVICE_VERSION
@@ -616,15 +617,22 @@ void load_tracing(Context& c) {
       r.problem("OTEL_EXPORTER_OTLP_ENDPOINT",
                 "must be an http(s) URL with a host, such as http://collector:4318");
   }
-  if (const auto protocol = trimmed(r, "OTEL_EXPORTER_OTLP_PROTOCOL");
-      protocol && !protocol->empty() && *protocol != "http/json") {
-    r.problem("OTEL_EXPORTER_OTLP_PROTOCOL",
-              "must be http/json, the encoding this build exports (http/protobuf and grpc are "
-              "not built)");
+  // The traces-only variable wins over the general one, as in the SDK.
+  for (const char* name : {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"}) {
+    const auto protocol = trimmed(r, name);
+    if (!protocol || protocol->empty()) continue;
+    if (const auto encoding = kit::otlp::parse_encoding(*protocol)) {
+      s.otel_encoding = *encoding;
+    } else {
+      r.problem(name,
+                "must be http/protobuf or http/json, the encodings this build exports (grpc is "
+                "not built)");
+    }
+    break;
   }
   if (const auto headers = r.value("OTEL_EXPORTER_OTLP_HEADERS"); headers && !headers->empty()) {
     std::string error;
-    if (const auto parsed = kit::trace::parse_resource_attributes(*headers, error)) {
+    if (const auto parsed = kit::otlp::parse_resource_attributes(*headers, error)) {
       for (const auto& h : *parsed) {
         s.otel_headers.emplace_back(h.key, std::get<std::string>(h.value));
       }
@@ -636,7 +644,7 @@ void load_tracing(Context& c) {
   s.otel_service_name = label(r, "OTEL_SERVICE_NAME", s.app_name);
   if (const auto attrs = r.value("OTEL_RESOURCE_ATTRIBUTES"); attrs && !attrs->empty()) {
     std::string error;
-    if (auto parsed = kit::trace::parse_resource_attributes(*attrs, error))
+    if (auto parsed = kit::otlp::parse_resource_attributes(*attrs, error))
       s.otel_resource_attributes = std::move(*parsed);
     else
       r.problem("OTEL_RESOURCE_ATTRIBUTES", error.substr(error.find(' ') + 1));
@@ -797,7 +805,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
        fmt::format("{}", static_cast<double>(s.outbox_max_age.count()) / 3'600'000.0)},
       {"OTEL_EXPORTER_OTLP_ENDPOINT", mask_url_password(s.otel_endpoint)},
       {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", mask_url_password(s.otel_traces_endpoint)},
-      {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"},
+      {"OTEL_EXPORTER_OTLP_PROTOCOL", std::string(kit::otlp::protocol_name(s.otel_encoding))},
       {"OTEL_EXPORTER_OTLP_HEADERS", s.otel_headers.empty() ? "" : "***"},
       {"OTEL_SERVICE_NAME", s.otel_service_name},
       {"OTEL_RESOURCE_ATTRIBUTES", resource_attributes(s.otel_resource_attributes)},

@@ -14,6 +14,7 @@
 #include "kit/config/source.hpp"
 #include "kit/log/log.hpp"
 #include "kit/net/cidr.hpp"
+#include "kit/otlp/encoding.hpp"
 #include "kit/security/jwt.hpp"
 #include "kit/trace/sampler.hpp"
 #include "kit/trace/span.hpp"
@@ -115,6 +116,7 @@ struct Settings {
   // Tracing (docs/tracing.md), named as the OpenTelemetry SDK's environment variables.
   std::string otel_endpoint;         // OTEL_EXPORTER_OTLP_ENDPOINT as given (a base URL)
   std::string otel_traces_endpoint;  // the full traces URL; empty = tracing off
+  kit::otlp::Encoding otel_encoding = kit::otlp::Encoding::protobuf;
   // OTEL_EXPORTER_OTLP_HEADERS (may hold credentials: never shown).
   std::vector<std::pair<std::string, std::string>> otel_headers;
   std::string otel_service_name;  // default: app_name

@@ -23,12 +23,7 @@ constexpr const char* kTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
 constexpr const char* kParentId = "00f067aa0ba902b7";
 
 std::string attribute(const rapidjson::Value& span, const char* key) {
-  const auto& attrs = span["attributes"];
-  if (!attrs.HasMember(key)) return "<missing>";
-  const auto& v = attrs[key];
-  if (v.IsString()) return v.GetString();
-  if (v.IsInt64()) return std::to_string(v.GetInt64());
-  return "<other>";
+  return OtlpReceiver::attribute(span, key);
 }
 
 class Tracing : public ::testing::Test {
@@ -58,8 +53,16 @@ class Tracing : public ::testing::Test {
   OtlpReceiver otlp_;
 };
 
-TEST_F(Tracing, EveryRequestIsAServerSpanChildOfTheCallersTraceparent) {
-  ServiceProcess service(env());
+// Both encodings (OTEL_EXPORTER_OTLP_PROTOCOL): http/protobuf, the default, and http/json.
+class TracingEncodings : public Tracing, public ::testing::WithParamInterface<const char*> {};
+
+INSTANTIATE_TEST_SUITE_P(Protocols, TracingEncodings,
+                         ::testing::Values("http/protobuf", "http/json"));
+
+TEST_P(TracingEncodings, EveryRequestIsAServerSpanChildOfTheCallersTraceparent) {
+  const std::string protocol = GetParam();
+  ServiceProcess service(
+      protocol == "http/protobuf" ? env() : env({{"OTEL_EXPORTER_OTLP_PROTOCOL", protocol}}));
   UsersClient client(service.port());
   const auto [id, token] = client.new_user(unique_email("trace"), unique_password(), "Tracer");
   const std::string traceparent = std::string("00-") + kTraceId + "-" + kParentId + "-01";
@@ -77,6 +80,8 @@ TEST_F(Tracing, EveryRequestIsAServerSpanChildOfTheCallersTraceparent) {
   EXPECT_STREQ((*span)["traceId"].GetString(), kTraceId);
   EXPECT_STREQ((*span)["parentSpanId"].GetString(), kParentId);
   EXPECT_EQ((*span)["kind"].GetInt(), 2);  // SERVER
+  EXPECT_STREQ((*span)["content_type"].GetString(),
+               protocol == "http/json" ? "application/json" : "application/x-protobuf");
   EXPECT_EQ(attribute(*span, "http.request.method"), "GET");
   EXPECT_EQ(attribute(*span, "url.path"), "/api/v1/users/me");  // no query string
   EXPECT_EQ(attribute(*span, "http.route"), "/api/v1/users/me");

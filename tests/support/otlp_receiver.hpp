@@ -127,6 +127,17 @@ class OtlpReceiver {
   }
 
   // The spans of `spans` (the state's array) called `name`.
+  // A span's attribute as text: a string as it is, an integer in decimal, "<missing>" when
+  // absent, "<other>" for another type.
+  static std::string attribute(const rapidjson::Value& span, const char* key) {
+    const auto& attrs = span["attributes"];
+    if (!attrs.HasMember(key)) return "<missing>";
+    const auto& v = attrs[key];
+    if (v.IsString()) return v.GetString();
+    if (v.IsInt64()) return std::to_string(v.GetInt64());
+    return "<other>";
+  }
+
   static std::vector<const rapidjson::Value*> spans_named(const rapidjson::Value& spans,
                                                           std::string_view name) {
     std::vector<const rapidjson::Value*> out;

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace test_support {
@@ -20,8 +21,10 @@ class ScriptServer {
  public:
   // `script` is a file name under tests/support/.
   ScriptServer(const std::string& script, const std::vector<std::string>& args) {
-    std::vector<std::string> argv_text{
-        "python3", std::string(USER_SERVICE_SOURCE_DIR) + "/tests/support/" + script};
+    // Appended in place: GCC 12 warns falsely (-Warray-bounds) on a chain of operator+ here.
+    std::string path(USER_SERVICE_SOURCE_DIR);
+    path.append("/tests/support/").append(script);
+    std::vector<std::string> argv_text{"python3", std::move(path)};
     argv_text.insert(argv_text.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_text) argv.push_back(a.data());

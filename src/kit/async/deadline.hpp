@@ -9,9 +9,15 @@
 //
 // A default-constructed Deadline never passes: code run outside a request (the command line,
 // tests) passes none.
+//
+// The deadline also carries the request's place in its trace (docs/tracing.md "Child spans"):
+// a sampled request's deadline points at the span its work belongs to, so every step that
+// already takes the deadline records its child span under it (trace::ChildSpan); otherwise the
+// pointer is null and nothing is recorded. The pointee lives as long as the request.
 #include <chrono>
 
 #include "kit/errors/app_error.hpp"
+#include "kit/trace/parent.hpp"
 
 namespace kit::async {
 
@@ -38,8 +44,17 @@ class Deadline {
     if (passed()) throw DeadlineExceeded();
   }
 
+  // The same deadline, with the span its work's child spans belong to (null: none).
+  Deadline traced(const kit::trace::Parent* parent) const noexcept {
+    Deadline d = *this;
+    d.trace_ = parent;
+    return d;
+  }
+  const kit::trace::Parent* trace() const noexcept { return trace_; }
+
  private:
   Clock::time_point at_ = Clock::time_point::max();
+  const kit::trace::Parent* trace_ = nullptr;
 };
 
 }  // namespace kit::async

@@ -14,6 +14,7 @@
 #include "kit/http/rate_limit_decision.hpp"
 #include "kit/http/trace_context.hpp"
 #include "kit/log/log.hpp"
+#include "kit/trace/parent.hpp"
 
 namespace kit::http {
 
@@ -41,6 +42,9 @@ class PathParams {
 struct RequestContext {
   std::string request_id;
   TraceContext trace;
+  // Where this request's child spans go (docs/tracing.md "Child spans"): set by the Tracing
+  // middleware when the request is sampled, pointing into `trace`; empty otherwise.
+  kit::trace::Parent child_spans;
   std::string client_ip;   // the socket peer; later, X-Forwarded-For from trusted proxies
   std::string_view route;  // matched route template, empty when no route matched
   const RouteInfo* route_info = nullptr;
@@ -71,6 +75,7 @@ struct RequestContext {
     trace.span_id.clear();
     trace.parent_id.clear();
     trace.flags.assign("00");
+    child_spans = {};
     client_ip.clear();
     route = {};
     route_info = nullptr;
@@ -84,6 +89,12 @@ struct RequestContext {
     log_fields_ = {kit::log::Field{"", nullptr}, kit::log::Field{"", nullptr},
                    kit::log::Field{"", nullptr}};
     bound_ = false;
+  }
+
+  // The parent of this request's child spans, or null when it is not sampled (what work below
+  // the request takes, through its deadline or directly).
+  const kit::trace::Parent* span_parent() const noexcept {
+    return child_spans.sink != nullptr ? &child_spans : nullptr;
   }
 
   // Binds request_id, trace_id and span_id (this server's span) into every log line written

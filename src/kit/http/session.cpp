@@ -338,7 +338,8 @@ asio::awaitable<bool> Server::serve_one(Worker& worker, Session& self, beast::fl
 asio::awaitable<Response> Server::handle_bounded(Worker& worker, Exchange& x) {
   auto run = std::make_shared<HandlerRun>(worker.ctx.get_executor());
   x.run = run;
-  x.ctx.deadline = kit::async::Deadline::after(options_.request_timeout);
+  x.ctx.deadline =
+      kit::async::Deadline::after(options_.request_timeout).traced(x.ctx.span_parent());
   run->timer.expires_at(x.ctx.deadline.at());
   asio::co_spawn(worker.ctx, run_handler(run, x.req, x.ctx), asio::detached);
   boost::system::error_code ec;

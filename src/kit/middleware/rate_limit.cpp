@@ -18,7 +18,7 @@ bool RateLimit::needs_wait(http::Request&, http::RequestContext& ctx) {
 boost::asio::awaitable<std::optional<http::Response>> RateLimit::wait(http::Request&,
                                                                       http::RequestContext& ctx) {
   const ratelimit::Decision decision =
-      co_await limiter_->hit(net::client_key(ctx.client_ip), policy_);
+      co_await limiter_->hit(net::client_key(ctx.client_ip), policy_, ctx.span_parent());
   if (!decision.allowed) {
     if (rejections_ != nullptr) rejections_->inc();
     errors::RateLimited error(std::chrono::seconds{decision.retry_after_seconds});

@@ -37,13 +37,15 @@ std::string_view method_of(const http::Request& req) {
 std::optional<http::Response> Tracing::before(http::Request& /*req*/, http::RequestContext& ctx) {
   const std::optional<bool> parent =
       ctx.trace.parent_id.empty() ? std::nullopt : std::optional<bool>(ctx.trace.sampled());
-  ctx.trace.flags.assign(sampler_.should_sample(ctx.trace.trace_id, parent) ? "01" : "00");
+  const bool sampled = sampler_.should_sample(ctx.trace.trace_id, parent);
+  ctx.trace.flags.assign(sampled ? "01" : "00");
+  if (sampled) ctx.child_spans = trace::Parent{ctx.trace.trace_id, ctx.trace.span_id, &sink_};
   return std::nullopt;
 }
 
 void Tracing::after(http::Request& req, http::RequestContext& ctx, http::Response& res) {
   if (!ctx.trace.sampled()) return;
-  exporter_.add(server_span(req, ctx, res.result_int(), std::chrono::system_clock::now()));
+  sink_.add(server_span(req, ctx, res.result_int(), std::chrono::system_clock::now()));
 }
 
 trace::SpanData server_span(const http::Request& req, const http::RequestContext& ctx,

@@ -1,11 +1,55 @@
 #include "kit/outbound/curl_handle.hpp"
 
 #include <mutex>
+#include <string_view>
 
 namespace kit::outbound {
 
+namespace {
+
+// OutboundError::kind() of a libcurl failure.
+std::string_view kind_of(CURLcode code) noexcept {
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return "timeout";
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return "name_resolution_failed";
+    case CURLE_COULDNT_CONNECT:
+      return "connect_failed";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_USE_SSL_FAILED:
+      return "tls_failed";
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+      return "transfer_failed";
+    case CURLE_LOGIN_DENIED:
+      return "login_denied";
+    case CURLE_WEIRD_SERVER_REPLY:
+      return "protocol_error";
+    default:
+      return "outbound_error";
+  }
+}
+
+}  // namespace
+
 void check(CURLcode code) {
-  if (code != CURLE_OK) throw OutboundError(curl_easy_strerror(code));
+  if (code != CURLE_OK) throw OutboundError(curl_easy_strerror(code), kind_of(code));
 }
 
 CurlHandle::CurlHandle() {

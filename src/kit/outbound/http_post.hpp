@@ -35,7 +35,15 @@ struct HttpResponse {
 // The call did not get an HTTP answer: no connection, TLS refused, timed out, a bad URL.
 class OutboundError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit OutboundError(const std::string& what, std::string_view kind = "outbound_error")
+      : std::runtime_error(what), kind_(kind) {}
+  // The class of failure, for a span's error.type or a metric, never the message: "timeout",
+  // "name_resolution_failed", "connect_failed", "tls_failed", "transfer_failed",
+  // "login_denied", "protocol_error" or "outbound_error". Static text.
+  std::string_view kind() const noexcept { return kind_; }
+
+ private:
+  std::string_view kind_;
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;

@@ -5,9 +5,9 @@
 #include <stdexcept>
 #include <utility>
 
-#include "kit/http/trace_context.hpp"
 #include "kit/json/writer.hpp"
 #include "kit/outbox/blocking_call.hpp"
+#include "kit/outbox/traced_post.hpp"
 
 namespace kit::outbox {
 namespace {
@@ -45,8 +45,13 @@ std::optional<Email> parse_email_payload(std::string_view payload) {
 
 EmailServiceDestination::EmailServiceDestination(std::string name, std::string url,
                                                  outbound::HttpOptions http,
-                                                 async::WorkerPool& pool)
-    : name_(std::move(name)), url_(std::move(url)), http_(std::move(http)), pool_(pool) {}
+                                                 async::WorkerPool& pool, trace::Tracer tracer)
+    : name_(std::move(name)),
+      url_(std::move(url)),
+      endpoint_(trace::server_endpoint(url_)),
+      http_(std::move(http)),
+      pool_(pool),
+      tracer_(tracer) {}
 
 boost::asio::awaitable<Delivery> EmailServiceDestination::deliver(const Claimed& row) {
   const auto email = parse_email_payload(row.payload);
@@ -59,18 +64,22 @@ boost::asio::awaitable<Delivery> EmailServiceDestination::deliver(const Claimed&
       .field("html", email->html)
       .field("idempotency_key", row.id)
       .end_object();
-  outbound::Headers headers{{"Content-Type", "application/json"},
-                            {"Idempotency-Key", row.id},
-                            {"traceparent", http::make_trace_context("").traceparent()}};
-  auto call = [this, headers = std::move(headers), body = std::move(body).str()] {
-    return http_delivery(outbound::post(http_, url_, headers, body));
+  outbound::Headers headers{{"Content-Type", "application/json"}, {"Idempotency-Key", row.id}};
+  // traced_post() adds the traceparent of the attempt's CLIENT span.
+  auto call = [this, &row, headers = std::move(headers), body = std::move(body).str()] {
+    return http_delivery(traced_post(tracer_, endpoint_, http_, url_, headers, body, row.id));
   };
   co_return co_await deliver_on(pool_, std::move(call));
 }
 
 SmtpDestination::SmtpDestination(std::string name, outbound::SmtpOptions smtp, std::string from,
-                                 async::WorkerPool& pool)
-    : name_(std::move(name)), smtp_(std::move(smtp)), from_(std::move(from)), pool_(pool) {}
+                                 async::WorkerPool& pool, trace::Tracer tracer)
+    : name_(std::move(name)),
+      smtp_(std::move(smtp)),
+      endpoint_(trace::server_endpoint(smtp_.url)),
+      from_(std::move(from)),
+      pool_(pool),
+      tracer_(tracer) {}
 
 boost::asio::awaitable<Delivery> SmtpDestination::deliver(const Claimed& row) {
   auto email = parse_email_payload(row.payload);
@@ -81,8 +90,26 @@ boost::asio::awaitable<Delivery> SmtpDestination::deliver(const Claimed& row) {
                                 .text = std::move(email->text),
                                 .html = std::move(email->html),
                                 .message_key = row.id};
-  auto call = [this, message = std::move(message)] {
-    outbound::send_mail(smtp_, message);
+  auto call = [this, &row, message = std::move(message)] {
+    // A CLIENT span of a trace of its own (docs/tracing.md "Outbound calls"): the server, never
+    // the sender, the recipient or the message.
+    trace::RootSpan span = tracer_.start("SMTP send", trace::SpanKind::client);
+    span.attribute("network.protocol.name", "smtp");
+    span.attribute("server.address", endpoint_.address);
+    if (endpoint_.port != 0) span.attribute("server.port", endpoint_.port);
+    span.attribute("messaging.message.id", row.id);
+    try {
+      outbound::send_mail(smtp_, message);
+    } catch (const std::invalid_argument&) {
+      span.fail("invalid_message");
+      throw;
+    } catch (const outbound::OutboundError& e) {
+      span.fail(e.kind());
+      throw;
+    } catch (const std::exception&) {
+      span.fail("_OTHER");
+      throw;
+    }
     return Delivery{true, ""};
   };
   co_return co_await deliver_on(pool_, std::move(call));

@@ -2,19 +2,21 @@
 
 #include <utility>
 
-#include "kit/http/trace_context.hpp"
 #include "kit/outbox/blocking_call.hpp"
+#include "kit/outbox/traced_post.hpp"
 
 namespace kit::outbox {
 
 WebhookDestination::WebhookDestination(std::string name, std::string url,
                                        security::WebhookSecret secret, outbound::HttpOptions http,
-                                       async::WorkerPool& pool, Clock clock)
+                                       async::WorkerPool& pool, trace::Tracer tracer, Clock clock)
     : name_(std::move(name)),
       url_(std::move(url)),
+      endpoint_(trace::server_endpoint(url_)),
       secret_(std::move(secret)),
       http_(std::move(http)),
       pool_(pool),
+      tracer_(tracer),
       clock_(std::move(clock)) {}
 
 boost::asio::awaitable<Delivery> WebhookDestination::deliver(const Claimed& row) {
@@ -25,12 +27,12 @@ boost::asio::awaitable<Delivery> WebhookDestination::deliver(const Claimed& row)
       {"webhook-id", row.id},
       {"webhook-timestamp", std::to_string(timestamp)},
       {"webhook-signature", secret_.sign(row.id, timestamp, row.payload)},
-      // Each attempt starts a trace of its own, so the receiver's logs and ours can be joined
-      // by its id.
-      {"traceparent", http::make_trace_context("").traceparent()},
   };
+  // Each attempt is a CLIENT span of a trace of its own, named by the traceparent it sends, so
+  // the receiver's logs and our trace can be joined by its id.
   auto call = [this, &row, headers = std::move(headers)] {
-    return http_delivery(outbound::post(http_, url_, headers, row.payload));
+    return http_delivery(
+        traced_post(tracer_, endpoint_, http_, url_, headers, row.payload, row.id));
   };
   co_return co_await deliver_on(pool_, std::move(call));
 }

@@ -36,9 +36,10 @@ kit::metrics::Counter* rejections_counter(kit::metrics::Registry* registry, cons
               .labels(policy.name);
 }
 
-boost::asio::awaitable<Decision> Guard::check(std::string key) const {
+boost::asio::awaitable<Decision> Guard::check(std::string key,
+                                              const kit::trace::Parent* parent) const {
   if (!limiter_) co_return Decision{.allowed = true, .limit = policy_.limit};
-  const Decision d = co_await limiter_->hit(std::move(key), policy_);
+  const Decision d = co_await limiter_->hit(std::move(key), policy_, parent);
   if (!d.allowed) {
     if (rejections_ != nullptr) rejections_->inc();
     errors::RateLimited error(std::chrono::seconds{d.retry_after_seconds});

@@ -49,7 +49,9 @@ class Guard {
 
   // Counts one request for `key`. Over the limit: throws kit::errors::RateLimited (429 with
   // Retry-After and the RateLimit fields). Backend down and failing closed: ServiceUnavailable.
-  boost::asio::awaitable<Decision> check(std::string key) const;
+  // `parent`: the request's span when it is sampled (RequestContext::span_parent()).
+  boost::asio::awaitable<Decision> check(std::string key,
+                                         const kit::trace::Parent* parent = nullptr) const;
 
   // Adds the RateLimit fields for `decision` (nothing when disabled), to a response or to an
   // error thrown after the check (a 401 or 422 still tells the client its budget).

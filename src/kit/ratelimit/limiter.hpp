@@ -13,10 +13,12 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include <boost/asio/awaitable.hpp>
 
 #include "kit/http/rate_limit_decision.hpp"
+#include "kit/trace/parent.hpp"
 
 namespace kit::ratelimit {
 
@@ -34,7 +36,14 @@ class Limiter {
   virtual ~Limiter() = default;
   // Counts one request for `key` under `policy`. Backend failures are handled inside (fail
   // open, or kit::errors::ServiceUnavailable): this never throws anything that becomes a 500.
-  virtual boost::asio::awaitable<Decision> hit(std::string key, const Policy& policy) = 0;
+  // `parent`: a sampled request's span; a limiter that calls a server records the call under
+  // it (docs/tracing.md "Child spans").
+  virtual boost::asio::awaitable<Decision> hit(std::string key, const Policy& policy,
+                                               const kit::trace::Parent* parent) = 0;
+  // The same outside a traced request.
+  boost::asio::awaitable<Decision> hit(std::string key, const Policy& policy) {
+    return hit(std::move(key), policy, nullptr);
+  }
 };
 
 // Keys are bounded: a longer key (a hostile username) is replaced by a prefix and its digest.

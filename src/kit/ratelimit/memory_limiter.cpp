@@ -16,7 +16,8 @@ MemoryLimiter::MemoryLimiter(MemoryLimiterOptions options) {
   }
 }
 
-boost::asio::awaitable<Decision> MemoryLimiter::hit(std::string key, const Policy& policy) {
+boost::asio::awaitable<Decision> MemoryLimiter::hit(std::string key, const Policy& policy,
+                                                    const kit::trace::Parent* /*parent*/) {
   const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::steady_clock::now().time_since_epoch())
                        .count();

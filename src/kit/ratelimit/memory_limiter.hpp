@@ -28,7 +28,9 @@ class MemoryLimiter final : public Limiter {
  public:
   explicit MemoryLimiter(MemoryLimiterOptions options = {});
 
-  boost::asio::awaitable<Decision> hit(std::string key, const Policy& policy) override;
+  using Limiter::hit;
+  boost::asio::awaitable<Decision> hit(std::string key, const Policy& policy,
+                                       const kit::trace::Parent* parent) override;
 
   // The synchronous decision (what hit() does); `now_us` on the steady clock. For tests.
   Decision hit_at(std::string_view key, const Policy& policy, std::int64_t now_us);

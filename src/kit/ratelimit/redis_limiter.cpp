@@ -142,7 +142,8 @@ Decision RedisLimiter::store(Shard& shard, const std::string& full_key, const Po
   return allowed_from(lease, policy, now);
 }
 
-boost::asio::awaitable<Decision> RedisLimiter::hit(std::string key, const Policy& policy) {
+boost::asio::awaitable<Decision> RedisLimiter::hit(std::string key, const Policy& policy,
+                                                   const kit::trace::Parent* parent) {
   std::string full_key = options_.key_prefix + policy.name + ":" + bounded_key(key);
   const std::uint32_t max_lease = lease_limit(policy);
   Shard* shard = nullptr;
@@ -164,7 +165,8 @@ boost::asio::awaitable<Decision> RedisLimiter::hit(std::string key, const Policy
   std::string error;
   try {
     script_calls_.fetch_add(1, std::memory_order_relaxed);
-    const redis::Reply reply = co_await client_->eval(script(), std::move(keys), std::move(args));
+    const redis::Reply reply =
+        co_await client_->eval(script(), std::move(keys), std::move(args), parent);
     if (reply.type == redis::Reply::Type::array && reply.elements.size() == 4) {
       const auto& e = reply.elements;
       if (shard != nullptr) {

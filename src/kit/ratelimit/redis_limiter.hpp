@@ -49,7 +49,9 @@ class RedisLimiter final : public Limiter {
  public:
   RedisLimiter(std::shared_ptr<redis::Client> client, RedisLimiterOptions options = {});
 
-  boost::asio::awaitable<Decision> hit(std::string key, const Policy& policy) override;
+  using Limiter::hit;
+  boost::asio::awaitable<Decision> hit(std::string key, const Policy& policy,
+                                       const kit::trace::Parent* parent) override;
 
   std::uint64_t fail_open_total() const noexcept {
     return fail_open_total_.load(std::memory_order_relaxed);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <deque>
 #include <optional>
 #include <stdexcept>
@@ -22,6 +23,7 @@
 #include <boost/asio/write.hpp>
 
 #include "kit/log/log.hpp"
+#include "kit/trace/child_span.hpp"
 
 namespace kit::redis {
 
@@ -525,20 +527,61 @@ asio::awaitable<Reply> on_executor(asio::any_io_executor target, asio::any_io_ex
 
 // A caller on one of the connections' executors uses that connection; any other caller uses
 // the first one.
-asio::awaitable<Reply> Client::command(std::vector<std::string> args) {
+namespace {
+
+// A Redis call's child span (docs/tracing.md "Child spans"): the command's name only, never
+// its keys or arguments.
+kit::trace::ChildSpan redis_span(const kit::trace::Parent* parent, std::string_view command) {
+  if (parent == nullptr) return {};
+  std::string name(command);
+  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  kit::trace::ChildSpan span(parent, name, kit::trace::SpanKind::client);
+  span.attribute("db.system.name", "redis");
+  span.attribute("db.operation.name", name);
+  return span;
+}
+
+void fail_span(kit::trace::ChildSpan& span, const std::exception& e) {
+  if (dynamic_cast<const ReplyError*>(&e) != nullptr) {
+    span.fail("reply_error");
+  } else if (dynamic_cast<const UnavailableError*>(&e) != nullptr) {
+    span.fail("unavailable");
+  } else {
+    span.fail("_OTHER");
+  }
+}
+
+}  // namespace
+
+asio::awaitable<Reply> Client::command(std::vector<std::string> args,
+                                       const kit::trace::Parent* parent) {
+  kit::trace::ChildSpan span =
+      redis_span(parent, args.empty() ? std::string_view() : std::string_view(args.front()));
   const asio::any_io_executor caller = co_await asio::this_coro::executor;
   const auto& core = core_for(caller);
-  co_return co_await on_executor(core->executor(), caller,
-                                 detail::ClientCore::command(core, std::move(args)));
+  try {
+    co_return co_await on_executor(core->executor(), caller,
+                                   detail::ClientCore::command(core, std::move(args)));
+  } catch (const std::exception& e) {
+    fail_span(span, e);
+    throw;
+  }
 }
 
 asio::awaitable<Reply> Client::eval(const Script& script, std::vector<std::string> keys,
-                                    std::vector<std::string> args) {
+                                    std::vector<std::string> args,
+                                    const kit::trace::Parent* parent) {
+  kit::trace::ChildSpan span = redis_span(parent, "EVALSHA");
   const asio::any_io_executor caller = co_await asio::this_coro::executor;
   const auto& core = core_for(caller);
-  co_return co_await on_executor(
-      core->executor(), caller,
-      detail::ClientCore::eval(core, script, std::move(keys), std::move(args)));
+  try {
+    co_return co_await on_executor(
+        core->executor(), caller,
+        detail::ClientCore::eval(core, script, std::move(keys), std::move(args)));
+  } catch (const std::exception& e) {
+    fail_span(span, e);
+    throw;
+  }
 }
 
 // Every connection, one after the other, each on its own executor: readiness must not report

@@ -31,6 +31,7 @@
 #include "kit/config/redis_url.hpp"
 #include "kit/redis/reply.hpp"
 #include "kit/redis/script.hpp"
+#include "kit/trace/parent.hpp"
 
 namespace kit::redis {
 
@@ -67,11 +68,15 @@ class Client {
 
   // Sends one command (`args[0]` is the command name). Returns the reply; an error reply is
   // thrown as ReplyError, connection problems and timeouts as UnavailableError.
-  boost::asio::awaitable<Reply> command(std::vector<std::string> args);
+  // `parent`: a sampled request's span (RequestContext::span_parent()); the call is then
+  // recorded as a child span named by the command (docs/tracing.md "Child spans").
+  boost::asio::awaitable<Reply> command(std::vector<std::string> args,
+                                        const kit::trace::Parent* parent = nullptr);
 
-  // EVALSHA script keys... args..., with SCRIPT LOAD and one retry on NOSCRIPT.
+  // EVALSHA script keys... args..., with SCRIPT LOAD and one retry on NOSCRIPT (one span).
   boost::asio::awaitable<Reply> eval(const Script& script, std::vector<std::string> keys,
-                                     std::vector<std::string> args);
+                                     std::vector<std::string> args,
+                                     const kit::trace::Parent* parent = nullptr);
 
   // PING on every connection (one per executor), from any caller; throws UnavailableError
   // (message without credentials) when one fails. Readiness uses it: Redis counts as up only

@@ -9,6 +9,7 @@
 #include "kit/security/argon2id.hpp"
 #include "kit/security/constant_time.hpp"
 #include "kit/security/sodium.hpp"
+#include "kit/trace/child_span.hpp"
 
 namespace kit::security {
 namespace {
@@ -121,45 +122,75 @@ void PasswordHasher::report(PasswordOperation operation,
   }
 }
 
+namespace {
+
+// A hashing span's failure: the request's deadline passed while the job waited for a worker,
+// or anything else.
+void fail_span(kit::trace::ChildSpan& span, const std::exception& e) {
+  span.fail(dynamic_cast<const kit::async::DeadlineExceeded*>(&e) != nullptr ? "timeout"
+                                                                             : "_OTHER");
+}
+
+}  // namespace
+
 boost::asio::awaitable<std::string> PasswordHasher::hash(std::string password,
                                                          kit::async::Deadline deadline) {
   const WipeOnExit wipe(password);
-  co_return co_await pool_.run(
-      [this, &password] {
-        const auto start = std::chrono::steady_clock::now();
-        std::string phc = hash_now(password);
-        report(PasswordOperation::hash, std::chrono::steady_clock::now() - start);
-        return phc;
-      },
-      deadline);
+  kit::trace::ChildSpan span(deadline.trace(), "argon2id hash");
+  try {
+    co_return co_await pool_.run(
+        [this, &password] {
+          const auto start = std::chrono::steady_clock::now();
+          std::string phc = hash_now(password);
+          report(PasswordOperation::hash, std::chrono::steady_clock::now() - start);
+          return phc;
+        },
+        deadline);
+  } catch (const std::exception& e) {
+    fail_span(span, e);
+    throw;
+  }
 }
 
 boost::asio::awaitable<VerifyResult> PasswordHasher::verify(std::string phc_hash,
                                                             std::string password,
                                                             kit::async::Deadline deadline) {
   const WipeOnExit wipe(password);
-  co_return co_await pool_.run(
-      [this, &phc_hash, &password] {
-        const auto start = std::chrono::steady_clock::now();
-        const VerifyResult result = verify_now(phc_hash, password, params());
-        report(PasswordOperation::verify, std::chrono::steady_clock::now() - start);
-        return result;
-      },
-      deadline);
+  kit::trace::ChildSpan span(deadline.trace(), "argon2id verify");
+  try {
+    co_return co_await pool_.run(
+        [this, &phc_hash, &password] {
+          const auto start = std::chrono::steady_clock::now();
+          const VerifyResult result = verify_now(phc_hash, password, params());
+          report(PasswordOperation::verify, std::chrono::steady_clock::now() - start);
+          return result;
+        },
+        deadline);
+  } catch (const std::exception& e) {
+    fail_span(span, e);
+    throw;
+  }
 }
 
 boost::asio::awaitable<VerifyResult> PasswordHasher::verify_dummy(std::string password,
                                                                   kit::async::Deadline deadline) {
   const WipeOnExit wipe(password);
-  co_await pool_.run(
-      [this, &password] {
-        const auto start = std::chrono::steady_clock::now();
-        const std::string& dummy = dummy_hash();
-        // The result is ignored: nobody knows the random dummy password.
-        (void)verify_now(dummy, password, params());
-        report(PasswordOperation::verify_dummy, std::chrono::steady_clock::now() - start);
-      },
-      deadline);
+  // Named like a real verification: a trace does not tell whether the account exists.
+  kit::trace::ChildSpan span(deadline.trace(), "argon2id verify");
+  try {
+    co_await pool_.run(
+        [this, &password] {
+          const auto start = std::chrono::steady_clock::now();
+          const std::string& dummy = dummy_hash();
+          // The result is ignored: nobody knows the random dummy password.
+          (void)verify_now(dummy, password, params());
+          report(PasswordOperation::verify_dummy, std::chrono::steady_clock::now() - start);
+        },
+        deadline);
+  } catch (const std::exception& e) {
+    fail_span(span, e);
+    throw;
+  }
   co_return VerifyResult{};
 }
 

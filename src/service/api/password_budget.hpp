@@ -17,9 +17,12 @@ class PasswordBudget {
   explicit PasswordBudget(const kit::ratelimit::Guard& guard) noexcept : guard_(&guard) {}
 
   // Counts one password check; over the budget: kit::errors::RateLimited (429 + Retry-After).
-  boost::asio::awaitable<kit::ratelimit::Decision> check_client(std::string_view client_ip) const;
+  // `parent`: the request's span when it is sampled (RequestContext::span_parent()).
+  boost::asio::awaitable<kit::ratelimit::Decision> check_client(
+      std::string_view client_ip, const kit::trace::Parent* parent = nullptr) const;
   // `email` as the client sent it or as stored: normalized here, as lookups normalize it.
-  boost::asio::awaitable<kit::ratelimit::Decision> check_account(std::string_view email) const;
+  boost::asio::awaitable<kit::ratelimit::Decision> check_account(
+      std::string_view email, const kit::trace::Parent* parent = nullptr) const;
 
   const kit::ratelimit::Guard& guard() const noexcept { return *guard_; }
 

@@ -58,7 +58,7 @@ boost::asio::awaitable<bool> SqliteAccountTokenRepository::issue(
     write_outbox(c, outbox, token.created_at);
     return true;
   };
-  co_return co_await db_.transaction(std::move(body));
+  co_return co_await db_.transaction(std::move(body), deadline);
 }
 
 boost::asio::awaitable<std::optional<UsableToken>> SqliteAccountTokenRepository::find_usable(
@@ -91,7 +91,7 @@ boost::asio::awaitable<std::optional<domain::User>> SqliteAccountTokenRepository
     if (user.empty()) return std::nullopt;
     return sqlite_user_row(user[0]);
   };
-  co_return co_await db_.transaction(std::move(body));
+  co_return co_await db_.transaction(std::move(body), deadline);
 }
 
 boost::asio::awaitable<std::optional<domain::User>> SqliteAccountTokenRepository::reset_password(
@@ -118,7 +118,7 @@ boost::asio::awaitable<std::optional<domain::User>> SqliteAccountTokenRepository
     }
     return sqlite_user_row(user[0]);
   };
-  co_return co_await db_.transaction(std::move(body));
+  co_return co_await db_.transaction(std::move(body), deadline);
 }
 
 boost::asio::awaitable<std::int64_t> SqliteAccountTokenRepository::purge(domain::Timestamp before,

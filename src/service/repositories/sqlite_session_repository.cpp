@@ -87,7 +87,7 @@ boost::asio::awaitable<void> SqliteSessionRepository::create(const NewSession& s
     const Value token[] = {s.refresh_hash, s.id, created};
     c.execute(kInsertToken, token);
   };
-  co_await db_.transaction(std::move(body));
+  co_await db_.transaction(std::move(body), deadline);
 }
 
 boost::asio::awaitable<std::optional<RotatedSession>> SqliteSessionRepository::rotate(
@@ -107,7 +107,7 @@ boost::asio::awaitable<std::optional<RotatedSession>> SqliteSessionRepository::r
     if (moved.empty()) throw kit::db::QueryError("sqlite:data", "rotated session vanished");
     return RotatedSession{moved[0].text(0), moved[0].text(1), timestamp_cell(moved[0], 2)};
   };
-  co_return co_await db_.transaction(std::move(body));
+  co_return co_await db_.transaction(std::move(body), deadline);
 }
 
 boost::asio::awaitable<std::optional<RefreshTokenState>> SqliteSessionRepository::find_refresh(
@@ -139,7 +139,7 @@ boost::asio::awaitable<std::int64_t> SqliteSessionRepository::revoke_where(
     }
     return static_cast<std::int64_t>(revoked.size());
   };
-  co_return co_await db_.transaction(std::move(body));
+  co_return co_await db_.transaction(std::move(body), deadline);
 }
 
 boost::asio::awaitable<bool> SqliteSessionRepository::revoke(std::string_view session_id,

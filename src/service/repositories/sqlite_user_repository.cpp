@@ -109,7 +109,7 @@ boost::asio::awaitable<domain::User> SqliteUserRepository::create(const NewUser&
         if (user.verification) write_verification(c, *user.verification, user.id, email);
         write_outbox(c, user.outbox, user.created_at);
       };
-      co_await db_.transaction(std::move(body));
+      co_await db_.transaction(std::move(body), deadline);
     }
   } catch (const kit::db::UniqueViolation& e) {
     rethrow_unique(e);
@@ -185,7 +185,7 @@ boost::asio::awaitable<std::optional<domain::User>> SqliteUserRepository::update
         }
         return changed;
       };
-      rows = co_await db_.transaction(std::move(body));
+      rows = co_await db_.transaction(std::move(body), deadline);
     } else {
       rows = co_await db_.execute_returning(kUpdate, std::move(params), deadline);
     }
@@ -210,7 +210,7 @@ boost::asio::awaitable<bool> SqliteUserRepository::remove(
     }
     return deleted;
   };
-  co_return co_await db_.transaction(std::move(body));
+  co_return co_await db_.transaction(std::move(body), deadline);
 }
 
 boost::asio::awaitable<Page> SqliteUserRepository::list(std::size_t limit,

@@ -1109,9 +1109,23 @@ TEST(Settings, TracingIsOffUntilAnEndpointIsSet) {
   EXPECT_EQ(full.otel_headers[0].second, "Bearer k");
 }
 
+TEST(Settings, TheOtlpEncodingIsProtobufUnlessJsonIsAskedFor) {
+  EXPECT_EQ(load({}).otel_encoding, kit::otlp::Encoding::protobuf);
+  EXPECT_EQ(load({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}}).otel_encoding,
+            kit::otlp::Encoding::json);
+  // The traces-only variable wins, as in the SDK.
+  EXPECT_EQ(load({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"},
+                  {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf"}})
+                .otel_encoding,
+            kit::otlp::Encoding::protobuf);
+  const auto problems = problems_of({{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"}});
+  ASSERT_EQ(problems.size(), 1U);
+  EXPECT_THAT(problems[0], StartsWith("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL:"));
+}
+
 TEST(Settings, TracingProblemsAreNamedAndHeadersNeverShown) {
   const auto problems = problems_of({{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"},
-                                     {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"},
+                                     {"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},
                                      {"OTEL_TRACES_SAMPLER", "sometimes"},
                                      {"OTEL_RESOURCE_ATTRIBUTES", "novalue"},
                                      {"OTEL_EXPORTER_OTLP_HEADERS", "x-key=%zz-secret-value"}});

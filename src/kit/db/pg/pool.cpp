@@ -7,6 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "kit/db/pg/detail/pool_core.hpp"
+#include "kit/db/spans.hpp"
+#include "kit/trace/child_span.hpp"
 
 namespace kit::db::pg {
 namespace asio = boost::asio;
@@ -89,6 +91,24 @@ awaitable<void> Pool::start() {
 
 awaitable<Result> Pool::query(const Statement& statement, Params params, Retry retry,
                               kit::async::Deadline deadline) {
+  // The statement's child span (docs/tracing.md "Child spans"): from the caller's wait for a
+  // connection or a pipeline turn to the result, retries included. Never its parameters.
+  kit::trace::ChildSpan span(deadline.trace(), statement.summary, kit::trace::SpanKind::client);
+  if (span.recording()) {
+    span.attribute("db.system.name", "postgresql");
+    span.attribute("db.operation.name", statement.operation);
+    span.attribute("db.query.summary", statement.summary);
+  }
+  try {
+    co_return co_await run(statement, std::move(params), retry, deadline);
+  } catch (const std::exception& e) {
+    fail_span(span, e);
+    throw;
+  }
+}
+
+awaitable<Result> Pool::run(const Statement& statement, Params params, Retry retry,
+                            kit::async::Deadline deadline) {
   const asio::any_io_executor current = co_await asio::this_coro::executor;
   const std::shared_ptr<PoolCore>* mine = local(current);
   if (mine != nullptr) {

@@ -101,6 +101,7 @@ class Pool {
   // `deadline` is the calling request's (kit::async::Deadline): no attempt begins after it, and
   // waits for a connection or a turn in a pipeline end at it (DeadlineExceeded). A statement the
   // server is running is not interrupted; a pipelined one's result is discarded when it comes.
+  // A traced deadline (a sampled request's) records the statement as a child span.
   boost::asio::awaitable<Result> query(const Statement& statement, Params params,
                                        Retry retry = Retry::safe,
                                        kit::async::Deadline deadline = {});
@@ -126,6 +127,9 @@ class Pool {
   std::size_t shards() const noexcept { return cores_.size(); }
 
  private:
+  // query() without its span: on the caller's shard, or hopping to one.
+  boost::asio::awaitable<Result> run(const Statement& statement, Params params, Retry retry,
+                                     kit::async::Deadline deadline);
   // The shard of the calling coroutine's executor, or null when it runs on none of them.
   const std::shared_ptr<detail::PoolCore>* local(
       const boost::asio::any_io_executor& current) const noexcept;

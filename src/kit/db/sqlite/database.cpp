@@ -132,19 +132,51 @@ void Database::give_back_reader(std::unique_ptr<Connection> connection) {
   reader_free_.notify_one();
 }
 
+kit::trace::ChildSpan Database::span(const kit::async::Deadline& deadline, std::string operation) {
+  if (deadline.trace() == nullptr) return {};
+  kit::trace::ChildSpan span(deadline.trace(), operation, kit::trace::SpanKind::client);
+  span.attribute("db.system.name", "sqlite");
+  span.attribute("db.operation.name", operation);
+  return span;
+}
+
+kit::trace::ChildSpan Database::statement_span(const kit::async::Deadline& deadline,
+                                               std::string_view sql) {
+  if (deadline.trace() == nullptr) return {};
+  return span(deadline, sql_operation(sql));
+}
+
 boost::asio::awaitable<Rows> Database::query(std::string sql, std::vector<Value> params,
                                              kit::async::Deadline deadline) {
-  co_return co_await on_reader([&](Connection& c) { return c.query(sql, params); }, deadline);
+  kit::trace::ChildSpan traced = statement_span(deadline, sql);
+  try {
+    co_return co_await on_reader([&](Connection& c) { return c.query(sql, params); }, deadline);
+  } catch (const std::exception& e) {
+    fail_span(traced, e);
+    throw;
+  }
 }
 
 boost::asio::awaitable<std::int64_t> Database::execute(std::string sql, std::vector<Value> params,
                                                        kit::async::Deadline deadline) {
-  co_return co_await on_writer([&](Connection& c) { return c.execute(sql, params); }, deadline);
+  kit::trace::ChildSpan traced = statement_span(deadline, sql);
+  try {
+    co_return co_await on_writer([&](Connection& c) { return c.execute(sql, params); }, deadline);
+  } catch (const std::exception& e) {
+    fail_span(traced, e);
+    throw;
+  }
 }
 
 boost::asio::awaitable<Rows> Database::execute_returning(std::string sql, std::vector<Value> params,
                                                          kit::async::Deadline deadline) {
-  co_return co_await on_writer([&](Connection& c) { return c.query(sql, params); }, deadline);
+  kit::trace::ChildSpan traced = statement_span(deadline, sql);
+  try {
+    co_return co_await on_writer([&](Connection& c) { return c.query(sql, params); }, deadline);
+  } catch (const std::exception& e) {
+    fail_span(traced, e);
+    throw;
+  }
 }
 
 boost::asio::awaitable<void> Database::ping() {

@@ -26,6 +26,7 @@
 
 #include "kit/async/deadline.hpp"
 #include "kit/async/worker_pool.hpp"
+#include "kit/db/spans.hpp"
 #include "kit/db/sqlite/connection.hpp"
 #include "kit/db/sqlite/value.hpp"
 #include "kit/metrics/db_pool.hpp"
@@ -66,7 +67,9 @@ class Database {
   ~Database();
 
   // `deadline` is the calling request's (kit::async::Deadline): a call still queued for its
-  // worker when it passes is not run (DeadlineExceeded).
+  // worker when it passes is not run (DeadlineExceeded). A traced deadline (a sampled
+  // request's) records the call as a child span named by its SQL's first keyword (docs/tracing.md
+  // "Child spans").
   //
   // One read-only statement on a reader connection. A statement that writes fails (query_only).
   boost::asio::awaitable<Rows> query(std::string sql, std::vector<Value> params = {},
@@ -82,8 +85,10 @@ class Database {
   // BEGIN IMMEDIATE … COMMIT (taking the write lock first, so a read-then-write body cannot
   // hit the WAL upgrade deadlock); rolls back and rethrows if body throws. Returns body's result.
   // The body must not keep the Connection, and must not co_await (it is not a coroutine).
+  // A traced deadline records it as one child span, TRANSACTION (docs/tracing.md).
   template <class F>
-  boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> transaction(F body);
+  boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> transaction(
+      F body, kit::async::Deadline deadline = {});
 
   // Readiness: SELECT 1 on a reader (or the writer). Throws like query().
   boost::asio::awaitable<void> ping();
@@ -97,6 +102,12 @@ class Database {
   std::size_t reader_count() const noexcept { return reader_count_; }
 
  private:
+  // A call's child span: `operation` ("TRANSACTION"), or the operation of `sql`, under the
+  // deadline's span.
+  static kit::trace::ChildSpan span(const kit::async::Deadline& deadline, std::string operation);
+  static kit::trace::ChildSpan statement_span(const kit::async::Deadline& deadline,
+                                              std::string_view sql);
+
   // Counts a call as in flight for close(); throws UnavailableError once closed.
   class CallGuard {
    public:
@@ -190,8 +201,10 @@ boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> Database::on_reade
 }
 
 template <class F>
-boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> Database::transaction(F body) {
-  co_return co_await on_writer([&body](Connection& c) {
+boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> Database::transaction(
+    F body, kit::async::Deadline deadline) {
+  kit::trace::ChildSpan traced = span(deadline, "TRANSACTION");
+  auto run = [&body](Connection& c) {
     begin(c);
     try {
       if constexpr (std::is_void_v<std::invoke_result_t<F&, Connection&>>) {
@@ -206,7 +219,13 @@ boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> Database::transact
       rollback_quietly(c);
       throw;
     }
-  });
+  };
+  try {
+    co_return co_await on_writer(std::move(run), deadline);
+  } catch (const std::exception& e) {
+    fail_span(traced, e);
+    throw;
+  }
 }
 
 }  // namespace kit::db::sqlite

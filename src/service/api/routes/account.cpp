@@ -69,7 +69,7 @@ awaitable<http::Response> resend_verification(services::AccountService& accounts
                                               http::Request& req, http::RequestContext& ctx,
                                               const services::Caller& current) {
   const kit::ratelimit::Decision decision =
-      co_await guard.check("verify-resend-user:" + current.user.id);
+      co_await guard.check("verify-resend-user:" + current.user.id, ctx.span_parent());
   const bool sent = co_await accounts.resend_verification(current.user, ctx.deadline);
   ctx.log("users").info("verification_resend", {{"user_id", current.user.id}, {"sent", sent}});
   http::Response res = accepted(kResendAccepted, req.version());
@@ -99,7 +99,8 @@ awaitable<http::Response> request_password_reset(services::AccountService& accou
                                                  kit::ratelimit::Decision& shown,
                                                  schemas::PasswordResetRequest request) {
   const std::string email = schemas::normalize_email(request.email);
-  shown = kit::ratelimit::Guard::stricter(shown, co_await guard.check("reset-account:" + email));
+  shown = kit::ratelimit::Guard::stricter(
+      shown, co_await guard.check("reset-account:" + email, ctx.span_parent()));
   auto work = [](services::AccountService& svc, std::string address,
                  std::string request_id) -> awaitable<void> {
     try {
@@ -180,7 +181,7 @@ void register_account_routes(http::Router& router, services::AccountService& acc
              current.protect(bind_front(resend_verification, svc, std::cref(guard))),
              resend_verification_route());
   const BudgetCheck reset_client = [&guard](const http::RequestContext& ctx) {
-    return guard.check("reset-client:" + kit::net::client_key(ctx.client_ip));
+    return guard.check("reset-client:" + kit::net::client_key(ctx.client_ip), ctx.span_parent());
   };
   router.add(http::Verb::post, "/api/v1/auth/password-reset/request",
              count_first(guard, reset_client,
@@ -188,7 +189,8 @@ void register_account_routes(http::Router& router, services::AccountService& acc
                              request_password_reset, svc, std::cref(guard), std::ref(background)))),
              request_password_reset_route());
   const BudgetCheck set_client = [&guard](const http::RequestContext& ctx) {
-    return guard.check("password-reset-client:" + kit::net::client_key(ctx.client_ip));
+    return guard.check("password-reset-client:" + kit::net::client_key(ctx.client_ip),
+                       ctx.span_parent());
   };
   router.add(
       http::Verb::post, "/api/v1/auth/password-reset",

@@ -60,7 +60,8 @@ awaitable<http::Response> password_grant(services::AuthService& auth, const Pass
                                          http::Request& req, http::RequestContext& ctx,
                                          kit::ratelimit::Decision& shown,
                                          schemas::TokenRequest credentials) {
-  const kit::ratelimit::Decision by_account = co_await budget.check_account(credentials.username);
+  const kit::ratelimit::Decision by_account =
+      co_await budget.check_account(credentials.username, ctx.span_parent());
   shown = kit::ratelimit::Guard::stricter(shown, by_account);
   services::SessionOrigin origin;
   if (const auto agent = req.find(http::Field::user_agent); agent != req.end()) {
@@ -162,7 +163,7 @@ void register_auth_routes(http::Router& router, services::AuthService& auth,
                           const kit::ratelimit::Guard& guard, RefreshCounter counter) {
   const PasswordBudget budget(guard);
   const BudgetCheck per_client = [budget](const http::RequestContext& ctx) {
-    return budget.check_client(ctx.client_ip);
+    return budget.check_client(ctx.client_ip, ctx.span_parent());
   };
   router.add(http::Verb::post, "/api/v1/auth/token",
              count_first(guard, per_client,

@@ -116,8 +116,10 @@ awaitable<http::Response> update_current_user(services::UserService& users,
   const domain::User& current_user = current.user;
   std::optional<kit::ratelimit::Decision> shown;
   if (services::UserService::checks_password(current_user, change)) {
-    const kit::ratelimit::Decision by_client = co_await budget.check_client(ctx.client_ip);
-    const kit::ratelimit::Decision by_account = co_await budget.check_account(current_user.email);
+    const kit::ratelimit::Decision by_client =
+        co_await budget.check_client(ctx.client_ip, ctx.span_parent());
+    const kit::ratelimit::Decision by_account =
+        co_await budget.check_account(current_user.email, ctx.span_parent());
     shown = kit::ratelimit::Guard::stricter(by_client, by_account);
   }
   try {
@@ -237,7 +239,7 @@ void register_user_routes(http::Router& router, services::UserService& users,
   using std::bind_front;
   const auto svc = std::ref(users);
   const BudgetCheck per_client = [&guard](const http::RequestContext& ctx) {
-    return guard.check("register-client:" + kit::net::client_key(ctx.client_ip));
+    return guard.check("register-client:" + kit::net::client_key(ctx.client_ip), ctx.span_parent());
   };
   router.add(Verb::post, "/api/v1/users/",
              count_first(guard, per_client,

@@ -1,7 +1,7 @@
-// kit::trace::BatchExporter against a real receiver (tests/support/http_receiver.py): batches
+// kit::otlp::BatchExporter against a real receiver (tests/support/http_receiver.py): batches
 // arrive as OTLP/JSON, refused batches are tried again and then counted, a full queue drops
 // and counts, and a collector that is down never makes add() wait.
-#include "kit/trace/exporter.hpp"
+#include "kit/otlp/exporter.hpp"
 
 #include <rapidjson/document.h>
 
@@ -18,6 +18,7 @@
 
 namespace {
 
+using namespace kit::otlp;
 using namespace kit::trace;
 using namespace std::chrono_literals;
 
@@ -64,9 +65,23 @@ class Exporter : public testing::Test {
   test_support::ScriptServer server_{"http_receiver.py", {log_}};
 };
 
+TEST_F(Exporter, SendsQueuedSpansAsOneOtlpProtobufBatchByDefault) {
+  BatchExporter exporter(ExporterOptions{.url = url("/accept"),
+                                         .resource = {{"service.name", std::string("users")}},
+                                         .scope = {"user-service", "0.1.0"}});
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(exporter.add(span(i)));
+  exporter.stop(5s);
+  const auto seen = requests();
+  ASSERT_EQ(seen.size(), 1U);
+  EXPECT_STREQ(seen[0]["headers"]["content-type"].GetString(), "application/x-protobuf");
+  EXPECT_EQ(exporter.stats().exported, 3U);
+  // The body's decoding by the official definitions: tests/e2e/tracing_test.cpp.
+}
+
 TEST_F(Exporter, SendsQueuedSpansAsOneOtlpJsonBatch) {
   BatchExporter exporter(ExporterOptions{.url = url("/accept"),
                                          .headers = {{"Authorization", "Bearer collector-key"}},
+                                         .encoding = Encoding::json,
                                          .resource = {{"service.name", std::string("users")}},
                                          .scope = {"user-service", "0.1.0"}});
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(exporter.add(span(i)));

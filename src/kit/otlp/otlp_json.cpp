@@ -1,4 +1,4 @@
-#include "kit/trace/otlp_json.hpp"
+#include "kit/otlp/otlp_json.hpp"
 
 #include <string>
 #include <type_traits>
@@ -6,7 +6,7 @@
 #include "kit/json/writer.hpp"
 #include "kit/util/text.hpp"
 
-namespace kit::trace {
+namespace kit::otlp {
 namespace {
 
 void write_value(json::Writer& w, const AttributeValue& value) {
@@ -103,4 +103,4 @@ std::optional<std::vector<Attribute>> parse_resource_attributes(std::string_view
   return out;
 }
 
-}  // namespace kit::trace
+}  // namespace kit::otlp

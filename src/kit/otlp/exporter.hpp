@@ -1,5 +1,5 @@
 #pragma once
-// The batch span exporter (OTLP/HTTP with the JSON encoding): finished spans go into a bounded
+// The batch span exporter (OTLP/HTTP, protobuf or JSON): finished spans go into a bounded
 // queue, and one thread of its own sends them in batches, so no request ever waits for the
 // collector. A full queue drops the span and counts it; a batch the collector refuses with
 // 429, 502, 503 or 504, or does not answer, is tried again with backoff (a bounded number of
@@ -9,21 +9,24 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "kit/otlp/encoding.hpp"
+#include "kit/otlp/otlp_json.hpp"
 #include "kit/outbound/http_post.hpp"
-#include "kit/trace/otlp_json.hpp"
+#include "kit/trace/sink.hpp"
 #include "kit/trace/span.hpp"
 
-namespace kit::trace {
+namespace kit::otlp {
 
 struct ExporterOptions {
   std::string url = {};            // the traces endpoint, e.g. http://collector:4318/v1/traces
   outbound::Headers headers = {};  // OTEL_EXPORTER_OTLP_HEADERS (credentials: never logged)
+  Encoding encoding = Encoding::protobuf;  // OTEL_EXPORTER_OTLP_PROTOCOL
   std::vector<Attribute> resource = {};
   Scope scope = {};
   std::size_t max_queue = 2048;                    // the SDK's OTEL_BSP_MAX_QUEUE_SIZE default
@@ -40,16 +43,16 @@ struct ExporterStats {
   std::uint64_t dropped_failed = 0;  // spans of batches given up on
 };
 
-class BatchExporter {
+class BatchExporter final : public trace::SpanSink {
  public:
   explicit BatchExporter(ExporterOptions options);
   BatchExporter(const BatchExporter&) = delete;
   BatchExporter& operator=(const BatchExporter&) = delete;
-  ~BatchExporter();  // stop() with a 5 s limit, unless called before
+  ~BatchExporter() override;  // stop() with a 5 s limit, unless called before
 
   // Queues a finished span; never waits for the collector. Returns false when it was dropped
   // (the queue is full, or the exporter is stopping).
-  bool add(SpanData span);
+  bool add(SpanData span) noexcept override;
   // Sends what is queued (one attempt per batch) for at most `limit`, then ends the thread.
   void stop(std::chrono::milliseconds limit);
 
@@ -58,12 +61,12 @@ class BatchExporter {
  private:
   void run();
   // One batch: true when the collector accepted it.
-  bool send(const std::vector<SpanData>& batch, bool stopping);
+  bool send(std::span<const SpanData> batch, bool stopping);
 
   ExporterOptions options_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<SpanData> queue_;
+  std::vector<SpanData> queue_;  // reserved to max_queue: add() never reallocates
   bool stopping_ = false;
   std::chrono::steady_clock::time_point stop_by_{};
   std::atomic<std::uint64_t> exported_{0};
@@ -72,4 +75,4 @@ class BatchExporter {
   std::thread thread_;  // last: starts once everything above exists
 };
 
-}  // namespace kit::trace
+}  // namespace kit::otlp

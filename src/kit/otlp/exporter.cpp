@@ -1,8 +1,11 @@
-#include "kit/trace/exporter.hpp"
+#include "kit/otlp/exporter.hpp"
 
+#include <new>
 #include <utility>
 
-namespace kit::trace {
+#include "kit/otlp/otlp_proto.hpp"
+
+namespace kit::otlp {
 namespace {
 
 // The answers OTLP/HTTP says to retry.
@@ -12,14 +15,26 @@ bool retryable(long status) noexcept {
 
 }  // namespace
 
+namespace {
+
+std::vector<SpanData> reserved(std::size_t capacity) {
+  std::vector<SpanData> v;
+  v.reserve(capacity);
+  return v;
+}
+
+}  // namespace
+
 BatchExporter::BatchExporter(ExporterOptions options)
-    : options_(std::move(options)), thread_([this] { run(); }) {}
+    : options_(std::move(options)),
+      queue_(reserved(options_.max_queue)),
+      thread_([this] { run(); }) {}
 
 BatchExporter::~BatchExporter() {
   stop(std::chrono::seconds(5));
 }
 
-bool BatchExporter::add(SpanData span) {
+bool BatchExporter::add(SpanData span) noexcept {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
@@ -27,7 +42,12 @@ bool BatchExporter::add(SpanData span) {
       dropped_full_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    queue_.push_back(std::move(span));
+    try {
+      queue_.push_back(std::move(span));
+    } catch (const std::bad_alloc&) {
+      dropped_full_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
     wake = queue_.size() >= options_.max_batch;
   }
   if (wake) wake_.notify_one();
@@ -53,35 +73,40 @@ ExporterStats BatchExporter::stats() const noexcept {
 }
 
 void BatchExporter::run() {
+  // The queue is taken whole, by swapping vectors under the lock (constant time), and sent in
+  // batches outside it: a request's add() never waits while a batch is copied or encoded.
+  std::vector<SpanData> taken;
+  taken.reserve(options_.max_queue);
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait_for(lock, options_.schedule_delay,
                    [this] { return stopping_ || queue_.size() >= options_.max_batch; });
-    while (!queue_.empty()) {
-      if (stopping_ && std::chrono::steady_clock::now() >= stop_by_) {
-        dropped_failed_.fetch_add(queue_.size(), std::memory_order_relaxed);
-        queue_.clear();
+    taken.swap(queue_);
+    const bool stopping = stopping_;
+    const auto stop_by = stop_by_;
+    lock.unlock();
+    const std::span<const SpanData> all(taken);
+    for (std::size_t at = 0; at < all.size(); at += options_.max_batch) {
+      const auto batch = all.subspan(at, std::min(options_.max_batch, all.size() - at));
+      if (stopping && std::chrono::steady_clock::now() >= stop_by) {
+        dropped_failed_.fetch_add(all.size() - at, std::memory_order_relaxed);
         break;
       }
-      const std::size_t n = std::min(queue_.size(), options_.max_batch);
-      std::vector<SpanData> batch(std::make_move_iterator(queue_.begin()),
-                                  std::make_move_iterator(queue_.begin() + n));
-      queue_.erase(queue_.begin(), queue_.begin() + n);
-      const bool stopping = stopping_;
-      lock.unlock();
       const bool sent = send(batch, stopping);
       (sent ? exported_ : dropped_failed_).fetch_add(batch.size(), std::memory_order_relaxed);
-      lock.lock();
-      if (!stopping_ && queue_.size() < options_.max_batch) break;  // wait for the next round
     }
+    taken.clear();  // keeps its capacity: the next swap gives it back to add()
+    lock.lock();
     if (stopping_ && queue_.empty()) return;
   }
 }
 
-bool BatchExporter::send(const std::vector<SpanData>& batch, bool stopping) {
-  const std::string body = otlp_json(options_.resource, options_.scope, batch);
+bool BatchExporter::send(std::span<const SpanData> batch, bool stopping) {
+  const std::string body = options_.encoding == Encoding::json
+                               ? otlp_json(options_.resource, options_.scope, batch)
+                               : otlp_proto(options_.resource, options_.scope, batch);
   outbound::Headers headers = options_.headers;
-  headers.emplace_back("Content-Type", "application/json");
+  headers.emplace_back("Content-Type", std::string(content_type(options_.encoding)));
   auto delay = options_.retry_base;
   const int attempts = stopping ? 1 : std::max(1, options_.max_attempts);
   for (int attempt = 1; attempt <= attempts; ++attempt) {
@@ -102,4 +127,4 @@ bool BatchExporter::send(const std::vector<SpanData>& batch, bool stopping) {
   return false;
 }
 
-}  // namespace kit::trace
+}  // namespace kit::otlp

@@ -11,7 +11,13 @@
 
 #include "kit/trace/span.hpp"
 
-namespace kit::trace {
+namespace kit::otlp {
+
+using trace::Attribute;
+using trace::AttributeValue;
+using trace::SpanData;
+using trace::SpanKind;
+using trace::StatusCode;
 
 struct Scope {
   std::string name = {};
@@ -26,4 +32,4 @@ std::string otlp_json(std::span<const Attribute> resource, const Scope& scope,
 std::optional<std::vector<Attribute>> parse_resource_attributes(std::string_view text,
                                                                 std::string& error);
 
-}  // namespace kit::trace
+}  // namespace kit::otlp

@@ -1,4 +1,4 @@
-#include "kit/trace/otlp_json.hpp"
+#include "kit/otlp/otlp_json.hpp"
 
 #include <rapidjson/document.h>
 
@@ -8,6 +8,7 @@
 
 namespace {
 
+using namespace kit::otlp;
 using namespace kit::trace;
 
 SpanData server_span() {
