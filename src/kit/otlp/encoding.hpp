@@ -1,10 +1,25 @@
 #pragma once
 // The OTLP/HTTP encodings the exporter writes (OTEL_EXPORTER_OTLP_PROTOCOL): protobuf, the
-// OpenTelemetry SDK's default and the smaller (otlp_proto.hpp), or JSON (otlp_json.hpp).
+// OpenTelemetry SDK's default and the smaller (otlp_proto.hpp), or JSON (otlp_json.hpp), and
+// what both write besides the spans: the instrumentation scope.
 #include <optional>
+#include <string>
 #include <string_view>
 
+#include "kit/trace/span.hpp"
+
 namespace kit::otlp {
+
+using trace::Attribute;
+using trace::AttributeValue;
+using trace::SpanData;
+using trace::SpanKind;
+using trace::StatusCode;
+
+struct Scope {
+  std::string name = {};
+  std::string version = {};
+};
 
 enum class Encoding { protobuf, json };
 

@@ -9,20 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include "kit/otlp/encoding.hpp"
 #include "kit/trace/span.hpp"
 
 namespace kit::otlp {
-
-using trace::Attribute;
-using trace::AttributeValue;
-using trace::SpanData;
-using trace::SpanKind;
-using trace::StatusCode;
-
-struct Scope {
-  std::string name = {};
-  std::string version = {};
-};
 
 std::string otlp_json(std::span<const Attribute> resource, const Scope& scope,
                       std::span<const SpanData> spans);

@@ -10,7 +10,7 @@
 #include <span>
 #include <string>
 
-#include "kit/otlp/otlp_json.hpp"
+#include "kit/otlp/encoding.hpp"
 #include "kit/trace/span.hpp"
 
 namespace kit::otlp {

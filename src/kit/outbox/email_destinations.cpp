@@ -103,11 +103,8 @@ boost::asio::awaitable<Delivery> SmtpDestination::deliver(const Claimed& row) {
     } catch (const std::invalid_argument&) {
       span.fail("invalid_message");
       throw;
-    } catch (const outbound::OutboundError& e) {
-      span.fail(e.kind());
-      throw;
-    } catch (const std::exception&) {
-      span.fail("_OTHER");
+    } catch (const std::exception& e) {
+      span.fail(outbound_error_type(e));
       throw;
     }
     return Delivery{true, ""};

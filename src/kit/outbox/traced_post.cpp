@@ -6,6 +6,11 @@
 
 namespace kit::outbox {
 
+std::string_view outbound_error_type(const std::exception& e) noexcept {
+  const auto* outbound = dynamic_cast<const outbound::OutboundError*>(&e);
+  return outbound != nullptr ? outbound->kind() : std::string_view("_OTHER");
+}
+
 outbound::HttpResponse traced_post(const trace::Tracer& tracer,
                                    const trace::ServerEndpoint& endpoint,
                                    const outbound::HttpOptions& http, const std::string& url,
@@ -22,11 +27,8 @@ outbound::HttpResponse traced_post(const trace::Tracer& tracer,
   outbound::HttpResponse response;
   try {
     response = outbound::post(http, url, headers, body);
-  } catch (const outbound::OutboundError& e) {
-    span.fail(e.kind());
-    throw;
-  } catch (const std::exception&) {
-    span.fail("_OTHER");
+  } catch (const std::exception& e) {
+    span.fail(outbound_error_type(e));
     throw;
   }
   span.attribute("http.response.status_code", static_cast<std::int64_t>(response.status));

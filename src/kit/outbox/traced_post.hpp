@@ -1,6 +1,7 @@
 #pragma once
 // An outbox destination's HTTP call as a CLIENT span (docs/tracing.md "Outbound calls"). A
 // delivery has no request parent: every attempt starts a trace of its own (trace::Tracer).
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -8,6 +9,9 @@
 #include "kit/trace/tracer.hpp"
 
 namespace kit::outbox {
+
+// The error.type of an outbound call that got no answer: OutboundError::kind(), or "_OTHER".
+std::string_view outbound_error_type(const std::exception& e) noexcept;
 
 // outbound::post() as a CLIENT span named POST, with the HTTP client attributes of `endpoint`
 // (server.address, server.port, url.full) and `event_id` as messaging.message.id: the span's

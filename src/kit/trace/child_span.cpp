@@ -57,11 +57,7 @@ const Parent* ChildSpan::as_parent() noexcept {
 
 std::string ChildSpan::traceparent() const {
   if (sink_ == nullptr) return {};
-  std::string out;
-  out.reserve(55);
-  out.append("00-").append(data_.trace_id.view()).append("-").append(data_.span_id.view());
-  out.append("-01");
-  return out;
+  return format_traceparent(data_.trace_id, data_.span_id, true);
 }
 
 void ChildSpan::end() noexcept {

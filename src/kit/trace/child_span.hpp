@@ -29,6 +29,10 @@ class ChildSpan {
   ~ChildSpan() { end(); }
 
   bool recording() const noexcept { return sink_ != nullptr; }
+  // Its id (16 hex digits); empty when not recording.
+  std::string_view span_id() const noexcept {
+    return recording() ? data_.span_id.view() : std::string_view();
+  }
 
   void attribute(std::string_view key, std::string_view value);
   void attribute(std::string_view key, const char* value) {

@@ -75,6 +75,16 @@ class HexId {
 using TraceId = HexId<32>;
 using SpanId = HexId<16>;
 
+// The W3C traceparent that names span `span_id` of trace `trace_id` as the caller, with the
+// sampled flag set when the span is recorded.
+inline std::string format_traceparent(std::string_view trace_id, std::string_view span_id,
+                                      bool sampled) {
+  std::string out;
+  out.reserve(55);
+  out.append("00-").append(trace_id).append("-").append(span_id).append(sampled ? "-01" : "-00");
+  return out;
+}
+
 struct SpanData {
   TraceId trace_id = {};
   SpanId span_id = {};

@@ -4,19 +4,15 @@
 #include <optional>
 #include <utility>
 
-#include "kit/util/uuid.hpp"
-
 namespace kit::trace {
 namespace {
 
-bool all_zero(std::string_view hex) noexcept {
-  return hex.find_first_not_of('0') == std::string_view::npos;
-}
-
-void random_id(std::size_t bytes, std::string& out) {
-  do {
-    util::random_hex_into(bytes, out);
-  } while (all_zero(out));
+// A new id of N hex digits, never all zero.
+template <std::size_t N>
+std::string random_id() {
+  HexId<N> id;
+  id.randomize();
+  return id.str();
 }
 
 std::int64_t default_port(std::string_view scheme) noexcept {
@@ -40,27 +36,24 @@ char lower(char c) noexcept {
 
 std::string RootSpan::traceparent() const {
   if (trace_id_.empty()) return {};
-  return "00-" + trace_id_ + "-" + span_id_ + (sampled_ ? "-01" : "-00");
+  return format_traceparent(trace_id_, span_id_, sampled_);
 }
 
 RootSpan::RootSpan(std::string trace_id, SpanSink* sink, std::string_view name, SpanKind kind)
     : trace_id_(std::move(trace_id)),
       // A parent without a span id: ChildSpan records a span with no parent, a root.
-      span_(as_pointer(Parent{trace_id_, {}, sink}), name, kind) {
-  // Its id, for span_id(): the 16 hex digits after "00-" and the trace id.
-  span_id_ = span_.traceparent().substr(3 + 32 + 1, 16);
-  sampled_ = span_.recording();
-}
+      span_(as_pointer(Parent{trace_id_, {}, sink}), name, kind),
+      span_id_(span_.span_id()),
+      sampled_(span_.recording()) {}
 
 RootSpan Tracer::start(std::string_view name, SpanKind kind) const {
-  std::string trace_id;
-  random_id(16, trace_id);
+  std::string trace_id = random_id<32>();
   if (sink_ != nullptr && sampler_.should_sample(trace_id, std::nullopt)) {
     return RootSpan(std::move(trace_id), sink_, name, kind);
   }
   RootSpan span;
   span.trace_id_ = std::move(trace_id);
-  random_id(8, span.span_id_);
+  span.span_id_ = random_id<16>();
   return span;
 }
 

@@ -62,9 +62,9 @@ class RootSpan {
   RootSpan(std::string trace_id, SpanSink* sink, std::string_view name, SpanKind kind);
 
   std::string trace_id_;  // before span_, which is made from it
-  std::string span_id_;
-  bool sampled_ = false;  // recorded: the traceparent's flags are 01
   ChildSpan span_;
+  std::string span_id_;   // span_'s, kept after it ends (or a new one when not recorded)
+  bool sampled_ = false;  // recorded: the traceparent's flags are 01
 };
 
 class Tracer {

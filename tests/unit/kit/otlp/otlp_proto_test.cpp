@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kit/otlp/otlp_json.hpp"
+
 namespace {
 
 using namespace kit::otlp;
