@@ -5,8 +5,8 @@
 # run. A_BIN/B_BIN compare two builds instead (e.g. before and after a change, with the same
 # settings), AB_PATH measures another GET route (e.g. /health/live), and AB_SCRIPT a wrk
 # scenario of bench/scenarios instead (e.g. bench/scenarios/register.lua: registrations, which
-# write a user and its events). Prints every run, the median req/s of each and the cost of A in
-# percent. The load average
+# write a user and its events). Prints every run, the median req/s and the median p99 latency
+# of each, and the cost of A in percent. The load average
 # is printed too: on a shared machine compare runs taken at similar load only.
 # Usage: bench/ab-me.sh LABEL "A settings" "B settings" [duration=10s] [connections=64]
 #   settings are space-separated KEY=VALUE words added to the environment, e.g.
@@ -65,12 +65,16 @@ b_port="$started_port"
 a_token="$(token "$a_port")"
 b_token="$(token "$b_port")"
 
-run_wrk() {  # PORT TOKEN DURATION → req/s
+run_wrk() {  # PORT TOKEN DURATION → "req/s p99-in-ms"
   local target=("http://127.0.0.1:$1$path")
   [[ -n "$script" ]] && target=(-s "$script" "http://127.0.0.1:$1" -- "$work")
-  wrk -t1 -c"$conns" -d"$3" -H "Authorization: Bearer $2" "${target[@]}" > "$work/wrk.out"
+  wrk -t1 -c"$conns" -d"$3" --latency -H "Authorization: Bearer $2" "${target[@]}" > "$work/wrk.out"
   grep -q 'Non-2xx' "$work/wrk.out" && { cat "$work/wrk.out" >&2; echo "non-2xx answers" >&2; exit 1; }
-  awk '/Requests\/sec/ {print $2}' "$work/wrk.out"
+  # wrk prints the p99 as e.g. 812.00us, 4.20ms or 1.02s
+  awk '/Requests\/sec/ {rps = $2}
+       $1 == "99%" {v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+                    p99 = u == "us" ? v / 1000 : u == "s" ? v * 1000 : v}
+       END {printf "%s %.2f\n", rps, p99}' "$work/wrk.out"
 }
 
 echo "A: $a_bin ${a_settings[*]}" | sed -E 's#://[^@]*@#://***@#g'
@@ -80,18 +84,29 @@ run_wrk "$a_port" "$a_token" 2s > /dev/null  # warm-up
 run_wrk "$b_port" "$b_token" 2s > /dev/null
 a_runs=()
 b_runs=()
+a_p99=()
+b_p99=()
 for round in $(seq "$rounds"); do
-  a_runs+=("$(run_wrk "$a_port" "$a_token" "$duration")")
-  b_runs+=("$(run_wrk "$b_port" "$b_token" "$duration")")
-  echo "round $round: A ${a_runs[-1]} req/s, B ${b_runs[-1]} req/s (load $(cut -d' ' -f1 /proc/loadavg))"
+  read -r rps p99 < <(run_wrk "$a_port" "$a_token" "$duration")
+  a_runs+=("$rps")
+  a_p99+=("$p99")
+  read -r rps p99 < <(run_wrk "$b_port" "$b_token" "$duration")
+  b_runs+=("$rps")
+  b_p99+=("$p99")
+  echo "round $round: A ${a_runs[-1]} req/s p99 ${a_p99[-1]} ms," \
+    "B ${b_runs[-1]} req/s p99 ${b_p99[-1]} ms (load $(cut -d' ' -f1 /proc/loadavg))"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - "$label" "${a_runs[*]}" "${b_runs[*]}" "$duration" "$conns" "${script:-GET $path}" <<'PY'
+python3 - "$label" "${a_runs[*]}" "${b_runs[*]}" "$duration" "$conns" "${script:-GET $path}" \
+  "${a_p99[*]}" "${b_p99[*]}" <<'PY'
 import statistics, sys
 label = sys.argv[1]
 a = [float(x) for x in sys.argv[2].split()]
 b = [float(x) for x in sys.argv[3].split()]
 m_a, m_b = statistics.median(a), statistics.median(b)
+p_a = statistics.median(float(x) for x in sys.argv[7].split())
+p_b = statistics.median(float(x) for x in sys.argv[8].split())
 print(f"{sys.argv[6]}, wrk -t1 -c{sys.argv[5]} -d{sys.argv[4]}, median of {len(a)}: "
-      f"{label} on {m_a:.0f} req/s, off {m_b:.0f} req/s, cost {(m_b - m_a) / m_b * 100:.1f}%")
+      f"{label} on {m_a:.0f} req/s p99 {p_a:.2f} ms, off {m_b:.0f} req/s p99 {p_b:.2f} ms, "
+      f"cost {(m_b - m_a) / m_b * 100:.1f}%")
 PY

@@ -4,7 +4,7 @@
 Usage: http_receiver.py LOG_FILE [CERT_FILE KEY_FILE]
 Listens on 127.0.0.1 (a free port; prints it on the first line of stdout), over TLS when a
 certificate is given. Every request is appended to LOG_FILE as one JSON line (method, path,
-headers, body). Answers by path:
+client_port, headers, body). Answers by path:
   /accept        202 "accepted"
   /status/<n>    status n
   /slow          sleeps 3 s, then 200
@@ -31,6 +31,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         with open(self.server.log_file, "a", encoding="utf-8") as f:
             f.write(json.dumps({"method": self.command, "path": self.path,
+                                "client_port": self.client_address[1],
                                 "headers": {k.lower(): v for k, v in self.headers.items()},
                                 "body": body.decode("utf-8", "replace")}) + "\n")
         status, payload, extra = 200, b"ok", {}

@@ -1,9 +1,10 @@
 #include "kit/otlp/exporter.hpp"
 
+#include <algorithm>
 #include <new>
 #include <utility>
 
-#include "kit/otlp/otlp_proto.hpp"
+#include "kit/otlp/encode.hpp"
 
 namespace kit::otlp {
 namespace {
@@ -13,48 +14,68 @@ bool retryable(long status) noexcept {
   return status == 429 || status == 502 || status == 503 || status == 504;
 }
 
-}  // namespace
-
-namespace {
-
-std::vector<SpanData> reserved(std::size_t capacity) {
-  std::vector<SpanData> v;
-  v.reserve(capacity);
-  return v;
+// The shard a thread adds to: threads are given shards in turn, so the I/O threads, which end
+// most spans, each have one of their own.
+std::size_t shard_of_this_thread(std::size_t shards) noexcept {
+  static std::atomic<std::size_t> next{0};
+  thread_local const std::size_t index = next.fetch_add(1, std::memory_order_relaxed);
+  return index % shards;
 }
 
 }  // namespace
 
 BatchExporter::BatchExporter(ExporterOptions options)
-    : options_(std::move(options)),
-      queue_(reserved(options_.max_queue)),
-      thread_([this] { run(); }) {}
+    : options_(std::move(options)), client_(options_.http), thread_([this] { run(); }) {}
 
 BatchExporter::~BatchExporter() {
   stop(std::chrono::seconds(5));
 }
 
 bool BatchExporter::add(SpanData span) noexcept {
-  bool wake = false;
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || queue_.size() >= options_.max_queue) {
-      dropped_full_.fetch_add(1, std::memory_order_relaxed);
-      return false;
-    }
-    try {
-      queue_.push_back(std::move(span));
-    } catch (const std::bad_alloc&) {
-      dropped_full_.fetch_add(1, std::memory_order_relaxed);
-      return false;
-    }
-    wake = queue_.size() >= options_.max_batch;
+  if (queued_.fetch_add(1, std::memory_order_relaxed) >= options_.max_queue) {
+    queued_.fetch_sub(1, std::memory_order_relaxed);
+    dropped_full_.fetch_add(1, std::memory_order_relaxed);
+    return false;
   }
-  if (wake) wake_.notify_one();
+  Shard& shard = shards_[shard_of_this_thread(kShards)];
+  bool full = false;
+  {
+    std::lock_guard lock(shard.mutex);
+    // Checked under the shard's lock: the final collection takes every shard's lock after
+    // closed_ is set, so a span is either collected or refused, never left behind.
+    bool added = !closed_.load(std::memory_order_acquire);
+    if (added) {
+      const std::size_t before = shard.open.bytes.size();
+      try {
+        if (shard.open.bytes.empty()) shard.open.bytes.reserve(options_.max_batch * 256);
+        append_span(options_.encoding, shard.open.bytes, span);
+        if (shard.open.spans + 1 >= options_.max_batch) {
+          // Handed over under the shard's lock, for the same reason.
+          std::lock_guard ready(mutex_);
+          ready_.emplace_back();  // the only step that can throw: nothing is moved yet
+          ready_.back() = std::exchange(shard.open, Chunk{});
+          ++ready_.back().spans;
+          full = true;
+        } else {
+          ++shard.open.spans;
+        }
+      } catch (const std::bad_alloc&) {
+        shard.open.bytes.resize(before);
+        added = false;
+      }
+    }
+    if (!added) {
+      queued_.fetch_sub(1, std::memory_order_relaxed);
+      dropped_full_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+  }
+  if (full) wake_.notify_one();
   return true;
 }
 
 void BatchExporter::stop(std::chrono::milliseconds limit) {
+  closed_.store(true, std::memory_order_release);
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
@@ -72,39 +93,69 @@ ExporterStats BatchExporter::stats() const noexcept {
                        dropped_failed_.load(std::memory_order_relaxed)};
 }
 
-void BatchExporter::run() {
-  // The queue is taken whole, by swapping vectors under the lock (constant time), and sent in
-  // batches outside it: a request's add() never waits while a batch is copied or encoded.
-  std::vector<SpanData> taken;
-  taken.reserve(options_.max_queue);
-  std::unique_lock lock(mutex_);
-  for (;;) {
-    wake_.wait_for(lock, options_.schedule_delay,
-                   [this] { return stopping_ || queue_.size() >= options_.max_batch; });
-    taken.swap(queue_);
-    const bool stopping = stopping_;
-    const auto stop_by = stop_by_;
-    lock.unlock();
-    const std::span<const SpanData> all(taken);
-    for (std::size_t at = 0; at < all.size(); at += options_.max_batch) {
-      const auto batch = all.subspan(at, std::min(options_.max_batch, all.size() - at));
-      if (stopping && std::chrono::steady_clock::now() >= stop_by) {
-        dropped_failed_.fetch_add(all.size() - at, std::memory_order_relaxed);
-        break;
-      }
-      const bool sent = send(batch, stopping);
-      (sent ? exported_ : dropped_failed_).fetch_add(batch.size(), std::memory_order_relaxed);
-    }
-    taken.clear();  // keeps its capacity: the next swap gives it back to add()
-    lock.lock();
-    if (stopping_ && queue_.empty()) return;
+void BatchExporter::collect_open(std::vector<Chunk>& into) {
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    if (shard.open.spans != 0) into.push_back(std::exchange(shard.open, Chunk{}));
   }
 }
 
-bool BatchExporter::send(std::span<const SpanData> batch, bool stopping) {
-  const std::string body = options_.encoding == Encoding::json
-                               ? otlp_json(options_.resource, options_.scope, batch)
-                               : otlp_proto(options_.resource, options_.scope, batch);
+void BatchExporter::run() {
+  // Full chunks are taken by swapping vectors under the lock; every schedule_delay (and when
+  // stopping) the open chunks too. Everything is sent outside the lock.
+  std::vector<Chunk> taken;
+  auto next_collection = std::chrono::steady_clock::now() + options_.schedule_delay;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait_until(lock, next_collection, [this] { return stopping_ || !ready_.empty(); });
+    taken.swap(ready_);
+    const bool stopping = stopping_;
+    const auto stop_by = stop_by_;
+    lock.unlock();
+    const auto now = std::chrono::steady_clock::now();
+    if (stopping || now >= next_collection) {
+      collect_open(taken);
+      next_collection = now + options_.schedule_delay;
+    }
+    send_all(taken, stopping, stop_by);
+    taken.clear();
+    lock.lock();
+    // Stopping: closed_ was set before stopping_, so the collection above was the last one.
+    if (stopping && ready_.empty()) return;
+  }
+}
+
+void BatchExporter::send_all(std::vector<Chunk>& chunks, bool stopping,
+                             std::chrono::steady_clock::time_point stop_by) {
+  std::string spans;
+  std::size_t count = 0;
+  auto flush = [&] {
+    if (count == 0) return;
+    if (stopping && std::chrono::steady_clock::now() >= stop_by) {
+      dropped_failed_.fetch_add(count, std::memory_order_relaxed);
+    } else {
+      (send(spans, stopping) ? exported_ : dropped_failed_)
+          .fetch_add(count, std::memory_order_relaxed);
+    }
+    spans.clear();
+    count = 0;
+  };
+  for (Chunk& chunk : chunks) {
+    queued_.fetch_sub(chunk.spans, std::memory_order_relaxed);
+    if (count + chunk.spans > options_.max_batch) flush();
+    if (count == 0) {
+      spans.swap(chunk.bytes);
+    } else {
+      join_spans(options_.encoding, spans, chunk.bytes);
+    }
+    count += chunk.spans;
+  }
+  flush();
+}
+
+bool BatchExporter::send(std::string_view spans, bool stopping) {
+  const std::string body =
+      encode_request(options_.encoding, options_.resource, options_.scope, spans);
   outbound::Headers headers = options_.headers;
   headers.emplace_back("Content-Type", std::string(content_type(options_.encoding)));
   auto delay = options_.retry_base;
@@ -112,7 +163,7 @@ bool BatchExporter::send(std::span<const SpanData> batch, bool stopping) {
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     bool retry = true;
     try {
-      const outbound::HttpResponse res = outbound::post(options_.http, options_.url, headers, body);
+      const outbound::HttpResponse res = client_.post(options_.url, headers, body);
       if (res.success()) return true;
       retry = retryable(res.status);
     } catch (const outbound::OutboundError&) {

@@ -4,6 +4,13 @@
 // collector. A full queue drops the span and counts it; a batch the collector refuses with
 // 429, 502, 503 or 504, or does not answer, is tried again with backoff (a bounded number of
 // times), then dropped and counted. Stopping sends what is queued, within a time limit.
+//
+// The queue holds spans already encoded (docs/tracing.md "What it costs"): add() encodes the
+// span in the thread that ended it, into a chunk of the shard that thread uses, so a span's
+// strings are freed where they were allocated, threads do not contend for one lock, and the
+// exporter thread only joins chunks into requests. A chunk that reaches max_batch spans is
+// handed to the exporter at once; the others are collected every schedule_delay.
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -12,6 +19,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -59,20 +67,40 @@ class BatchExporter final : public trace::SpanSink {
   ExporterStats stats() const noexcept;
 
  private:
+  // Encoded spans that concatenate into one request's span list.
+  struct Chunk {
+    std::string bytes = {};
+    std::size_t spans = 0;
+  };
+  struct alignas(64) Shard {
+    std::mutex mutex;
+    Chunk open;
+  };
+  static constexpr std::size_t kShards = 8;
+
   void run();
-  // One batch: true when the collector accepted it.
-  bool send(std::span<const SpanData> batch, bool stopping);
+  // Every shard's open chunk, for a scheduled or final export.
+  void collect_open(std::vector<Chunk>& into);
+  // Sends `chunks` in requests of at most max_batch spans.
+  void send_all(std::vector<Chunk>& chunks, bool stopping,
+                std::chrono::steady_clock::time_point stop_by);
+  // One request: true when the collector accepted it.
+  bool send(std::string_view spans, bool stopping);
 
   ExporterOptions options_;
-  std::mutex mutex_;
+  std::array<Shard, kShards> shards_;
+  std::atomic<std::size_t> queued_{0};  // spans in chunks not yet taken: at most max_queue
+  std::atomic<bool> closed_{false};     // set by stop(): add() refuses from then on
+  std::mutex mutex_;                    // guards what follows, up to the counters
   std::condition_variable wake_;
-  std::vector<SpanData> queue_;  // reserved to max_queue: add() never reallocates
+  std::vector<Chunk> ready_;  // full chunks, waiting for the exporter thread
   bool stopping_ = false;
   std::chrono::steady_clock::time_point stop_by_{};
   std::atomic<std::uint64_t> exported_{0};
   std::atomic<std::uint64_t> dropped_full_{0};
   std::atomic<std::uint64_t> dropped_failed_{0};
-  std::thread thread_;  // last: starts once everything above exists
+  outbound::HttpClient client_;  // the exporter thread's: one connection to the collector
+  std::thread thread_;           // last: starts once everything above exists
 };
 
 }  // namespace kit::otlp

@@ -59,9 +59,16 @@ void write_span(json::Writer& w, const SpanData& s) {
 
 }  // namespace
 
-std::string otlp_json(std::span<const Attribute> resource, const Scope& scope,
-                      std::span<const SpanData> spans) {
-  json::Writer w(256 + spans.size() * 512);
+void append_json_span(std::string& out, const SpanData& span) {
+  json::Writer w(512);
+  write_span(w, span);
+  if (!out.empty()) out.push_back(',');
+  out.append(w.str());
+}
+
+std::string otlp_json_request(std::span<const Attribute> resource, const Scope& scope,
+                              std::string_view spans) {
+  json::Writer w(256 + spans.size());
   w.begin_object().key("resourceSpans").begin_array().begin_object();
   w.key("resource").begin_object();
   write_attributes(w, resource);
@@ -73,7 +80,7 @@ std::string otlp_json(std::span<const Attribute> resource, const Scope& scope,
       .field("version", std::string_view(scope.version))
       .end_object();
   w.key("spans").begin_array();
-  for (const SpanData& s : spans) write_span(w, s);
+  if (!spans.empty()) w.raw(spans);
   w.end_array();
   w.end_object().end_array();
   w.end_object().end_array().end_object();

@@ -40,9 +40,10 @@ constexpr int kDoubleValue = 4;     // AnyValue.double_value
 
 enum WireType : unsigned { kVarint = 0, kFixed64 = 1, kLength = 2 };
 
+// Appends to a string the caller owns.
 class Encoder {
  public:
-  explicit Encoder(std::size_t capacity) { out_.reserve(capacity); }
+  explicit Encoder(std::string& out) noexcept : out_(out) {}
 
   void varint(std::uint64_t v) {
     while (v >= 0x80) {
@@ -86,28 +87,36 @@ class Encoder {
   }
 
   // An embedded message: begin() before its fields, end() after, which writes its length in
-  // front of them. Messages nest; the length is inserted, moving the fields by its size.
+  // front of them. Messages nest. begin() leaves one byte for the length, which is all most
+  // messages need (under 128 bytes); a longer one moves its fields to make room.
   std::size_t begin(int number) {
     tag(number, kLength);
+    out_.push_back('\0');
     return out_.size();
   }
   void end(std::size_t start) {
+    std::uint64_t v = out_.size() - start;
+    if (v < 0x80) {
+      out_[start - 1] = static_cast<char>(v);
+      return;
+    }
     char prefix[10];
     std::size_t n = 0;
-    for (std::uint64_t v = out_.size() - start;; v >>= 7) {
+    for (;; v >>= 7) {
       prefix[n++] = static_cast<char>((v & 0x7F) | (v >= 0x80 ? 0x80 : 0));
       if (v < 0x80) break;
     }
-    out_.insert(start, prefix, n);
+    out_[start - 1] = prefix[0];
+    out_.insert(start, prefix + 1, n - 1);
   }
 
-  std::string take() && { return std::move(out_); }
+  void raw(std::string_view bytes) { out_.append(bytes); }
 
  private:
   static unsigned nibble(char c) noexcept {
     return c <= '9' ? static_cast<unsigned>(c - '0') : static_cast<unsigned>(c - 'a' + 10);
   }
-  std::string out_;
+  std::string& out_;
 };
 
 void write_value(Encoder& e, const AttributeValue& value) {
@@ -164,9 +173,16 @@ void write_span(Encoder& e, const SpanData& s) {
 
 }  // namespace
 
-std::string otlp_proto(std::span<const Attribute> resource, const Scope& scope,
-                       std::span<const SpanData> spans) {
-  Encoder e(128 + spans.size() * 256);
+void append_proto_span(std::string& out, const SpanData& span) {
+  Encoder e(out);
+  write_span(e, span);
+}
+
+std::string otlp_proto_request(std::span<const Attribute> resource, const Scope& scope,
+                               std::string_view spans) {
+  std::string out;
+  out.reserve(256 + spans.size());
+  Encoder e(out);
   const std::size_t resource_spans = e.begin(field::kResourceSpans);
   const std::size_t res = e.begin(field::kResource);
   write_attributes(e, field::kAttributes, resource);
@@ -176,10 +192,10 @@ std::string otlp_proto(std::span<const Attribute> resource, const Scope& scope,
   e.string(field::kScopeName, scope.name);
   e.string(field::kScopeVersion, scope.version);
   e.end(sc);
-  for (const SpanData& s : spans) write_span(e, s);
+  e.raw(spans);
   e.end(scope_spans);
   e.end(resource_spans);
-  return std::move(e).take();
+  return out;
 }
 
 }  // namespace kit::otlp

@@ -1,6 +1,7 @@
 #include "kit/outbound/http_post.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "kit/outbound/curl_handle.hpp"
 
@@ -22,12 +23,8 @@ std::size_t write_body(char* data, std::size_t size, std::size_t count, void* us
   return bytes;  // keep reading (and discarding): the status and timing stay whole
 }
 
-}  // namespace
-
-HttpResponse post(const HttpOptions& options, const std::string& url, const Headers& headers,
-                  std::string_view body) {
-  const CurlHandle easy;
-  CURL* h = easy.get();
+HttpResponse perform(CURL* h, const HttpOptions& options, const std::string& url,
+                     const Headers& headers, std::string_view body) {
   SList list;
   for (const auto& [name, value] : headers) list.add(name + ": " + value);
   list.add("Expect:");  // no 100-continue round trip before larger bodies
@@ -48,6 +45,26 @@ HttpResponse post(const HttpOptions& options, const std::string& url, const Head
   check(curl_easy_perform(h));
   check(curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status));
   return response;
+}
+
+}  // namespace
+
+HttpResponse post(const HttpOptions& options, const std::string& url, const Headers& headers,
+                  std::string_view body) {
+  const CurlHandle easy;
+  return perform(easy.get(), options, url, headers, body);
+}
+
+HttpClient::HttpClient(HttpOptions options)
+    : options_(std::move(options)), easy_(std::make_unique<CurlHandle>()) {}
+
+HttpClient::~HttpClient() = default;
+
+HttpResponse HttpClient::post(const std::string& url, const Headers& headers,
+                              std::string_view body) {
+  // A reset clears the last call's options and keeps its open connections.
+  curl_easy_reset(easy_->get());
+  return perform(easy_->get(), options_, url, headers, body);
 }
 
 }  // namespace kit::outbound

@@ -1,6 +1,7 @@
 // kit::otlp::BatchExporter against a real receiver (tests/support/http_receiver.py): batches
-// arrive as OTLP/JSON, refused batches are tried again and then counted, a full queue drops
-// and counts, and a collector that is down never makes add() wait.
+// arrive as OTLP/protobuf or JSON, spans ended on many threads arrive once each, refused
+// batches are tried again and then counted, a full queue drops and counts, and a collector
+// that is down never makes add() wait.
 #include "kit/otlp/exporter.hpp"
 
 #include <rapidjson/document.h>
@@ -108,6 +109,40 @@ TEST_F(Exporter, AFullBatchIsSentWithoutWaitingForTheDelay) {
   EXPECT_EQ(wait_for_requests(1), 1U);
   exporter.stop(5s);
   EXPECT_EQ(exporter.stats().exported, 2U);
+}
+
+TEST_F(Exporter, SpansEndedOnManyThreadsArriveOnceEachInBatchesOfAtMostMaxBatch) {
+  // Each thread encodes into a shard of its own; full chunks go at once, the rest at stop.
+  // JSON, so that the joins between chunks are checked by a parser.
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 150;
+  BatchExporter exporter(ExporterOptions{
+      .url = url("/accept"), .encoding = Encoding::json, .max_batch = 64, .schedule_delay = 60s});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&exporter, t] {
+      for (int i = 0; i < kPerThread; ++i) EXPECT_TRUE(exporter.add(span(t * kPerThread + i)));
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  exporter.stop(10s);
+  std::vector<int> seen(kThreads * kPerThread, 0);
+  for (const auto& request : requests()) {
+    rapidjson::Document body;
+    body.Parse(request["body"].GetString());
+    ASSERT_FALSE(body.HasParseError()) << request["body"].GetString();
+    const auto& spans = body["resourceSpans"][0]["scopeSpans"][0]["spans"];
+    EXPECT_LE(spans.Size(), 64U);
+    for (const auto& s : spans.GetArray()) {
+      const int n = std::stoi(std::string(s["name"].GetString()).substr(5));
+      ASSERT_GE(n, 0);
+      ASSERT_LT(n, kThreads * kPerThread);
+      ++seen[static_cast<std::size_t>(n)];
+    }
+  }
+  for (std::size_t n = 0; n < seen.size(); ++n) EXPECT_EQ(seen[n], 1) << "span " << n;
+  EXPECT_EQ(exporter.stats().exported, static_cast<std::uint64_t>(kThreads * kPerThread));
+  EXPECT_EQ(exporter.stats().dropped_full, 0U);
 }
 
 TEST_F(Exporter, ARefusingCollectorIsTriedAgainThenTheBatchIsCounted) {

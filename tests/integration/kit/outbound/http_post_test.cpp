@@ -1,9 +1,12 @@
 // kit::outbound::post against a real receiver (tests/support/http_receiver.py, Python's
 // http.server) over plain HTTP and over TLS with a CA made for the test by the openssl
 // command (tests/support/script_server.hpp): what arrives, status and body handling,
-// certificate verification, timeouts.
+// certificate verification, timeouts, and HttpClient's kept connection.
 #include "kit/outbound/http_post.hpp"
 
+#include <rapidjson/document.h>
+
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,7 @@
 
 namespace {
 
+using kit::outbound::HttpClient;
 using kit::outbound::HttpOptions;
 using kit::outbound::OutboundError;
 using kit::outbound::post;
@@ -37,6 +41,19 @@ class Receiver {
 
 class HttpPost : public testing::Test {
  protected:
+  // The client port of every request the receiver logged, in order.
+  std::vector<int> client_ports() const {
+    std::vector<int> out;
+    std::istringstream lines(test_support::read_text_file(log_));
+    for (std::string line; std::getline(lines, line);) {
+      rapidjson::Document d;
+      d.Parse(line.c_str(), line.size());
+      if (!d.HasParseError() && d.HasMember("client_port"))
+        out.push_back(d["client_port"].GetInt());
+    }
+    return out;
+  }
+
   sqlite_test::TempDir dir_;
   std::string log_ = dir_.path().string() + "/requests.jsonl";
 };
@@ -91,6 +108,32 @@ TEST_F(HttpPost, HttpsVerifiesTheCertificate) {
   EXPECT_THROW(post({}, receiver.url("https", "/accept"), {}, "{\"secret\":1}"), OutboundError);
   EXPECT_EQ(post(trusted, receiver.url("https", "/accept"), {}, "{}").status, 202);
   EXPECT_EQ(test_support::read_text_file(log_).find("secret"), std::string::npos);
+}
+
+TEST_F(HttpPost, AClientKeepsItsConnectionAndEachPostStartsAfresh) {
+  Receiver receiver(log_);
+  HttpClient client({});
+  const auto first = client.post(receiver.url("http", "/accept"), {{"X-First", "1"}}, "one");
+  const auto second = client.post(receiver.url("http", "/status/503"), {}, "two");
+  const auto third = client.post(receiver.url("http", "/accept"), {}, "three");
+  EXPECT_EQ(first.status, 202);
+  EXPECT_EQ(first.body, "accepted");
+  EXPECT_EQ(second.status, 503);
+  EXPECT_EQ(second.body, "ok");
+  EXPECT_EQ(third.status, 202);
+  const std::string seen = test_support::read_text_file(log_);
+  EXPECT_EQ(seen.find(R"("x-first")"), seen.rfind(R"("x-first")")) << seen;  // not carried over
+  // One connection for all three; separate post() calls open one each.
+  const std::vector<int> kept = client_ports();
+  ASSERT_EQ(kept.size(), 3U) << seen;
+  EXPECT_EQ(kept[0], kept[1]);
+  EXPECT_EQ(kept[1], kept[2]);
+  (void)post({}, receiver.url("http", "/accept"), {}, "four");
+  (void)post({}, receiver.url("http", "/accept"), {}, "five");
+  const std::vector<int> each = client_ports();
+  ASSERT_EQ(each.size(), 5U) << seen;
+  EXPECT_NE(each[3], each[2]);
+  EXPECT_NE(each[4], each[3]);
 }
 
 TEST_F(HttpPost, FailuresAreOutboundErrorsWithoutTheUrl) {

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kit/otlp/encode.hpp"
+
 namespace {
 
 using namespace kit::otlp;
@@ -32,7 +34,7 @@ SpanData server_span() {
 TEST(OtlpJson, WritesTheProtocolsJsonMappingOfASpan) {
   const std::vector<Attribute> resource{{"service.name", std::string("users \"x\"")}};
   const std::vector<SpanData> spans{server_span()};
-  const std::string out = otlp_json(resource, Scope{"user-service", "0.1.0"}, spans);
+  const std::string out = encode(Encoding::json, resource, Scope{"user-service", "0.1.0"}, spans);
   rapidjson::Document d;
   d.Parse(out.c_str(), out.size());
   ASSERT_FALSE(d.HasParseError()) << out;
@@ -66,7 +68,7 @@ TEST(OtlpJson, ARootSpanHasNoParentAndAnUnsetStatusHasNoCode) {
   s.parent_span_id.clear();
   s.status = StatusCode::unset;
   const std::vector<SpanData> spans{s};
-  const std::string out = otlp_json({}, Scope{"x", "1"}, spans);
+  const std::string out = encode(Encoding::json, {}, Scope{"x", "1"}, spans);
   rapidjson::Document d;
   d.Parse(out.c_str(), out.size());
   ASSERT_FALSE(d.HasParseError()) << out;

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "kit/otlp/otlp_json.hpp"
+#include "kit/otlp/encode.hpp"
 
 namespace {
 
@@ -32,7 +32,7 @@ TEST(OtlpProto, WritesTheWireFormatOfAnExportRequest) {
   s.attributes = {{"k", std::int64_t{-1}}};
   const std::vector<Attribute> resource{{"n", std::string("u")}};
   const std::vector<SpanData> spans{s};
-  const std::string out = otlp_proto(resource, Scope{"s", ""}, spans);
+  const std::string out = encode(Encoding::protobuf, resource, Scope{"s", ""}, spans);
 
   const std::string kv_resource = bytes({0x0a, 1, 'n', 0x12, 3, 0x0a, 1, 'u'});
   const std::string resource_msg = bytes({0x0a, 8}) + kv_resource;  // Resource.attributes
@@ -64,7 +64,7 @@ TEST(OtlpProto, AnErrorStatusCarriesItsCodeAndMessage) {
   s.status = StatusCode::error;
   s.status_message = "x";
   const std::vector<SpanData> spans{s};
-  const std::string out = otlp_proto({}, Scope{}, spans);
+  const std::string out = encode(Encoding::protobuf, {}, Scope{}, spans);
   // Status { message = "x" (field 2), code = ERROR (field 3) } at the end of the span.
   EXPECT_TRUE(out.ends_with(bytes({0x7a, 5, 0x12, 1, 'x', 0x18, 2}))) << out.size();
 }
@@ -84,8 +84,9 @@ TEST(OtlpProto, IsFarSmallerThanTheJsonOfTheSameSpans) {
                   {"http.response.status_code", std::int64_t{200}},
                   {"client.address", std::string("127.0.0.1")}};
   const std::vector<SpanData> spans(100, s);
-  const std::size_t proto = otlp_proto({}, Scope{"user-service", "0.1.0"}, spans).size();
-  const std::size_t json = otlp_json({}, Scope{"user-service", "0.1.0"}, spans).size();
+  const std::size_t proto =
+      encode(Encoding::protobuf, {}, Scope{"user-service", "0.1.0"}, spans).size();
+  const std::size_t json = encode(Encoding::json, {}, Scope{"user-service", "0.1.0"}, spans).size();
   EXPECT_LT(proto * 2, json) << "protobuf " << proto << " bytes, JSON " << json;
 }
 
