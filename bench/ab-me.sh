@@ -2,12 +2,12 @@
 # What a feature costs on the authenticated hot path: wrk on GET /api/v1/users/me with a bearer
 # token against two instances started side by side — one with the feature's settings (A), one
 # without (B), each on its own SQLite file, WORKERS=2 — alternating A/B ROUNDS times in the same
-# run. A_BIN/B_BIN compare two builds instead (e.g. before and after a change, with the same
-# settings), AB_PATH measures another GET route (e.g. /health/live), and AB_SCRIPT a wrk
-# scenario of bench/scenarios instead (e.g. bench/scenarios/register.lua: registrations, which
-# write a user and its events). Prints every run, the median req/s and the median p99 latency
-# of each, and the cost of A in percent. The load average
-# is printed too: on a shared machine compare runs taken at similar load only.
+# run (A first in odd rounds, B first in even ones). A_BIN/B_BIN compare two builds instead (e.g.
+# before and after a change, with the same settings), AB_PATH measures another GET route (e.g.
+# /health/live), and AB_SCRIPT a wrk scenario of bench/scenarios instead (e.g.
+# bench/scenarios/register.lua: registrations, which write a user and its events). Prints every
+# run, the median req/s and the median p99 latency of each, and the cost of A in percent. The
+# load average is printed too: on a shared machine compare runs taken at similar load only.
 # Usage: bench/ab-me.sh LABEL "A settings" "B settings" [duration=10s] [connections=64]
 #   settings are space-separated KEY=VALUE words added to the environment, e.g.
 #   bench/ab-me.sh "metrics" "METRICS_ENABLED=true" "METRICS_ENABLED=false"
@@ -86,13 +86,20 @@ a_runs=()
 b_runs=()
 a_p99=()
 b_p99=()
-for round in $(seq "$rounds"); do
+run_a() {
   read -r rps p99 < <(run_wrk "$a_port" "$a_token" "$duration")
   a_runs+=("$rps")
   a_p99+=("$p99")
+}
+run_b() {
   read -r rps p99 < <(run_wrk "$b_port" "$b_token" "$duration")
   b_runs+=("$rps")
   b_p99+=("$p99")
+}
+# A first in odd rounds, B first in even ones (ABBA): whichever runs second in a round runs on
+# a warmer, busier machine, and alternating cancels that out.
+for round in $(seq "$rounds"); do
+  if ((round % 2)); then run_a; run_b; else run_b; run_a; fi
   echo "round $round: A ${a_runs[-1]} req/s p99 ${a_p99[-1]} ms," \
     "B ${b_runs[-1]} req/s p99 ${b_p99[-1]} ms (load $(cut -d' ' -f1 /proc/loadavg))"
 done
